@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The xhybrid command: argument parsing, the store, sessions (namespaces and
+ * the process tree), create, doctor. Subcommands return an exit status;
+ * only cli/main.c and the cmd_* entry points print errors.
+ */
+#ifndef XH_CLI_H
+#define XH_CLI_H
+
+#include <stdbool.h>
+
+#include "profiles.h"
+#include "xh-util.h"
+
+/* Exit statuses of xhybrid itself (a command run inside passes its own through). */
+enum {
+        XH_EXIT_OK = 0,
+        XH_EXIT_FAIL = 1,       /* a check failed (doctor), a comparison differed */
+        XH_EXIT_USAGE = 2,      /* bad command line */
+        XH_EXIT_ERROR = 125,    /* xhybrid could not set up or run the session */
+        XH_EXIT_NOEXEC = 126,   /* the command was found but could not be executed */
+        XH_EXIT_NOTFOUND = 127, /* the command was not found inside */
+};
+
+enum xh_cmd {
+        XH_CMD_NONE,
+        XH_CMD_HELP,
+        XH_CMD_VERSION,
+        XH_CMD_CREATE,
+        XH_CMD_RUN,
+        XH_CMD_ENTER,
+        XH_CMD_PROFILES,
+        XH_CMD_DOCTOR,
+        XH_CMD_ELF,
+};
+
+struct xh_args {
+        enum xh_cmd cmd;
+        int verbose;
+        char *store;      /* --store DIR */
+        bool force;       /* create --force */
+        bool emulated;    /* run/enter --emulated */
+        bool ephemeral;   /* run/enter --ephemeral */
+        bool dry_run;     /* run/enter --dry-run */
+        char **env;       /* --env NAME[=VALUE], repeated */
+        char *profile;    /* PROFILE */
+        char *subcommand; /* profiles: "list" or "show" */
+        char **rest;      /* run: the command; elf/doctor: paths or profiles */
+};
+
+/* Parse argv. On error returns -EINVAL and a message for "xhybrid: MSG". */
+int xh_args_parse(int argc, char *const *argv, struct xh_args *args, xh_error *err);
+void xh_args_free(struct xh_args *args);
+const char *xh_usage(void);
+
+/* The store: where roots, layers and persistent uppers live. */
+char *xh_store_dir(const char *option);
+char *xh_store_root_path(const char *store, const struct xh_profile *p);
+char *xh_store_session_path(const char *store, const struct xh_profile *p);
+bool xh_store_root_ready(const char *store, const struct xh_profile *p);
+
+/* Environment for a session: allow-list + profile [session] env + --env. */
+char **xh_session_env(char *const *host_env, const struct xh_profile *p, char *const *extra,
+                      const char *mode);
+
+struct xh_session_opts {
+        const struct xh_profile *profile;
+        const char *store;
+        bool emulated;
+        bool ephemeral;
+        bool dry_run;
+        char *const *env;  /* --env */
+        char *const *argv; /* command to run */
+};
+
+/* Run a command in a session; *status receives a wait status. */
+int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err);
+
+/*
+ * Run argv on the host in a new user + mount + PID namespace with a private
+ * binfmt_misc that registers the profile's emulator (used to run mmdebstrap
+ * for a foreign root). *status receives a wait status.
+ */
+int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp,
+                      int *status, xh_error *err);
+
+/* Run argv in new namespaces after applying plan there (see namespace.c). */
+struct xh_plan;
+int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp, int *status,
+                   xh_error *err);
+
+/* Commands (print their own errors; return an exit status). */
+int xh_cmd_create(const struct xh_args *a);
+int xh_cmd_run(const struct xh_args *a);
+int xh_cmd_profiles(const struct xh_args *a);
+int xh_cmd_doctor(const struct xh_args *a);
+int xh_cmd_elf(const struct xh_args *a);
+
+/* Print "xhybrid: MSG" (+ "hint: ...") from an error value. */
+void xh_print_error(const xh_error *err);
+
+#endif

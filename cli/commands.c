@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommands: each prints its own errors and returns an exit status. */
+#include "cli.h"
+#include "emulator.h"
+#include "overlay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
+
+void xh_print_error(const xh_error *err)
+{
+        fprintf(stderr, "xhybrid: %s\n", err->msg ? err->msg : "unknown error");
+        if (err->hint)
+                fprintf(stderr, "xhybrid: hint: %s\n", err->hint);
+}
+
+static int fail(xh_error *err, int code)
+{
+        xh_print_error(err);
+        xh_error_clear(err);
+        return code;
+}
+
+static int load_profile(const char *name, struct xh_profile **p, xh_error *err)
+{
+        _cleanup_free_ char *dir = xh_profile_user_dir();
+        return xh_profile_load(name, dir, p, err);
+}
+
+static double now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Environment for mmdebstrap: no host toolchain variables, proxies kept. */
+static char **create_env(void)
+{
+        char **env = xh_malloc(sizeof(char *));
+        xh_strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        xh_strv_push(&env, "LC_ALL=C.UTF-8");
+        for (char **e = environ; *e; e++)
+                if (strncmp(*e, "HOME=", 5) == 0 || strncmp(*e, "TERM=", 5) == 0 ||
+                    strstr(*e, "_proxy=") || strstr(*e, "_PROXY=") ||
+                    strncmp(*e, "TMPDIR=", 7) == 0)
+                        xh_strv_push(&env, *e);
+        return env;
+}
+
+static int take_lock(const char *path, int *fd_out, xh_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return xh_fail(err, errno, "%s: %s", path, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                xh_fail(err, EBUSY, "another 'xhybrid create' is building this root (lock %s)",
+                        path);
+                return xh_hint(err, EBUSY, "wait for it to finish");
+        }
+        *fd_out = steal_fd(&fd);
+        return 0;
+}
+
+static int build_root(const struct xh_profile *p, const char *tmp, xh_error *err)
+{
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", tmp);
+        _cleanup_strv_ char **argv = xh_malloc(sizeof(char *));
+        xh_strv_push(&argv, "mmdebstrap");
+        xh_strv_push(&argv, "--mode=root");
+        _cleanup_free_ char *variant = xh_asprintf("--variant=%s", p->variant);
+        _cleanup_free_ char *arch = xh_asprintf("--arch=%s", p->arch);
+        xh_strv_push(&argv, variant);
+        xh_strv_push(&argv, arch);
+        if (p->packages && p->packages[0]) {
+                _cleanup_free_ char *list = xh_strv_join(p->packages, ",");
+                _cleanup_free_ char *inc = xh_asprintf("--include=%s", list);
+                xh_strv_push(&argv, inc);
+        }
+        xh_strv_push(&argv, p->suite);
+        xh_strv_push(&argv, rootfs);
+        xh_strv_push(&argv, p->mirror);
+
+        _cleanup_strv_ char **env = create_env();
+        int status = 0;
+        int r = xh_ns_exec_binfmt(p, argv, env, &status, err);
+        if (r < 0)
+                return r;
+        if (err && err->msg)
+                return -EIO; /* mmdebstrap could not be started */
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                xh_fail(err, EIO, "mmdebstrap failed (%s %d); its output is above",
+                        WIFEXITED(status) ? "exit status" : "signal",
+                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                return -EIO;
+        }
+        _cleanup_free_ char *recipe = xh_profile_target_recipe(p);
+        _cleanup_free_ char *recipe_path = xh_asprintf("%s/recipe", tmp);
+        if ((r = xh_write_file(recipe_path, recipe, strlen(recipe), 0644)) < 0)
+                return xh_fail(err, -r, "%s: %s", recipe_path, strerror(-r));
+        return 0;
+}
+
+int xh_cmd_create(const struct xh_args *a)
+{
+        xh_error err = {0};
+        _cleanup_profile_ struct xh_profile *p = NULL;
+        if (load_profile(a->profile, &p, &err) < 0)
+                return fail(&err, XH_EXIT_ERROR);
+        _cleanup_free_ char *store = xh_store_dir(a->store);
+        _cleanup_free_ char *root = xh_store_root_path(store, p);
+        _cleanup_free_ char *roots = xh_asprintf("%s/roots", store);
+        _cleanup_free_ char *lock = xh_asprintf("%s.lock", root);
+        _cleanup_free_ char *tmp = xh_asprintf("%s.tmp", root);
+        _cleanup_free_ char *old = xh_asprintf("%s.old", root);
+        int r;
+
+        if ((r = xh_mkdir_p(roots, 0755)) < 0) {
+                xh_fail(&err, -r, "cannot create the store %s: %s", roots, strerror(-r));
+                xh_hint(&err, -r, "choose another with --store DIR or XHYBRID_STORE");
+                return fail(&err, XH_EXIT_ERROR);
+        }
+        _cleanup_close_ int lock_fd = -1;
+        if (take_lock(lock, &lock_fd, &err) < 0)
+                return fail(&err, XH_EXIT_ERROR);
+
+        if (xh_store_root_ready(store, p) && !a->force) {
+                printf("xhybrid: root for '%s' exists: %s/rootfs\n", p->name, root);
+                return XH_EXIT_OK;
+        }
+        if (xh_path_exists(tmp)) {
+                fprintf(stderr, "xhybrid: removing the unfinished root of an interrupted create: %s\n",
+                        tmp);
+                if ((r = xh_rm_rf(tmp)) < 0) {
+                        xh_fail(&err, -r, "cannot remove %s: %s", tmp, strerror(-r));
+                        return fail(&err, XH_EXIT_ERROR);
+                }
+        }
+        if (xh_path_exists(old) && (r = xh_rm_rf(old)) < 0) {
+                xh_fail(&err, -r, "cannot remove %s: %s", old, strerror(-r));
+                return fail(&err, XH_EXIT_ERROR);
+        }
+        if ((r = xh_mkdir_p(tmp, 0755)) < 0) {
+                xh_fail(&err, -r, "cannot create %s: %s", tmp, strerror(-r));
+                return fail(&err, XH_EXIT_ERROR);
+        }
+
+        _cleanup_free_ char *pkgs = xh_strv_join(p->packages, " ");
+        fprintf(stderr, "xhybrid: creating the %s %s root for '%s' with mmdebstrap (%s%s%s)\n",
+                p->arch, p->suite, p->name, p->variant, *pkgs ? " + " : "", pkgs);
+        fprintf(stderr, "xhybrid: into %s\n", root);
+        double t0 = now();
+        if (build_root(p, tmp, &err) < 0) {
+                xh_rm_rf(tmp);
+                return fail(&err, XH_EXIT_ERROR);
+        }
+
+        bool replaced = xh_path_exists(root);
+        if (replaced && rename(root, old) < 0) {
+                xh_fail(&err, errno, "rename %s: %s", root, strerror(errno));
+                return fail(&err, XH_EXIT_ERROR);
+        }
+        if (rename(tmp, root) < 0) {
+                xh_fail(&err, errno, "rename %s: %s", tmp, strerror(errno));
+                return fail(&err, XH_EXIT_ERROR);
+        }
+        if (replaced) {
+                xh_rm_rf(old);
+                /* An upper made over the old root does not belong on the new one. */
+                _cleanup_free_ char *sess = xh_store_session_path(store, p);
+                if (xh_path_exists(sess)) {
+                        fprintf(stderr, "xhybrid: discarding the persistent changes of '%s' (%s)\n",
+                                p->name, sess);
+                        xh_rm_rf(sess);
+                }
+        }
+        fprintf(stderr, "xhybrid: root for '%s' ready in %.0f s: %s/rootfs\n", p->name,
+                now() - t0, root);
+        return XH_EXIT_OK;
+}
+
+/* Exit the way the command did: same code, or the same signal. */
+static int pass_status(int status)
+{
+        if (WIFSIGNALED(status)) {
+                int sig = WTERMSIG(status);
+                signal(sig, SIG_DFL);
+                fflush(NULL);
+                raise(sig);
+                return 128 + sig;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : XH_EXIT_ERROR;
+}
+
+int xh_cmd_run(const struct xh_args *a)
+{
+        xh_error err = {0};
+        _cleanup_profile_ struct xh_profile *p = NULL;
+        if (load_profile(a->profile, &p, &err) < 0)
+                return fail(&err, XH_EXIT_ERROR);
+        _cleanup_free_ char *store = xh_store_dir(a->store);
+
+        _cleanup_strv_ char **shell = NULL;
+        char *const *argv = a->rest;
+        if (a->cmd == XH_CMD_ENTER) {
+                _cleanup_free_ char *root = xh_store_root_path(store, p);
+                _cleanup_free_ char *bash = xh_asprintf("%s/rootfs/bin/bash", root);
+                shell = xh_malloc(sizeof(char *));
+                xh_strv_push(&shell, access(bash, X_OK) == 0 ? "/bin/bash" : "/bin/sh");
+                if (isatty(STDIN_FILENO))
+                        xh_strv_push(&shell, "-i");
+                argv = shell;
+        }
+        struct xh_session_opts o = {
+                .profile = p,
+                .store = store,
+                .emulated = a->emulated,
+                .ephemeral = a->ephemeral,
+                .dry_run = a->dry_run,
+                .env = a->env,
+                .argv = argv,
+        };
+        int status = 0;
+        int r = xh_session_run(&o, &status, &err);
+        if (r < 0)
+                return fail(&err, XH_EXIT_ERROR);
+        if (err.msg)
+                xh_print_error(&err); /* the command could not be executed */
+        xh_error_clear(&err);
+        return pass_status(status);
+}
+
+int xh_cmd_profiles(const struct xh_args *a)
+{
+        xh_error err = {0};
+        _cleanup_free_ char *dir = xh_profile_user_dir();
+        if (strcmp(a->subcommand, "show") == 0) {
+                _cleanup_profile_ struct xh_profile *p = NULL;
+                if (xh_profile_load(a->profile, dir, &p, &err) < 0)
+                        return fail(&err, XH_EXIT_ERROR);
+                xh_profile_dump(p, stdout);
+                _cleanup_free_ char *store = xh_store_dir(a->store);
+                _cleanup_free_ char *root = xh_store_root_path(store, p);
+                printf("\n# root: %s/rootfs (%s)\n", root,
+                       xh_store_root_ready(store, p) ? "created" : "not created");
+                return XH_EXIT_OK;
+        }
+        _cleanup_strv_ char **names = NULL;
+        if (xh_profile_list(dir, &names, &err) < 0)
+                return fail(&err, XH_EXIT_ERROR);
+        _cleanup_free_ char *store = xh_store_dir(a->store);
+        for (char **n = names; *n; n++) {
+                _cleanup_profile_ struct xh_profile *p = NULL;
+                if (xh_profile_load(*n, dir, &p, &err) < 0) {
+                        printf("%-20s (error: %s)\n", *n, err.msg);
+                        xh_error_clear(&err);
+                        continue;
+                }
+                printf("%-20s %-8s %-10s %-9s %s\n", p->name, p->arch, p->suite,
+                       xh_store_root_ready(store, p) ? "created" : "-", p->origin);
+        }
+        return XH_EXIT_OK;
+}
+
+int xh_cmd_elf(const struct xh_args *a)
+{
+        int rc = XH_EXIT_OK;
+        for (char **path = a->rest; *path; path++) {
+                xh_error err = {0};
+                struct xh_elf_info info = {0};
+                if (xh_elf_inspect(*path, &info, &err) < 0) {
+                        xh_print_error(&err);
+                        xh_error_clear(&err);
+                        rc = XH_EXIT_FAIL;
+                        continue;
+                }
+                _cleanup_free_ char *d = xh_elf_describe(&info);
+                printf("%s: %s\n", *path, d);
+                xh_elf_info_clear(&info);
+        }
+        return rc;
+}

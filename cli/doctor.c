@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xhybrid doctor: one line per check, with the fix for each failure. The
+ * namespace features are probed for real, each in a throwaway namespace.
+ */
+#include "cli.h"
+#include "emulator.h"
+#include "overlay.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+struct report {
+        int failed;    /* checks that stop sessions from running */
+        int warnings;
+};
+
+static void line(struct report *rep, int level, const char *what, const char *detail,
+                 const char *fix)
+{
+        static const char *const tags[] = {"ok  ", "warn", "FAIL", "--  "};
+        printf("%s  %-34s %s\n", tags[level], what, detail ? detail : "");
+        if (fix && level != 0)
+                printf("      %-34s fix: %s\n", "", fix);
+        if (level == 2)
+                rep->failed++;
+        else if (level == 1)
+                rep->warnings++;
+}
+
+static void check_kernel(struct report *rep)
+{
+        struct utsname u;
+        uname(&u);
+        int major = 0, minor = 0;
+        sscanf(u.release, "%d.%d", &major, &minor);
+        bool ok = major > 6 || (major == 6 && minor >= 7);
+        _cleanup_free_ char *d = xh_asprintf("Linux %s on %s", u.release, u.machine);
+        line(rep, ok ? 0 : 2, "kernel (6.7+ for private binfmt_misc)", d,
+             "use Linux 6.7 or later: older kernels share one binfmt_misc with the host");
+}
+
+/* Run the probe plan of one level in a throwaway namespace. */
+static int probe(int level, const char *rule, xh_error *err)
+{
+        struct xh_plan plan;
+        int r = xh_plan_probe("/tmp", level, rule, &plan, err);
+        if (r < 0)
+                return r;
+        char *const argv[] = {"/bin/true", NULL};
+        char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
+        int status = 0;
+        r = xh_ns_run_plan(&plan, argv, envp, &status, err);
+        xh_plan_free(&plan);
+        if (r == 0 && err->msg)
+                r = -EIO;
+        if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                r = xh_fail(err, EIO, "the probe command failed");
+        return r;
+}
+
+static bool check_namespaces(struct report *rep, const char *rule)
+{
+        static const struct {
+                const char *what;
+                const char *fix;
+        } levels[] = {
+                {"user + mount + PID namespaces",
+                 "enable user namespaces: sysctl user.max_user_namespaces=15000 "
+                 "(and kernel.unprivileged_userns_clone=1 where it exists)"},
+                {"overlayfs in a user namespace", "use Linux 5.11 or later with overlayfs built in"},
+                {"proc in a new PID namespace",
+                 "the host's /proc must be fully visible (no paths masked by mounts)"},
+                {"private binfmt_misc + F registration",
+                 "use Linux 6.7 or later; the emulator must be a static program"},
+        };
+        bool ok = true;
+        for (int lv = 0; lv < (int)XH_ARRAY_SIZE(levels); lv++) {
+                xh_error err = {0};
+                if (!ok) {
+                        line(rep, 3, levels[lv].what, "not checked (an earlier check failed)",
+                             NULL);
+                        continue;
+                }
+                int r = probe(lv, lv == 3 ? rule : NULL, &err);
+                if (r < 0) {
+                        _cleanup_free_ char *d = xh_asprintf(
+                                "%s%s%s", err.msg ? err.msg : "failed",
+                                err.hint ? " — " : "", err.hint ? err.hint : "");
+                        line(rep, 2, levels[lv].what, d, levels[lv].fix);
+                        ok = false;
+                } else {
+                        line(rep, 0, levels[lv].what, "works", NULL);
+                }
+                xh_error_clear(&err);
+        }
+        return ok;
+}
+
+static char *check_emulator(struct report *rep, const struct xh_profile *p)
+{
+        xh_error err = {0};
+        _cleanup_free_ char *what = xh_asprintf("emulator for %s", p->name);
+        _cleanup_free_ char *path = NULL;
+        const struct xh_arch *arch = xh_arch_by_debian(p->arch);
+        if (xh_qemu_find(p->qemu, &path, &err) < 0 || xh_qemu_check(path, &err) < 0) {
+                line(rep, 2, what, err.msg, err.hint);
+                xh_error_clear(&err);
+                return NULL;
+        }
+        _cleanup_free_ char *d = xh_asprintf("%s (static %s program)", path,
+                                             xh_elf_machine_name(xh_arch_host()->elf_machine));
+        line(rep, 0, what, d, NULL);
+        return arch ? xh_binfmt_rule(arch, "xhybrid-doctor", path, "F") : NULL;
+}
+
+static void check_mmdebstrap(struct report *rep)
+{
+        static const char *const dirs[] = {"/usr/bin", "/usr/local/bin"};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(dirs); i++) {
+                _cleanup_free_ char *p = xh_asprintf("%s/mmdebstrap", dirs[i]);
+                if (access(p, X_OK) == 0) {
+                        line(rep, 0, "mmdebstrap (to create roots)", p, NULL);
+                        return;
+                }
+        }
+        line(rep, 1, "mmdebstrap (to create roots)", "not installed",
+             "apt-get install mmdebstrap (needed by 'xhybrid create')");
+}
+
+static void check_store(struct report *rep, const char *store)
+{
+        int r = xh_mkdir_p(store, 0755);
+        struct statvfs sv;
+        if (r < 0 || access(store, W_OK) < 0 || statvfs(store, &sv) < 0) {
+                _cleanup_free_ char *d = xh_asprintf("%s: %s", store,
+                                                     strerror(r < 0 ? -r : errno));
+                line(rep, 2, "store", d, "choose a writable store with --store DIR or XHYBRID_STORE");
+                return;
+        }
+        double gib = (double)sv.f_bavail * (double)sv.f_frsize / (1024.0 * 1024 * 1024);
+        _cleanup_free_ char *d = xh_asprintf("%s (writable, %.1f GiB free)", store, gib);
+        line(rep, gib < 2.0 ? 1 : 0, "store", d, "a root with build tools takes about 1 GiB");
+}
+
+int xh_cmd_doctor(const struct xh_args *a)
+{
+        struct report rep = {0};
+        xh_error err = {0};
+        _cleanup_free_ char *dir = xh_profile_user_dir();
+        _cleanup_free_ char *store = xh_store_dir(a->store);
+        _cleanup_strv_ char **names = NULL;
+        if (a->rest && a->rest[0]) {
+                names = xh_strv_copy(a->rest);
+        } else if (xh_profile_list(dir, &names, &err) < 0) {
+                xh_print_error(&err);
+                xh_error_clear(&err);
+                return XH_EXIT_ERROR;
+        }
+
+        check_kernel(&rep);
+        _cleanup_free_ char *rule = NULL;
+        struct xh_profile **profiles = xh_malloc((xh_strv_len(names) + 1) * sizeof(*profiles));
+        size_t np = 0;
+        for (char **n = names; *n; n++) {
+                struct xh_profile *p = NULL;
+                if (xh_profile_load(*n, dir, &p, &err) < 0) {
+                        _cleanup_free_ char *what = xh_asprintf("profile %s", *n);
+                        line(&rep, 2, what, err.msg, err.hint);
+                        xh_error_clear(&err);
+                        continue;
+                }
+                profiles[np++] = p;
+        }
+        for (size_t i = 0; i < np; i++) {
+                char *r = check_emulator(&rep, profiles[i]);
+                if (!rule)
+                        rule = r;
+                else
+                        free(r);
+        }
+        check_namespaces(&rep, rule);
+        check_mmdebstrap(&rep);
+        check_store(&rep, store);
+        for (size_t i = 0; i < np; i++) {
+                _cleanup_free_ char *what = xh_asprintf("root for %s", profiles[i]->name);
+                _cleanup_free_ char *root = xh_store_root_path(store, profiles[i]);
+                _cleanup_free_ char *d = xh_asprintf("%s/rootfs", root);
+                _cleanup_free_ char *fix = xh_asprintf("xhybrid create %s", profiles[i]->name);
+                if (xh_store_root_ready(store, profiles[i]))
+                        line(&rep, 0, what, d, NULL);
+                else
+                        line(&rep, 3, what, "not created yet", fix);
+                xh_profile_free(profiles[i]);
+        }
+        free(profiles);
+        printf("%s\n", rep.failed ? "sessions cannot run on this host" : "sessions can run on this host");
+        return rep.failed ? XH_EXIT_FAIL : XH_EXIT_OK;
+}

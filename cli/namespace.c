@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The process tree of a session:
+ *
+ *   xhybrid (host)          writes the id maps, forwards signals, waits, passes
+ *     |                     the command's exit status or signal on
+ *     +- init (pid 1)       new user + mount + PID namespace: applies the mount
+ *          |                plan, reaps, forwards signals, reports the status
+ *          +- command       the user's program, exec'd with a clean environment
+ *
+ * When init exits the kernel kills what is left in the PID namespace, and the
+ * mount namespace with every mount of the session disappears with it.
+ */
+#include "cli.h"
+#include "emulator.h"
+#include "overlay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+static pid_t raw_clone(unsigned long flags)
+{
+        return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+static int write_text(const char *path, const char *text)
+{
+        return xh_write_file(path, text, strlen(text), 0644) < 0 ? -errno : 0;
+}
+
+/* The first subordinate range of the caller in /etc/subuid or /etc/subgid. */
+static bool sub_range(const char *file, const char *user, unsigned id, unsigned long *start,
+                      unsigned long *count)
+{
+        _cleanup_fclose_ FILE *f = fopen(file, "re");
+        if (!f)
+                return false;
+        char line[256];
+        _cleanup_free_ char *ids = xh_asprintf("%u", id);
+        while (fgets(line, sizeof(line), f)) {
+                char *save = NULL;
+                char *name = strtok_r(line, ":\n", &save);
+                char *s = strtok_r(NULL, ":\n", &save);
+                char *c = strtok_r(NULL, ":\n", &save);
+                if (!name || !s || !c)
+                        continue;
+                if ((user && strcmp(name, user) == 0) || strcmp(name, ids) == 0) {
+                        *start = strtoul(s, NULL, 10);
+                        *count = strtoul(c, NULL, 10);
+                        return *count > 0;
+                }
+        }
+        return false;
+}
+
+static int run_helper(char *const argv[])
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        int st;
+        while (waitpid(pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EPERM;
+}
+
+/*
+ * Map ids for the namespace of pid. Real root: ids 0-65535 map to themselves,
+ * so that a root built with many owners keeps them. A plain user: 0 inside is
+ * the caller (files it creates in bound directories are the caller's), plus
+ * its subordinate range through newuidmap when it has one.
+ */
+static int write_id_maps(pid_t pid, xh_error *err)
+{
+        _cleanup_free_ char *uid_map = xh_asprintf("/proc/%d/uid_map", (int)pid);
+        _cleanup_free_ char *gid_map = xh_asprintf("/proc/%d/gid_map", (int)pid);
+        _cleanup_free_ char *setgroups = xh_asprintf("/proc/%d/setgroups", (int)pid);
+        int r;
+
+        if (geteuid() == 0) {
+                if ((r = write_text(uid_map, "0 0 65536\n")) < 0 ||
+                    (r = write_text(gid_map, "0 0 65536\n")) < 0)
+                        return xh_fail(err, -r, "cannot write the id map of the session: %s",
+                                       strerror(-r));
+                return 0;
+        }
+
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+        struct passwd *pw = getpwuid(uid);
+        const char *user = pw ? pw->pw_name : NULL;
+        unsigned long us, uc, gs, gc;
+        if (sub_range("/etc/subuid", user, uid, &us, &uc) &&
+            sub_range("/etc/subgid", user, gid, &gs, &gc) && xh_path_exists("/usr/bin/newuidmap")) {
+                _cleanup_free_ char *p = xh_asprintf("%d", (int)pid);
+                _cleanup_free_ char *u0 = xh_asprintf("%u", uid);
+                _cleanup_free_ char *g0 = xh_asprintf("%u", gid);
+                _cleanup_free_ char *u1 = xh_asprintf("%lu", us);
+                _cleanup_free_ char *g1 = xh_asprintf("%lu", gs);
+                _cleanup_free_ char *uc1 = xh_asprintf("%lu", uc);
+                _cleanup_free_ char *gc1 = xh_asprintf("%lu", gc);
+                char *const uargv[] = {"/usr/bin/newuidmap", p, "0", u0, "1", "1", u1, uc1, NULL};
+                char *const gargv[] = {"/usr/bin/newgidmap", p, "0", g0, "1", "1", g1, gc1, NULL};
+                if (run_helper(uargv) == 0 && run_helper(gargv) == 0)
+                        return 0;
+                XH_INFO("newuidmap/newgidmap failed; mapping only the caller");
+        }
+        _cleanup_free_ char *um = xh_asprintf("0 %u 1\n", uid);
+        _cleanup_free_ char *gm = xh_asprintf("0 %u 1\n", gid);
+        if ((r = write_text(setgroups, "deny\n")) < 0 || (r = write_text(uid_map, um)) < 0 ||
+            (r = write_text(gid_map, gm)) < 0)
+                return xh_fail(err, -r, "cannot write the id map of the session: %s",
+                               strerror(-r));
+        return 0;
+}
+
+/* Error report from the namespace to the host side: "msg\0hint\0" in one write. */
+static void report_error(int fd, const xh_error *e)
+{
+        xh_buf b = {0};
+        xh_buf_add(&b, e->msg ? e->msg : "unknown error");
+        xh_buf_addn(&b, "", 1);
+        xh_buf_add(&b, e->hint ? e->hint : "");
+        xh_buf_addn(&b, "", 1);
+        if (write(fd, b.s, b.len) < 0) {
+                /* nothing more can be done from here */
+        }
+        xh_buf_free(&b);
+}
+
+static int read_all(int fd, xh_buf *b)
+{
+        char tmp[1024];
+        for (;;) {
+                ssize_t n = read(fd, tmp, sizeof(tmp));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                xh_buf_addn(b, tmp, (size_t)n);
+        }
+}
+
+static volatile sig_atomic_t forward_pid;
+
+static void forward_signal(int sig)
+{
+        if (forward_pid > 0)
+                kill((pid_t)forward_pid, sig);
+}
+
+static const int forwarded_signals[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGCONT};
+
+static void install_forwarding(pid_t to)
+{
+        forward_pid = to;
+        struct sigaction sa = {.sa_handler = forward_signal};
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
+                sigaction(forwarded_signals[i], &sa, NULL);
+        /* Keyboard signals reach the command from the terminal itself. */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+}
+
+static void reset_signals(void)
+{
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
+                signal(forwarded_signals[i], SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+struct ns_job {
+        const struct xh_plan *plan;
+        char *const *argv;
+        char *const *envp;
+};
+
+/* In the command process: exec, or report why not. */
+static _Noreturn void exec_command(const struct ns_job *job, int err_fd)
+{
+        reset_signals();
+        environ = (char **)job->envp;
+        execvp(job->argv[0], job->argv);
+        int e = errno;
+        xh_error x = {0};
+        if (e == ENOENT)
+                xh_fail(&x, e, "%s: command not found", job->argv[0]);
+        else
+                xh_fail(&x, e, "%s: cannot execute: %s", job->argv[0], strerror(e));
+        if (e == ENOEXEC)
+                xh_hint(&x, e, "a foreign program without a working binfmt_misc registration");
+        report_error(err_fd, &x);
+        xh_error_clear(&x);
+        _exit(e == ENOENT ? XH_EXIT_NOTFOUND : XH_EXIT_NOEXEC);
+}
+
+/* pid 1 of the session. */
+static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_fd, int status_fd)
+{
+        char c;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (read(sync_fd, &c, 1) != 1)
+                _exit(XH_EXIT_ERROR); /* the host side went away */
+        close(sync_fd);
+
+        xh_error e = {0};
+        if (xh_plan_apply(job->plan, &e) < 0) {
+                report_error(err_fd, &e);
+                _exit(XH_EXIT_ERROR);
+        }
+
+        pid_t cmd = fork();
+        if (cmd < 0) {
+                xh_fail(&e, errno, "fork: %s", strerror(errno));
+                report_error(err_fd, &e);
+                _exit(XH_EXIT_ERROR);
+        }
+        if (cmd == 0) {
+                close(status_fd);
+                exec_command(job, err_fd);
+        }
+        close(err_fd);
+        install_forwarding(cmd);
+        for (;;) {
+                int st;
+                pid_t w = waitpid(-1, &st, 0);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        _exit(XH_EXIT_ERROR);
+                if (w == cmd) {
+                        if (write(status_fd, &st, sizeof(st)) != (ssize_t)sizeof(st))
+                                _exit(XH_EXIT_ERROR);
+                        _exit(0);
+                }
+        }
+}
+
+/*
+ * Run a job in new namespaces. *status is the command's wait status. A
+ * setup failure inside returns its message in err; a command that could not
+ * be executed sets *status (126/127) and err too.
+ */
+static int ns_run(const struct ns_job *job, int *status, xh_error *err)
+{
+        int sync_p[2], err_p[2], status_p[2];
+        if (pipe2(sync_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0 ||
+            pipe2(status_p, O_CLOEXEC) < 0)
+                return xh_fail(err, errno, "pipe: %s", strerror(errno));
+
+        fflush(NULL);
+        pid_t pid = raw_clone(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID);
+        if (pid < 0) {
+                int e = errno;
+                xh_fail(err, e, "cannot create the session's namespaces: %s", strerror(e));
+                if (e == EPERM || e == ENOSPC || e == EINVAL)
+                        xh_hint(err, e,
+                                "user namespaces are disabled or exhausted here "
+                                "(see /proc/sys/user/max_user_namespaces; run 'xhybrid doctor')");
+                return -e;
+        }
+        if (pid == 0) {
+                close(sync_p[1]);
+                close(err_p[0]);
+                close(status_p[0]);
+                init_main(job, sync_p[0], err_p[1], status_p[1]);
+        }
+        close(sync_p[0]);
+        close(err_p[1]);
+        close(status_p[1]);
+
+        int r = write_id_maps(pid, err);
+        if (r == 0 && write(sync_p[1], "1", 1) != 1)
+                r = xh_fail(err, errno, "cannot start the session: %s", strerror(errno));
+        close(sync_p[1]);
+        if (r < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                close(err_p[0]);
+                close(status_p[0]);
+                return r;
+        }
+
+        /* Forward termination signals to init, which passes them to the command. */
+        struct sigaction old[XH_ARRAY_SIZE(forwarded_signals)], old_int, old_quit;
+        forward_pid = pid;
+        struct sigaction sa = {.sa_handler = forward_signal};
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
+                sigaction(forwarded_signals[i], &sa, &old[i]);
+        struct sigaction ign = {.sa_handler = SIG_IGN};
+        sigaction(SIGINT, &ign, &old_int);
+        sigaction(SIGQUIT, &ign, &old_quit);
+
+        xh_buf msg = {0};
+        read_all(err_p[0], &msg);
+        close(err_p[0]);
+        int cmd_status = 0;
+        ssize_t got;
+        do
+                got = read(status_p[0], &cmd_status, sizeof(cmd_status));
+        while (got < 0 && errno == EINTR);
+        close(status_p[0]);
+
+        int init_status = 0;
+        while (waitpid(pid, &init_status, 0) < 0 && errno == EINTR)
+                ;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
+                sigaction(forwarded_signals[i], &old[i], NULL);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGQUIT, &old_quit, NULL);
+        forward_pid = 0;
+
+        if (msg.len > 0) {
+                const char *hint = msg.s + strlen(msg.s) + 1;
+                xh_fail(err, EIO, "%s", msg.s);
+                if ((size_t)(hint - msg.s) < msg.len && *hint)
+                        xh_hint(err, EIO, "%s", hint);
+        }
+        xh_buf_free(&msg);
+
+        if (got == (ssize_t)sizeof(cmd_status)) {
+                *status = cmd_status;
+                return 0;
+        }
+        /* init itself failed (setup error) or was killed. */
+        if (err && !err->msg)
+                xh_fail(err, EIO, "the session ended abnormally (%s)",
+                        WIFSIGNALED(init_status) ? strsignal(WTERMSIG(init_status))
+                                                 : "no status");
+        return -EIO;
+}
+
+int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp,
+                      int *status, xh_error *err)
+{
+        const struct xh_arch *arch = xh_arch_by_debian(p->arch);
+        if (!arch)
+                return xh_fail(err, EINVAL, "unknown arch '%s'", p->arch);
+        _cleanup_free_ char *qemu = NULL;
+        int r = xh_qemu_find(p->qemu, &qemu, err);
+        if (r < 0 || (r = xh_qemu_check(qemu, err)) < 0)
+                return r;
+        _cleanup_free_ char *rule = xh_binfmt_rule(arch, "xhybrid", qemu, "OF");
+        struct xh_plan plan;
+        if ((r = xh_plan_host_binfmt(rule, &plan, err)) < 0)
+                return r;
+        struct ns_job job = {.plan = &plan, .argv = argv, .envp = envp};
+        r = ns_run(&job, status, err);
+        xh_plan_free(&plan);
+        return r;
+}
+
+int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp, int *status,
+                   xh_error *err)
+{
+        struct ns_job job = {.plan = plan, .argv = argv, .envp = envp};
+        return ns_run(&job, status, err);
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* A session: the profile's root with an upper, the binds, the emulator, a command. */
+#include "cli.h"
+#include "emulator.h"
+#include "overlay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+/*
+ * Lock the persistent upper of a profile. The lock is held by the open file
+ * (flock), so it goes away with the last process of the session, however it
+ * ends. The holder's pid is written into the file for the message.
+ */
+static int lock_upper(const char *lock_path, const char *profile, int *fd_out, xh_error *err)
+{
+        _cleanup_close_ int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return xh_fail(err, errno, "%s: %s", lock_path, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int e = errno;
+                char buf[32] = {0};
+                if (pread(fd, buf, sizeof(buf) - 1, 0) < 0)
+                        buf[0] = '\0';
+                buf[strcspn(buf, "\n")] = '\0';
+                xh_fail(err, e == EWOULDBLOCK ? EBUSY : e,
+                        "profile '%s' is in use by another session%s%s%s (lock %s)", profile,
+                        *buf ? " (pid " : "", buf, *buf ? ")" : "", lock_path);
+                return xh_hint(err, EBUSY,
+                               "wait for it to end, or add --ephemeral to run beside it with "
+                               "throwaway changes");
+        }
+        _cleanup_free_ char *pid = xh_asprintf("%d\n", (int)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0) {
+                /* the pid is only informative */
+        }
+        *fd_out = steal_fd(&fd);
+        return 0;
+}
+
+static int binfmt_rule_for(const struct xh_profile *p, char **rule, xh_error *err)
+{
+        const struct xh_arch *arch = xh_arch_by_debian(p->arch);
+        if (!arch)
+                return xh_fail(err, EINVAL, "profile '%s': unknown arch '%s'", p->name, p->arch);
+        _cleanup_free_ char *qemu = NULL;
+        int r = xh_qemu_find(p->qemu, &qemu, err);
+        if (r < 0 || (r = xh_qemu_check(qemu, err)) < 0)
+                return r;
+        /*
+         * Debian's qemu-user-static keeps argv[0] (binfmt flag P) when it is
+         * started under the name ARCH-binfmt-P; use that name when it leads to
+         * the same program.
+         */
+        _cleanup_free_ char *wrapper = xh_asprintf("/usr/libexec/qemu-binfmt/%s-binfmt-P", arch->qemu);
+        char real_w[PATH_MAX], real_q[PATH_MAX];
+        if (realpath(wrapper, real_w) && realpath(qemu, real_q) && strcmp(real_w, real_q) == 0)
+                *rule = xh_binfmt_rule(arch, "xhybrid", wrapper, "POF");
+        else
+                *rule = xh_binfmt_rule(arch, "xhybrid", qemu, "OF");
+        return 0;
+}
+
+int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
+{
+        const struct xh_profile *p = o->profile;
+        int r;
+
+        _cleanup_free_ char *root = xh_store_root_path(o->store, p);
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
+        if (!xh_is_dir(rootfs)) {
+                xh_fail(err, ENOENT, "no root for profile '%s' in the store (%s)", p->name,
+                        rootfs);
+                return xh_hint(err, ENOENT, "create it first: xhybrid create %s", p->name);
+        }
+
+        _cleanup_free_ char *rule = NULL;
+        if ((r = binfmt_rule_for(p, &rule, err)) < 0)
+                return r;
+
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)))
+                return xh_fail(err, errno, "cannot get the working directory: %s",
+                               strerror(errno));
+
+        _cleanup_free_ char *staging = xh_asprintf("%s/mnt", o->store);
+        _cleanup_free_ char *sess = xh_store_session_path(o->store, p);
+        _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
+        _cleanup_free_ char *work = xh_asprintf("%s/work", sess);
+        _cleanup_free_ char *lock = xh_asprintf("%s.lock", sess);
+
+        struct xh_session_spec spec = {
+                .staging = staging,
+                .rootfs = rootfs,
+                .upper = o->ephemeral ? NULL : upper,
+                .work = o->ephemeral ? NULL : work,
+                .cwd = cwd,
+                .binfmt_rule = rule,
+                .resolv_conf = true,
+        };
+        struct xh_plan plan;
+        if ((r = xh_plan_session(&spec, &plan, err)) < 0)
+                return r;
+
+        const char *mode = o->emulated ? "emulated" : "emulated";
+        _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
+
+        if (o->dry_run) {
+                printf("# profile %s (%s), mode %s, %s upper\n", p->name, p->origin, mode,
+                       o->ephemeral ? "throwaway" : "persistent");
+                xh_plan_print(&plan, stdout);
+                for (char **e = env; *e; e++)
+                        printf("env             %s\n", *e);
+                printf("exec           ");
+                for (char *const *a = o->argv; *a; a++)
+                        printf(" %s", *a);
+                printf("\n");
+                xh_plan_free(&plan);
+                *status = 0;
+                return 0;
+        }
+
+        _cleanup_close_ int lock_fd = -1;
+        if (!o->ephemeral) {
+                if ((r = xh_mkdir_p(upper, 0755)) < 0 || (r = xh_mkdir_p(work, 0755)) < 0) {
+                        xh_plan_free(&plan);
+                        return xh_fail(err, -r, "%s: %s", sess, strerror(-r));
+                }
+                if ((r = lock_upper(lock, p->name, &lock_fd, err)) < 0) {
+                        xh_plan_free(&plan);
+                        return r;
+                }
+        }
+        if ((r = xh_mkdir_p(staging, 0755)) < 0) {
+                xh_plan_free(&plan);
+                return xh_fail(err, -r, "%s: %s", staging, strerror(-r));
+        }
+
+        XH_INFO("session %s: root %s, %s upper, cwd %s", p->name, rootfs,
+                o->ephemeral ? "throwaway" : "persistent", cwd);
+        r = xh_ns_run_plan(&plan, o->argv, env, status, err);
+        xh_plan_free(&plan);
+        return r;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The store:
+ *   STORE/roots/ARCH-SUITE-HASH/      a finished target root (HASH of the recipe)
+ *       rootfs/                       the root itself
+ *       recipe                        the recipe it was built from
+ *   STORE/roots/ARCH-SUITE-HASH.tmp/  a root being built (never used by sessions)
+ *   STORE/sessions/PROFILE/{upper,work}  the persistent upper of a profile
+ *   STORE/sessions/PROFILE.lock       held by the session using that upper
+ *   STORE/mnt/                        empty; each session mounts its own tmpfs here,
+ *                                     inside its private mount namespace
+ * A root directory only gets its final name by rename(2) once complete, so an
+ * interrupted create never leaves something a later call takes as finished.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+char *xh_store_dir(const char *option)
+{
+        if (option && *option)
+                return xh_strdup(option);
+        const char *s = getenv("XHYBRID_STORE");
+        if (s && *s)
+                return xh_strdup(s);
+        s = getenv("XDG_DATA_HOME");
+        if (s && *s == '/')
+                return xh_asprintf("%s/xhybrid", s);
+        s = getenv("HOME");
+        return xh_asprintf("%s/.local/share/xhybrid", s && *s ? s : "/root");
+}
+
+char *xh_store_root_path(const char *store, const struct xh_profile *p)
+{
+        _cleanup_free_ char *recipe = xh_profile_target_recipe(p);
+        return xh_asprintf("%s/roots/%s-%s-%012llx", store, p->arch, p->suite,
+                           xh_hash64(recipe) & 0xffffffffffffULL);
+}
+
+char *xh_store_session_path(const char *store, const struct xh_profile *p)
+{
+        return xh_asprintf("%s/sessions/%s", store, p->name);
+}
+
+bool xh_store_root_ready(const char *store, const struct xh_profile *p)
+{
+        _cleanup_free_ char *root = xh_store_root_path(store, p);
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
+        return xh_is_dir(rootfs);
+}
+
+static bool env_allowed(const char *entry)
+{
+        static const char *const names[] = {
+                "TERM",       "HOME",        "USER",        "LOGNAME",   "LANG",
+                "LANGUAGE",   "http_proxy",  "https_proxy", "ftp_proxy", "no_proxy",
+                "all_proxy",  "HTTP_PROXY",  "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
+                "ALL_PROXY",  "COLORTERM",   "TZ",
+        };
+        size_t n = strcspn(entry, "=");
+        if (strncmp(entry, "LC_", 3) == 0)
+                return true;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(names); i++)
+                if (strlen(names[i]) == n && strncmp(names[i], entry, n) == 0)
+                        return true;
+        return false;
+}
+
+/* Set NAME=VALUE in env, replacing an earlier entry of the same name. */
+static void env_set(char ***env, const char *entry)
+{
+        size_t n = strcspn(entry, "=");
+        for (char **e = *env; e && *e; e++) {
+                if (strncmp(*e, entry, n) == 0 && (*e)[n] == '=') {
+                        free(*e);
+                        *e = xh_strdup(entry);
+                        return;
+                }
+        }
+        xh_strv_push(env, entry);
+}
+
+/* NAME alone takes the host's value (if any); NAME=VALUE sets it. */
+static void env_pass(char ***env, char *const *host_env, const char *spec)
+{
+        if (strchr(spec, '=')) {
+                env_set(env, spec);
+                return;
+        }
+        size_t n = strlen(spec);
+        for (char *const *h = host_env; h && *h; h++)
+                if (strncmp(*h, spec, n) == 0 && (*h)[n] == '=')
+                        env_set(env, *h);
+}
+
+char **xh_session_env(char *const *host_env, const struct xh_profile *p, char *const *extra,
+                      const char *mode)
+{
+        char **env = xh_malloc(sizeof(char *));
+        env_set(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        for (char *const *h = host_env; h && *h; h++)
+                if (env_allowed(*h))
+                        env_set(&env, *h);
+        for (char **e = p->env; e && *e; e++)
+                env_pass(&env, host_env, *e);
+        for (char *const *e = extra; e && *e; e++)
+                env_pass(&env, host_env, *e);
+        _cleanup_free_ char *prof = xh_asprintf("XHYBRID_PROFILE=%s", p->name);
+        _cleanup_free_ char *m = xh_asprintf("XHYBRID_MODE=%s", mode);
+        _cleanup_free_ char *chroot = xh_asprintf("debian_chroot=%s", p->name);
+        env_set(&env, prof);
+        env_set(&env, m);
+        env_set(&env, chroot);
+        return env;
+}

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+#include "xh-util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int xh_log_level;
+
+void xh_strv_free(char **v)
+{
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+static char *vfmt(const char *fmt, va_list ap)
+{
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) < 0) {
+                fputs("xhybrid: out of memory\n", stderr);
+                abort();
+        }
+        return s;
+}
+
+int xh_fail(xh_error *err, int errnum, const char *fmt, ...)
+{
+        if (err) {
+                va_list ap;
+                va_start(ap, fmt);
+                free(err->msg);
+                err->msg = vfmt(fmt, ap);
+                va_end(ap);
+        }
+        return errnum > 0 ? -errnum : errnum;
+}
+
+int xh_hint(xh_error *err, int errnum, const char *fmt, ...)
+{
+        if (err) {
+                va_list ap;
+                va_start(ap, fmt);
+                free(err->hint);
+                err->hint = vfmt(fmt, ap);
+                va_end(ap);
+        }
+        return errnum > 0 ? -errnum : errnum;
+}
+
+void xh_error_clear(xh_error *err)
+{
+        free(err->msg);
+        free(err->hint);
+        err->msg = err->hint = NULL;
+}
+
+void *xh_malloc(size_t n)
+{
+        void *p = calloc(1, n ? n : 1);
+        if (!p) {
+                fputs("xhybrid: out of memory\n", stderr);
+                abort();
+        }
+        return p;
+}
+
+void *xh_realloc(void *p, size_t n)
+{
+        p = realloc(p, n ? n : 1);
+        if (!p) {
+                fputs("xhybrid: out of memory\n", stderr);
+                abort();
+        }
+        return p;
+}
+
+char *xh_strdup(const char *s)
+{
+        return s ? xh_strndup(s, strlen(s)) : NULL;
+}
+
+char *xh_strndup(const char *s, size_t n)
+{
+        char *d = xh_malloc(n + 1);
+        memcpy(d, s, n);
+        d[n] = '\0';
+        return d;
+}
+
+char *xh_asprintf(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = vfmt(fmt, ap);
+        va_end(ap);
+        return s;
+}
+
+void xh_buf_addn(xh_buf *b, const char *s, size_t n)
+{
+        if (b->len + n + 1 > b->cap) {
+                size_t cap = b->cap ? b->cap : 64;
+                while (cap < b->len + n + 1)
+                        cap *= 2;
+                b->s = xh_realloc(b->s, cap);
+                b->cap = cap;
+        }
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = '\0';
+}
+
+void xh_buf_add(xh_buf *b, const char *s)
+{
+        xh_buf_addn(b, s, strlen(s));
+}
+
+void xh_buf_addf(xh_buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *s = vfmt(fmt, ap);
+        va_end(ap);
+        xh_buf_add(b, s);
+}
+
+void xh_buf_add_escaped(xh_buf *b, const char *s)
+{
+        for (; *s; s++) {
+                if (*s == ',' || *s == ':' || *s == '\\')
+                        xh_buf_addn(b, "\\", 1);
+                xh_buf_addn(b, s, 1);
+        }
+}
+
+char *xh_buf_steal(xh_buf *b)
+{
+        char *s = b->s ? b->s : xh_strdup("");
+        b->s = NULL;
+        b->len = b->cap = 0;
+        return s;
+}
+
+void xh_buf_free(xh_buf *b)
+{
+        free(b->s);
+        b->s = NULL;
+        b->len = b->cap = 0;
+}
+
+size_t xh_strv_len(char *const *v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+void xh_strv_push(char ***v, const char *s)
+{
+        size_t n = xh_strv_len(*v);
+        *v = xh_realloc(*v, (n + 2) * sizeof(char *));
+        (*v)[n] = xh_strdup(s);
+        (*v)[n + 1] = NULL;
+}
+
+bool xh_strv_contains(char *const *v, const char *s)
+{
+        for (; v && *v; v++)
+                if (strcmp(*v, s) == 0)
+                        return true;
+        return false;
+}
+
+char **xh_strv_copy(char *const *v)
+{
+        char **c = xh_malloc(sizeof(char *));
+        for (; v && *v; v++)
+                xh_strv_push(&c, *v);
+        return c;
+}
+
+char **xh_strv_split(const char *s, const char *seps)
+{
+        char **v = xh_malloc(sizeof(char *));
+        while (s && *s) {
+                size_t skip = strspn(s, seps);
+                s += skip;
+                size_t n = strcspn(s, seps);
+                if (n == 0)
+                        break;
+                _cleanup_free_ char *f = xh_strndup(s, n);
+                xh_strv_push(&v, f);
+                s += n;
+        }
+        return v;
+}
+
+char *xh_strv_join(char *const *v, const char *sep)
+{
+        xh_buf b = {0};
+        for (size_t i = 0; v && v[i]; i++) {
+                if (i)
+                        xh_buf_add(&b, sep);
+                xh_buf_add(&b, v[i]);
+        }
+        return xh_buf_steal(&b);
+}
+
+int xh_mkdir_p(const char *path, unsigned mode)
+{
+        _cleanup_free_ char *p = xh_strdup(path);
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        if (flag == FTW_DP)
+                return rmdir(path) < 0 ? -1 : 0;
+        return unlink(path) < 0 ? -1 : 0;
+}
+
+int xh_rm_rf(const char *path)
+{
+        if (!xh_path_exists(path))
+                return 0;
+        if (nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+                return -errno;
+        return 0;
+}
+
+bool xh_path_exists(const char *path)
+{
+        struct stat st;
+        return lstat(path, &st) == 0;
+}
+
+bool xh_is_dir(const char *path)
+{
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int xh_read_file(const char *path, char **out, size_t *len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        xh_buf b = {0};
+        char tmp[4096];
+        for (;;) {
+                ssize_t n = read(fd, tmp, sizeof(tmp));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int e = errno;
+                        xh_buf_free(&b);
+                        return -e;
+                }
+                if (n == 0)
+                        break;
+                xh_buf_addn(&b, tmp, (size_t)n);
+        }
+        if (len)
+                *len = b.len;
+        *out = xh_buf_steal(&b);
+        return 0;
+}
+
+int xh_write_file(const char *path, const char *data, size_t len, unsigned mode)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        while (len > 0) {
+                ssize_t n = write(fd, data, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+unsigned long long xh_hash64(const char *s)
+{
+        unsigned long long h = 1469598103934665603ULL;
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+void xh_log(int level, const char *fmt, ...)
+{
+        if (level > xh_log_level)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *s = vfmt(fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "xhybrid[%d]: %s\n", (int)getpid(), s);
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Carry out a mount plan. This is the only file in xhybrid that calls
+ * mount(2). It runs inside the session's private mount namespace, so nothing
+ * it does is visible on the host and nothing needs undoing on failure: the
+ * namespace, with every mount in it, goes away with the last process.
+ */
+#include "overlay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int pivot_root(const char *new_root, const char *put_old)
+{
+        return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+/* Flags of the mount at path that a remount in a user namespace must keep. */
+static unsigned long locked_flags(const char *path)
+{
+        struct statvfs sv;
+        unsigned long f = 0;
+        if (statvfs(path, &sv) < 0)
+                return 0;
+        if (sv.f_flag & ST_NOSUID)
+                f |= MS_NOSUID;
+        if (sv.f_flag & ST_NODEV)
+                f |= MS_NODEV;
+        if (sv.f_flag & ST_NOEXEC)
+                f |= MS_NOEXEC;
+        if (sv.f_flag & ST_NOATIME)
+                f |= MS_NOATIME;
+        if (sv.f_flag & ST_NODIRATIME)
+                f |= MS_NODIRATIME;
+        if (sv.f_flag & ST_RELATIME)
+                f |= MS_RELATIME;
+        return f;
+}
+
+static int fail_mount(xh_error *err, const struct xh_op *op, int e)
+{
+        xh_fail(err, e, "%s %s%s%s: %s", xh_op_kind_name(op->kind), op->src ? op->src : "",
+                op->src ? " -> " : "", op->dst, strerror(e));
+        switch (op->kind) {
+        case XH_OP_OVERLAY:
+                if (e == EINVAL)
+                        xh_hint(err, e,
+                                "overlayfs refused the layers: the upper and work directories "
+                                "must be on one filesystem that supports xattrs and must not "
+                                "lie inside a lower layer (the kernel log says more)");
+                else if (e == EPERM)
+                        xh_hint(err, e, "overlayfs in a user namespace needs Linux 5.11 or later");
+                break;
+        case XH_OP_PROC:
+                if (e == EPERM)
+                        xh_hint(err, e,
+                                "a new proc needs a PID namespace owned by the session's user "
+                                "namespace, and a fully visible /proc on the host");
+                break;
+        case XH_OP_BINFMT:
+                if (e == EPERM || e == ENODEV || e == EBUSY)
+                        xh_hint(err, e,
+                                "a private binfmt_misc instance needs Linux 6.7 or later "
+                                "(run 'xhybrid doctor')");
+                break;
+        case XH_OP_BINFMT_REGISTER:
+                if (e == ENOENT || e == EACCES)
+                        xh_hint(err, e, "the emulator named in the rule cannot be opened");
+                else if (e == EINVAL)
+                        xh_hint(err, e, "the kernel rejected the binfmt rule");
+                break;
+        case XH_OP_BIND:
+                if (e == EPERM)
+                        xh_hint(err, e,
+                                "bind mounts in a user namespace cannot clear flags such as "
+                                "nosuid or nodev that the host mount has");
+                break;
+        default:
+                break;
+        }
+        return -e;
+}
+
+/* Make sure a bind target exists: a directory, or an empty file for a file bind. */
+static int make_target(const char *src, const char *dst)
+{
+        struct stat st;
+        if (stat(src, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return xh_mkdir_p(dst, 0755);
+        if (xh_path_exists(dst))
+                return 0;
+        _cleanup_free_ char *parent = xh_strdup(dst);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) {
+                *slash = '\0';
+                int r = xh_mkdir_p(parent, 0755);
+                if (r < 0)
+                        return r;
+        }
+        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        return 0;
+}
+
+static int apply_bind(const struct xh_op *op, xh_error *err)
+{
+        unsigned long flags = MS_BIND | ((op->flags & XH_F_REC) ? MS_REC : 0);
+        if ((op->flags & XH_F_OPTIONAL) && !xh_path_exists(op->src))
+                return 0;
+        int r = make_target(op->src, op->dst);
+        if (r < 0)
+                return fail_mount(err, op, -r);
+        if (mount(op->src, op->dst, NULL, flags, NULL) < 0)
+                return fail_mount(err, op, errno);
+        if (op->flags & XH_F_RDONLY) {
+                unsigned long keep = locked_flags(op->dst);
+                if (mount(NULL, op->dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
+                        return fail_mount(err, op, errno);
+        }
+        return 0;
+}
+
+static int write_rule(const struct xh_op *op, xh_error *err)
+{
+        _cleanup_close_ int fd = open(op->dst, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return fail_mount(err, op, errno);
+        size_t len = strlen(op->data);
+        /* One write: the kernel parses a rule only as a whole. */
+        ssize_t n = write(fd, op->data, len);
+        if (n < 0)
+                return fail_mount(err, op, errno);
+        if ((size_t)n != len)
+                return fail_mount(err, op, EIO);
+        return 0;
+}
+
+static int apply_one(const struct xh_op *op, xh_error *err)
+{
+        int r;
+        switch (op->kind) {
+        case XH_OP_MAKE_PRIVATE:
+                if (mount(NULL, op->dst, NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                        return fail_mount(err, op, errno);
+                return 0;
+        case XH_OP_TMPFS:
+                if ((r = xh_mkdir_p(op->dst, 0755)) < 0)
+                        return fail_mount(err, op, -r);
+                if (mount("tmpfs", op->dst, "tmpfs",
+                          (op->flags & XH_F_NODEV) ? MS_NODEV | MS_NOSUID : 0, op->data) < 0)
+                        return fail_mount(err, op, errno);
+                return 0;
+        case XH_OP_MKDIR:
+                if ((r = xh_mkdir_p(op->dst, 0755)) < 0)
+                        return fail_mount(err, op, -r);
+                return 0;
+        case XH_OP_OVERLAY:
+                if (mount("overlay", op->dst, "overlay", 0, op->data) < 0)
+                        return fail_mount(err, op, errno);
+                return 0;
+        case XH_OP_BIND:
+                return apply_bind(op, err);
+        case XH_OP_PROC:
+                if ((r = xh_mkdir_p(op->dst, 0555)) < 0)
+                        return fail_mount(err, op, -r);
+                if (mount("proc", op->dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                        return fail_mount(err, op, errno);
+                return 0;
+        case XH_OP_BINFMT:
+                if (mount("binfmt_misc", op->dst, "binfmt_misc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          NULL) < 0)
+                        return fail_mount(err, op, errno);
+                return 0;
+        case XH_OP_BINFMT_REGISTER:
+                return write_rule(op, err);
+        case XH_OP_PIVOT:
+                /* pivot_root(".", ".") stacks the old root on the new one; detach it. */
+                if (chdir(op->dst) < 0 || pivot_root(".", ".") < 0 ||
+                    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+                        return fail_mount(err, op, errno);
+                return 0;
+        case XH_OP_CHDIR:
+                if (chdir(op->dst) < 0)
+                        return fail_mount(err, op, errno);
+                return 0;
+        }
+        return fail_mount(err, op, EINVAL);
+}
+
+int xh_plan_apply(const struct xh_plan *plan, xh_error *err)
+{
+        for (size_t i = 0; i < plan->n; i++) {
+                XH_DEBUG("mount plan: %s %s", xh_op_kind_name(plan->ops[i].kind),
+                         plan->ops[i].dst);
+                int r = apply_one(&plan->ops[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Overlay: the session plan. A session spec (which root, which upper, which
+ * directories to bind, which emulator) becomes a list of typed mount
+ * operations. The list can be printed (--dry-run) and unit-tested without
+ * privileges; xh_plan_apply() carries it out inside the session's private
+ * mount namespace and is the only code in xhybrid that calls mount(2).
+ */
+#ifndef XH_OVERLAY_H
+#define XH_OVERLAY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "xh-util.h"
+
+enum xh_op_kind {
+        XH_OP_MAKE_PRIVATE,   /* make every mount private (MS_REC|MS_PRIVATE on /) */
+        XH_OP_TMPFS,          /* tmpfs at dst, data = options */
+        XH_OP_MKDIR,          /* mkdir -p dst */
+        XH_OP_OVERLAY,        /* overlayfs at dst, data = lowerdir=...,upperdir=...,workdir=... */
+        XH_OP_BIND,           /* bind src at dst (recursive when XH_F_REC) */
+        XH_OP_PROC,           /* new proc instance at dst */
+        XH_OP_BINFMT,         /* private binfmt_misc instance at dst */
+        XH_OP_BINFMT_REGISTER, /* write rule data to dst (a binfmt register file) */
+        XH_OP_PIVOT,          /* pivot_root into dst, detach the old root */
+        XH_OP_CHDIR,          /* chdir to dst (after the pivot: a path inside) */
+};
+
+enum {
+        XH_F_REC = 1 << 0,      /* recursive bind */
+        XH_F_RDONLY = 1 << 1,   /* remount read-only after mounting */
+        XH_F_OPTIONAL = 1 << 2, /* skip when the source is missing */
+        XH_F_FILE = 1 << 3,     /* bind target is a file (create an empty file) */
+        XH_F_NODEV = 1 << 4,    /* nodev,nosuid */
+};
+
+struct xh_op {
+        enum xh_op_kind kind;
+        unsigned flags;
+        char *src;
+        char *dst;
+        char *data;
+};
+
+struct xh_plan {
+        struct xh_op *ops;
+        size_t n;
+};
+
+/* Extra bind of a host path into the session. */
+struct xh_bind {
+        const char *src;
+        const char *dst;
+        bool rdonly;
+};
+
+struct xh_session_spec {
+        const char *staging;   /* host directory on which the session tmpfs is mounted */
+        const char *rootfs;    /* read-only target root (lowest layer) */
+        const char *const *layers; /* extra read-only layers above the root, lowest first (NULL-terminated, may be NULL) */
+        const char *upper;     /* persistent upper dir, or NULL for a throwaway upper */
+        const char *work;      /* overlay work dir matching upper (same filesystem) */
+        const char *cwd;       /* host working directory: bound at the same path, then chdir */
+        const char *binfmt_rule; /* rule to register in the private binfmt_misc, or NULL */
+        const struct xh_bind *binds; /* extra binds, terminated by src == NULL (may be NULL) */
+        bool resolv_conf;      /* bind the host's /etc/resolv.conf */
+};
+
+/* Build the plan for a session. */
+int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh_error *err);
+
+/*
+ * Build the plan for a namespace that only needs a private binfmt_misc on the
+ * host's tree (used to run mmdebstrap for a foreign root): make mounts
+ * private, a new /proc, binfmt_misc on it, the registration.
+ */
+int xh_plan_host_binfmt(const char *binfmt_rule, struct xh_plan *plan, xh_error *err);
+
+/*
+ * Plans for probing what the host allows (doctor), each a superset of the
+ * previous: level 0 makes mounts private; 1 adds an overlayfs built in a tmpfs
+ * at staging; 2 adds a new /proc; 3 adds a private binfmt_misc on it and, when
+ * binfmt_rule is given, registers it.
+ */
+int xh_plan_probe(const char *staging, int level, const char *binfmt_rule, struct xh_plan *plan,
+                  xh_error *err);
+
+/* Print the plan, one op a line, in a stable format. */
+void xh_plan_print(const struct xh_plan *plan, FILE *out);
+
+/*
+ * Carry out the plan. Must run in a new mount namespace (and a new PID
+ * namespace for XH_OP_PROC) whose user namespace holds CAP_SYS_ADMIN.
+ * On failure returns -errno with the op and path in err and a hint where the
+ * kernel's errno misleads.
+ */
+int xh_plan_apply(const struct xh_plan *plan, xh_error *err);
+
+void xh_plan_free(struct xh_plan *plan);
+
+const char *xh_op_kind_name(enum xh_op_kind kind);
+
+#endif

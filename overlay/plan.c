@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+#include "overlay.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *const op_names[] = {
+        [XH_OP_MAKE_PRIVATE] = "make-private",
+        [XH_OP_TMPFS] = "tmpfs",
+        [XH_OP_MKDIR] = "mkdir",
+        [XH_OP_OVERLAY] = "overlay",
+        [XH_OP_BIND] = "bind",
+        [XH_OP_PROC] = "proc",
+        [XH_OP_BINFMT] = "binfmt_misc",
+        [XH_OP_BINFMT_REGISTER] = "binfmt-register",
+        [XH_OP_PIVOT] = "pivot-root",
+        [XH_OP_CHDIR] = "chdir",
+};
+
+const char *xh_op_kind_name(enum xh_op_kind kind)
+{
+        if ((size_t)kind < XH_ARRAY_SIZE(op_names) && op_names[kind])
+                return op_names[kind];
+        return "?";
+}
+
+static void add_op(struct xh_plan *plan, enum xh_op_kind kind, unsigned flags, const char *src,
+                   const char *dst, const char *data)
+{
+        plan->ops = xh_realloc(plan->ops, (plan->n + 1) * sizeof(*plan->ops));
+        plan->ops[plan->n++] = (struct xh_op){
+                .kind = kind,
+                .flags = flags,
+                .src = xh_strdup(src),
+                .dst = xh_strdup(dst),
+                .data = xh_strdup(data),
+        };
+}
+
+/* Join a root and an absolute path inside it. */
+static char *in_root(const char *root, const char *path)
+{
+        while (*path == '/')
+                path++;
+        return *path ? xh_asprintf("%s/%s", root, path) : xh_strdup(root);
+}
+
+static bool is_abs_clean(const char *p)
+{
+        if (!p || p[0] != '/')
+                return false;
+        /* No "." or ".." components: the same path must mean the same thing inside. */
+        for (const char *s = p; *s;) {
+                while (*s == '/')
+                        s++;
+                size_t n = strcspn(s, "/");
+                if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+                        return false;
+                s += n;
+        }
+        return true;
+}
+
+static int check_path(const char *what, const char *p, xh_error *err)
+{
+        if (!is_abs_clean(p))
+                return xh_fail(err, EINVAL, "%s '%s' is not an absolute, normalized path", what,
+                               p ? p : "(none)");
+        return 0;
+}
+
+int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh_error *err)
+{
+        int r;
+        *plan = (struct xh_plan){0};
+
+        if ((r = check_path("staging directory", spec->staging, err)) < 0 ||
+            (r = check_path("root", spec->rootfs, err)) < 0 ||
+            (r = check_path("working directory", spec->cwd, err)) < 0)
+                return r;
+        if (spec->upper && ((r = check_path("upper", spec->upper, err)) < 0 ||
+                            (r = check_path("work dir", spec->work, err)) < 0))
+                return r;
+        for (const char *const *l = spec->layers; l && *l; l++)
+                if ((r = check_path("layer", *l, err)) < 0)
+                        return r;
+
+        _cleanup_free_ char *root = xh_asprintf("%s/root", spec->staging);
+        _cleanup_free_ char *upper = spec->upper ? xh_strdup(spec->upper)
+                                                 : xh_asprintf("%s/upper", spec->staging);
+        _cleanup_free_ char *work = spec->upper ? xh_strdup(spec->work)
+                                                : xh_asprintf("%s/work", spec->staging);
+
+        add_op(plan, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
+        add_op(plan, XH_OP_TMPFS, 0, NULL, spec->staging, "mode=0755");
+        add_op(plan, XH_OP_MKDIR, 0, NULL, root, NULL);
+        if (!spec->upper) {
+                add_op(plan, XH_OP_MKDIR, 0, NULL, upper, NULL);
+                add_op(plan, XH_OP_MKDIR, 0, NULL, work, NULL);
+        }
+
+        /* overlayfs lists lower layers top first. */
+        xh_buf o = {0};
+        xh_buf_add(&o, "lowerdir=");
+        size_t nl = xh_strv_len((char *const *)spec->layers);
+        for (size_t i = nl; i > 0; i--) {
+                xh_buf_add_escaped(&o, spec->layers[i - 1]);
+                xh_buf_add(&o, ":");
+        }
+        xh_buf_add_escaped(&o, spec->rootfs);
+        xh_buf_add(&o, ",upperdir=");
+        xh_buf_add_escaped(&o, upper);
+        xh_buf_add(&o, ",workdir=");
+        xh_buf_add_escaped(&o, work);
+        add_op(plan, XH_OP_OVERLAY, 0, "overlay", root, o.s);
+        xh_buf_free(&o);
+
+        _cleanup_free_ char *proc = in_root(root, "/proc");
+        _cleanup_free_ char *binfmt = in_root(root, "/proc/sys/fs/binfmt_misc");
+        _cleanup_free_ char *reg = in_root(root, "/proc/sys/fs/binfmt_misc/register");
+        _cleanup_free_ char *dev = in_root(root, "/dev");
+        _cleanup_free_ char *sys = in_root(root, "/sys");
+        _cleanup_free_ char *tmp = in_root(root, "/tmp");
+        _cleanup_free_ char *resolv = in_root(root, "/etc/resolv.conf");
+        _cleanup_free_ char *cwd = in_root(root, spec->cwd);
+
+        add_op(plan, XH_OP_PROC, 0, "proc", proc, NULL);
+        if (spec->binfmt_rule) {
+                add_op(plan, XH_OP_BINFMT, 0, "binfmt_misc", binfmt, NULL);
+                add_op(plan, XH_OP_BINFMT_REGISTER, 0, NULL, reg, spec->binfmt_rule);
+        }
+        add_op(plan, XH_OP_BIND, XH_F_REC, "/dev", dev, NULL);
+        add_op(plan, XH_OP_BIND, XH_F_REC | XH_F_RDONLY, "/sys", sys, NULL);
+        add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, tmp, "mode=1777");
+        if (spec->resolv_conf)
+                add_op(plan, XH_OP_BIND, XH_F_FILE | XH_F_OPTIONAL | XH_F_RDONLY,
+                       "/etc/resolv.conf", resolv, NULL);
+        for (const struct xh_bind *b = spec->binds; b && b->src; b++) {
+                if ((r = check_path("bind source", b->src, err)) < 0 ||
+                    (r = check_path("bind destination", b->dst, err)) < 0) {
+                        xh_plan_free(plan);
+                        return r;
+                }
+                _cleanup_free_ char *d = in_root(root, b->dst);
+                add_op(plan, XH_OP_BIND, XH_F_REC | (b->rdonly ? XH_F_RDONLY : 0), b->src, d,
+                       NULL);
+        }
+        add_op(plan, XH_OP_BIND, XH_F_REC, spec->cwd, cwd, NULL);
+        add_op(plan, XH_OP_PIVOT, 0, NULL, root, NULL);
+        add_op(plan, XH_OP_CHDIR, 0, NULL, spec->cwd, NULL);
+        return 0;
+}
+
+int xh_plan_host_binfmt(const char *binfmt_rule, struct xh_plan *plan, xh_error *err)
+{
+        *plan = (struct xh_plan){0};
+        if (!binfmt_rule || !*binfmt_rule)
+                return xh_fail(err, EINVAL, "no binfmt rule to register");
+        add_op(plan, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
+        add_op(plan, XH_OP_PROC, 0, "proc", "/proc", NULL);
+        add_op(plan, XH_OP_BINFMT, 0, "binfmt_misc", "/proc/sys/fs/binfmt_misc", NULL);
+        add_op(plan, XH_OP_BINFMT_REGISTER, 0, NULL, "/proc/sys/fs/binfmt_misc/register",
+               binfmt_rule);
+        return 0;
+}
+
+int xh_plan_probe(const char *staging, int level, const char *binfmt_rule, struct xh_plan *plan,
+                  xh_error *err)
+{
+        int r;
+        *plan = (struct xh_plan){0};
+        if ((r = check_path("staging directory", staging, err)) < 0)
+                return r;
+        add_op(plan, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
+        if (level >= 1) {
+                static const char *const dirs[] = {"lower", "upper", "work", "merged"};
+                add_op(plan, XH_OP_TMPFS, 0, NULL, staging, "mode=0755");
+                for (size_t i = 0; i < XH_ARRAY_SIZE(dirs); i++) {
+                        _cleanup_free_ char *d = xh_asprintf("%s/%s", staging, dirs[i]);
+                        add_op(plan, XH_OP_MKDIR, 0, NULL, d, NULL);
+                }
+                _cleanup_free_ char *data = xh_asprintf(
+                        "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", staging, staging,
+                        staging);
+                _cleanup_free_ char *merged = xh_asprintf("%s/merged", staging);
+                add_op(plan, XH_OP_OVERLAY, 0, "overlay", merged, data);
+        }
+        if (level >= 2)
+                add_op(plan, XH_OP_PROC, 0, "proc", "/proc", NULL);
+        if (level >= 3) {
+                add_op(plan, XH_OP_BINFMT, 0, "binfmt_misc", "/proc/sys/fs/binfmt_misc", NULL);
+                if (binfmt_rule)
+                        add_op(plan, XH_OP_BINFMT_REGISTER, 0, NULL,
+                               "/proc/sys/fs/binfmt_misc/register", binfmt_rule);
+        }
+        return 0;
+}
+
+static void print_flags(unsigned flags, FILE *out)
+{
+        static const struct {
+                unsigned flag;
+                const char *name;
+        } names[] = {
+                {XH_F_REC, "rec"},   {XH_F_RDONLY, "ro"},     {XH_F_OPTIONAL, "optional"},
+                {XH_F_FILE, "file"}, {XH_F_NODEV, "nodev,nosuid"},
+        };
+        bool first = true;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(names); i++) {
+                if (!(flags & names[i].flag))
+                        continue;
+                fprintf(out, "%s%s", first ? " [" : ",", names[i].name);
+                first = false;
+        }
+        if (!first)
+                fputc(']', out);
+}
+
+/* binfmt rules hold raw bytes; print them escaped so the plan stays one line. */
+static void print_data(const char *s, FILE *out)
+{
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c < 0x20 || c >= 0x7f)
+                        fprintf(out, "\\x%02x", c);
+                else
+                        fputc(c, out);
+        }
+}
+
+void xh_plan_print(const struct xh_plan *plan, FILE *out)
+{
+        for (size_t i = 0; i < plan->n; i++) {
+                const struct xh_op *op = &plan->ops[i];
+                fprintf(out, "%-15s", xh_op_kind_name(op->kind));
+                if (op->src && op->kind == XH_OP_BIND)
+                        fprintf(out, " %s ->", op->src);
+                fprintf(out, " %s", op->dst);
+                if (op->data) {
+                        fputs(" ", out);
+                        print_data(op->data, out);
+                }
+                print_flags(op->flags, out);
+                fputc('\n', out);
+        }
+}
+
+void xh_plan_free(struct xh_plan *plan)
+{
+        for (size_t i = 0; i < plan->n; i++) {
+                free(plan->ops[i].src);
+                free(plan->ops[i].dst);
+                free(plan->ops[i].data);
+        }
+        free(plan->ops);
+        *plan = (struct xh_plan){0};
+}
