@@ -8,10 +8,10 @@ static const struct {
         const char *name;
         enum xh_cmd cmd;
 } commands[] = {
-        /* sorted */
-        {"create", XH_CMD_CREATE},     {"doctor", XH_CMD_DOCTOR}, {"elf", XH_CMD_ELF},
-        {"enter", XH_CMD_ENTER},       {"help", XH_CMD_HELP},     {"profiles", XH_CMD_PROFILES},
-        {"run", XH_CMD_RUN},           {"version", XH_CMD_VERSION},
+    /* sorted */
+    {"create", XH_CMD_CREATE}, {"doctor", XH_CMD_DOCTOR},   {"elf", XH_CMD_ELF},
+    {"enter", XH_CMD_ENTER},   {"help", XH_CMD_HELP},       {"profiles", XH_CMD_PROFILES},
+    {"run", XH_CMD_RUN},       {"version", XH_CMD_VERSION},
 };
 
 const char *xh_usage(void)
@@ -67,8 +67,8 @@ static int parse_env_value(const char *v, xh_error *err)
                 bool ok = c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
                           (i > 0 && c >= '0' && c <= '9');
                 if (!ok)
-                        return xh_fail(err, EINVAL, "--env '%s': '%.*s' is not a variable name",
-                                       v, (int)n, v);
+                        return xh_fail(err, EINVAL, "--env '%s': '%.*s' is not a variable name", v,
+                                       (int)n, v);
         }
         return 0;
 }
@@ -157,8 +157,7 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
                                 return xh_fail(err, EINVAL, "run: no command given after '%s'",
                                                a->profile);
                 } else if (i < argc) {
-                        return xh_fail(err, EINVAL, "%s: unexpected argument '%s'", name,
-                                       argv[i]);
+                        return xh_fail(err, EINVAL, "%s: unexpected argument '%s'", name, argv[i]);
                 }
                 break;
         case XH_CMD_PROFILES:
@@ -174,8 +173,7 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
                                        a->subcommand);
                 }
                 if (i < argc)
-                        return xh_fail(err, EINVAL, "profiles: unexpected argument '%s'",
-                                       argv[i]);
+                        return xh_fail(err, EINVAL, "profiles: unexpected argument '%s'", argv[i]);
                 break;
         case XH_CMD_ELF:
                 if (i < argc && strcmp(argv[i], "--") == 0)

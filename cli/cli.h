@@ -81,8 +81,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err);
  * binfmt_misc that registers the profile's emulator (used to run mmdebstrap
  * for a foreign root). *status receives a wait status.
  */
-int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp,
-                      int *status, xh_error *err);
+int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp, int *status,
+                      xh_error *err);
 
 /* Run argv in new namespaces after applying plan there (see namespace.c). */
 struct xh_plan;

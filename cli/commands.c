@@ -139,7 +139,8 @@ int xh_cmd_create(const struct xh_args *a)
                 return XH_EXIT_OK;
         }
         if (xh_path_exists(tmp)) {
-                fprintf(stderr, "xhybrid: removing the unfinished root of an interrupted create: %s\n",
+                fprintf(stderr,
+                        "xhybrid: removing the unfinished root of an interrupted create: %s\n",
                         tmp);
                 if ((r = xh_rm_rf(tmp)) < 0) {
                         xh_fail(&err, -r, "cannot remove %s: %s", tmp, strerror(-r));
@@ -184,8 +185,8 @@ int xh_cmd_create(const struct xh_args *a)
                         xh_rm_rf(sess);
                 }
         }
-        fprintf(stderr, "xhybrid: root for '%s' ready in %.0f s: %s/rootfs\n", p->name,
-                now() - t0, root);
+        fprintf(stderr, "xhybrid: root for '%s' ready in %.0f s: %s/rootfs\n", p->name, now() - t0,
+                root);
         return XH_EXIT_OK;
 }
 
@@ -222,13 +223,13 @@ int xh_cmd_run(const struct xh_args *a)
                 argv = shell;
         }
         struct xh_session_opts o = {
-                .profile = p,
-                .store = store,
-                .emulated = a->emulated,
-                .ephemeral = a->ephemeral,
-                .dry_run = a->dry_run,
-                .env = a->env,
-                .argv = argv,
+            .profile = p,
+            .store = store,
+            .emulated = a->emulated,
+            .ephemeral = a->ephemeral,
+            .dry_run = a->dry_run,
+            .env = a->env,
+            .argv = argv,
         };
         int status = 0;
         int r = xh_session_run(&o, &status, &err);

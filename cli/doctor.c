@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 
 struct report {
-        int failed;    /* checks that stop sessions from running */
+        int failed; /* checks that stop sessions from running */
         int warnings;
 };
 
@@ -68,14 +68,14 @@ static bool check_namespaces(struct report *rep, const char *rule)
                 const char *what;
                 const char *fix;
         } levels[] = {
-                {"user + mount + PID namespaces",
-                 "enable user namespaces: sysctl user.max_user_namespaces=15000 "
-                 "(and kernel.unprivileged_userns_clone=1 where it exists)"},
-                {"overlayfs in a user namespace", "use Linux 5.11 or later with overlayfs built in"},
-                {"proc in a new PID namespace",
-                 "the host's /proc must be fully visible (no paths masked by mounts)"},
-                {"private binfmt_misc + F registration",
-                 "use Linux 6.7 or later; the emulator must be a static program"},
+            {"user + mount + PID namespaces",
+             "enable user namespaces: sysctl user.max_user_namespaces=15000 "
+             "(and kernel.unprivileged_userns_clone=1 where it exists)"},
+            {"overlayfs in a user namespace", "use Linux 5.11 or later with overlayfs built in"},
+            {"proc in a new PID namespace",
+             "the host's /proc must be fully visible (no paths masked by mounts)"},
+            {"private binfmt_misc + F registration",
+             "use Linux 6.7 or later; the emulator must be a static program"},
         };
         bool ok = true;
         for (int lv = 0; lv < (int)XH_ARRAY_SIZE(levels); lv++) {
@@ -87,9 +87,9 @@ static bool check_namespaces(struct report *rep, const char *rule)
                 }
                 int r = probe(lv, lv == 3 ? rule : NULL, &err);
                 if (r < 0) {
-                        _cleanup_free_ char *d = xh_asprintf(
-                                "%s%s%s", err.msg ? err.msg : "failed",
-                                err.hint ? " — " : "", err.hint ? err.hint : "");
+                        _cleanup_free_ char *d =
+                            xh_asprintf("%s%s%s", err.msg ? err.msg : "failed",
+                                        err.hint ? " — " : "", err.hint ? err.hint : "");
                         line(rep, 2, levels[lv].what, d, levels[lv].fix);
                         ok = false;
                 } else {
@@ -136,9 +136,9 @@ static void check_store(struct report *rep, const char *store)
         int r = xh_mkdir_p(store, 0755);
         struct statvfs sv;
         if (r < 0 || access(store, W_OK) < 0 || statvfs(store, &sv) < 0) {
-                _cleanup_free_ char *d = xh_asprintf("%s: %s", store,
-                                                     strerror(r < 0 ? -r : errno));
-                line(rep, 2, "store", d, "choose a writable store with --store DIR or XHYBRID_STORE");
+                _cleanup_free_ char *d = xh_asprintf("%s: %s", store, strerror(r < 0 ? -r : errno));
+                line(rep, 2, "store", d,
+                     "choose a writable store with --store DIR or XHYBRID_STORE");
                 return;
         }
         double gib = (double)sv.f_bavail * (double)sv.f_frsize / (1024.0 * 1024 * 1024);
@@ -197,6 +197,7 @@ int xh_cmd_doctor(const struct xh_args *a)
                 xh_profile_free(profiles[i]);
         }
         free(profiles);
-        printf("%s\n", rep.failed ? "sessions cannot run on this host" : "sessions can run on this host");
+        printf("%s\n",
+               rep.failed ? "sessions cannot run on this host" : "sessions can run on this host");
         return rep.failed ? XH_EXIT_FAIL : XH_EXIT_OK;
 }

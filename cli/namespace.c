@@ -123,8 +123,7 @@ static int write_id_maps(pid_t pid, xh_error *err)
         _cleanup_free_ char *gm = xh_asprintf("0 %u 1\n", gid);
         if ((r = write_text(setgroups, "deny\n")) < 0 || (r = write_text(uid_map, um)) < 0 ||
             (r = write_text(gid_map, gm)) < 0)
-                return xh_fail(err, -r, "cannot write the id map of the session: %s",
-                               strerror(-r));
+                return xh_fail(err, -r, "cannot write the id map of the session: %s", strerror(-r));
         return 0;
 }
 
@@ -348,13 +347,12 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         /* init itself failed (setup error) or was killed. */
         if (err && !err->msg)
                 xh_fail(err, EIO, "the session ended abnormally (%s)",
-                        WIFSIGNALED(init_status) ? strsignal(WTERMSIG(init_status))
-                                                 : "no status");
+                        WIFSIGNALED(init_status) ? strsignal(WTERMSIG(init_status)) : "no status");
         return -EIO;
 }
 
-int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp,
-                      int *status, xh_error *err)
+int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp, int *status,
+                      xh_error *err)
 {
         const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         if (!arch)

@@ -58,7 +58,8 @@ static int binfmt_rule_for(const struct xh_profile *p, char **rule, xh_error *er
          * started under the name ARCH-binfmt-P; use that name when it leads to
          * the same program.
          */
-        _cleanup_free_ char *wrapper = xh_asprintf("/usr/libexec/qemu-binfmt/%s-binfmt-P", arch->qemu);
+        _cleanup_free_ char *wrapper =
+            xh_asprintf("/usr/libexec/qemu-binfmt/%s-binfmt-P", arch->qemu);
         char real_w[PATH_MAX], real_q[PATH_MAX];
         if (realpath(wrapper, real_w) && realpath(qemu, real_q) && strcmp(real_w, real_q) == 0)
                 *rule = xh_binfmt_rule(arch, "xhybrid", wrapper, "POF");
@@ -75,8 +76,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         _cleanup_free_ char *root = xh_store_root_path(o->store, p);
         _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
         if (!xh_is_dir(rootfs)) {
-                xh_fail(err, ENOENT, "no root for profile '%s' in the store (%s)", p->name,
-                        rootfs);
+                xh_fail(err, ENOENT, "no root for profile '%s' in the store (%s)", p->name, rootfs);
                 return xh_hint(err, ENOENT, "create it first: xhybrid create %s", p->name);
         }
 
@@ -86,8 +86,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd)))
-                return xh_fail(err, errno, "cannot get the working directory: %s",
-                               strerror(errno));
+                return xh_fail(err, errno, "cannot get the working directory: %s", strerror(errno));
 
         _cleanup_free_ char *staging = xh_asprintf("%s/mnt", o->store);
         _cleanup_free_ char *sess = xh_store_session_path(o->store, p);
@@ -95,14 +94,23 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         _cleanup_free_ char *work = xh_asprintf("%s/work", sess);
         _cleanup_free_ char *lock = xh_asprintf("%s.lock", sess);
 
+        /*
+         * A throwaway session starts from the profile's current state: its
+         * persistent upper, when there is one, becomes a read-only layer.
+         */
+        const char *layers[2] = {NULL, NULL};
+        if (o->ephemeral && xh_is_dir(upper))
+                layers[0] = upper;
+
         struct xh_session_spec spec = {
-                .staging = staging,
-                .rootfs = rootfs,
-                .upper = o->ephemeral ? NULL : upper,
-                .work = o->ephemeral ? NULL : work,
-                .cwd = cwd,
-                .binfmt_rule = rule,
-                .resolv_conf = true,
+            .staging = staging,
+            .rootfs = rootfs,
+            .layers = layers,
+            .upper = o->ephemeral ? NULL : upper,
+            .work = o->ephemeral ? NULL : work,
+            .cwd = cwd,
+            .binfmt_rule = rule,
+            .resolv_conf = true,
         };
         struct xh_plan plan;
         if ((r = xh_plan_session(&spec, &plan, err)) < 0)

@@ -52,10 +52,9 @@ bool xh_store_root_ready(const char *store, const struct xh_profile *p)
 static bool env_allowed(const char *entry)
 {
         static const char *const names[] = {
-                "TERM",       "HOME",        "USER",        "LOGNAME",   "LANG",
-                "LANGUAGE",   "http_proxy",  "https_proxy", "ftp_proxy", "no_proxy",
-                "all_proxy",  "HTTP_PROXY",  "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
-                "ALL_PROXY",  "COLORTERM",   "TZ",
+            "TERM",        "HOME",        "USER",      "LOGNAME",   "LANG",      "LANGUAGE",
+            "http_proxy",  "https_proxy", "ftp_proxy", "no_proxy",  "all_proxy", "HTTP_PROXY",
+            "HTTPS_PROXY", "FTP_PROXY",   "NO_PROXY",  "ALL_PROXY", "COLORTERM", "TZ",
         };
         size_t n = strcspn(entry, "=");
         if (strncmp(entry, "LC_", 3) == 0)

@@ -35,7 +35,7 @@ const struct xh_arch *xh_arch_table(size_t *n);
  * The binfmt_misc registration rule for arch, as written to the register file
  * in a single write: ":NAME:M::MAGIC:MASK:INTERPRETER:FLAGS" with magic and
  * mask as \xHH escapes. flags is e.g. "F" (open the interpreter now, so it
- * works after chroot) or "FPC".
+ * works after chroot) or "FPC". NULL when a field is empty or holds a ':'.
  */
 char *xh_binfmt_rule(const struct xh_arch *arch, const char *name, const char *interpreter,
                      const char *flags);

@@ -200,8 +200,7 @@ static int apply_one(const struct xh_op *op, xh_error *err)
 int xh_plan_apply(const struct xh_plan *plan, xh_error *err)
 {
         for (size_t i = 0; i < plan->n; i++) {
-                XH_DEBUG("mount plan: %s %s", xh_op_kind_name(plan->ops[i].kind),
-                         plan->ops[i].dst);
+                XH_DEBUG("mount plan: %s %s", xh_op_kind_name(plan->ops[i].kind), plan->ops[i].dst);
                 int r = apply_one(&plan->ops[i], err);
                 if (r < 0)
                         return r;

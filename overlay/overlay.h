@@ -15,16 +15,16 @@
 #include "xh-util.h"
 
 enum xh_op_kind {
-        XH_OP_MAKE_PRIVATE,   /* make every mount private (MS_REC|MS_PRIVATE on /) */
-        XH_OP_TMPFS,          /* tmpfs at dst, data = options */
-        XH_OP_MKDIR,          /* mkdir -p dst */
-        XH_OP_OVERLAY,        /* overlayfs at dst, data = lowerdir=...,upperdir=...,workdir=... */
-        XH_OP_BIND,           /* bind src at dst (recursive when XH_F_REC) */
-        XH_OP_PROC,           /* new proc instance at dst */
-        XH_OP_BINFMT,         /* private binfmt_misc instance at dst */
+        XH_OP_MAKE_PRIVATE,    /* make every mount private (MS_REC|MS_PRIVATE on /) */
+        XH_OP_TMPFS,           /* tmpfs at dst, data = options */
+        XH_OP_MKDIR,           /* mkdir -p dst */
+        XH_OP_OVERLAY,         /* overlayfs at dst, data = lowerdir=...,upperdir=...,workdir=... */
+        XH_OP_BIND,            /* bind src at dst (recursive when XH_F_REC) */
+        XH_OP_PROC,            /* new proc instance at dst */
+        XH_OP_BINFMT,          /* private binfmt_misc instance at dst */
         XH_OP_BINFMT_REGISTER, /* write rule data to dst (a binfmt register file) */
-        XH_OP_PIVOT,          /* pivot_root into dst, detach the old root */
-        XH_OP_CHDIR,          /* chdir to dst (after the pivot: a path inside) */
+        XH_OP_PIVOT,           /* pivot_root into dst, detach the old root */
+        XH_OP_CHDIR,           /* chdir to dst (after the pivot: a path inside) */
 };
 
 enum {
@@ -56,15 +56,16 @@ struct xh_bind {
 };
 
 struct xh_session_spec {
-        const char *staging;   /* host directory on which the session tmpfs is mounted */
-        const char *rootfs;    /* read-only target root (lowest layer) */
-        const char *const *layers; /* extra read-only layers above the root, lowest first (NULL-terminated, may be NULL) */
-        const char *upper;     /* persistent upper dir, or NULL for a throwaway upper */
-        const char *work;      /* overlay work dir matching upper (same filesystem) */
-        const char *cwd;       /* host working directory: bound at the same path, then chdir */
-        const char *binfmt_rule; /* rule to register in the private binfmt_misc, or NULL */
+        const char *staging;       /* host directory on which the session tmpfs is mounted */
+        const char *rootfs;        /* read-only target root (lowest layer) */
+        const char *const *layers; /* extra read-only layers above the root, lowest first
+                                      (NULL-terminated, may be NULL) */
+        const char *upper;         /* persistent upper dir, or NULL for a throwaway upper */
+        const char *work;          /* overlay work dir matching upper (same filesystem) */
+        const char *cwd;           /* host working directory: bound at the same path, then chdir */
+        const char *binfmt_rule;   /* rule to register in the private binfmt_misc, or NULL */
         const struct xh_bind *binds; /* extra binds, terminated by src == NULL (may be NULL) */
-        bool resolv_conf;      /* bind the host's /etc/resolv.conf */
+        bool resolv_conf;            /* bind the host's /etc/resolv.conf */
 };
 
 /* Build the plan for a session. */

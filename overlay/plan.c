@@ -5,16 +5,16 @@
 #include <string.h>
 
 static const char *const op_names[] = {
-        [XH_OP_MAKE_PRIVATE] = "make-private",
-        [XH_OP_TMPFS] = "tmpfs",
-        [XH_OP_MKDIR] = "mkdir",
-        [XH_OP_OVERLAY] = "overlay",
-        [XH_OP_BIND] = "bind",
-        [XH_OP_PROC] = "proc",
-        [XH_OP_BINFMT] = "binfmt_misc",
-        [XH_OP_BINFMT_REGISTER] = "binfmt-register",
-        [XH_OP_PIVOT] = "pivot-root",
-        [XH_OP_CHDIR] = "chdir",
+    [XH_OP_MAKE_PRIVATE] = "make-private",
+    [XH_OP_TMPFS] = "tmpfs",
+    [XH_OP_MKDIR] = "mkdir",
+    [XH_OP_OVERLAY] = "overlay",
+    [XH_OP_BIND] = "bind",
+    [XH_OP_PROC] = "proc",
+    [XH_OP_BINFMT] = "binfmt_misc",
+    [XH_OP_BINFMT_REGISTER] = "binfmt-register",
+    [XH_OP_PIVOT] = "pivot-root",
+    [XH_OP_CHDIR] = "chdir",
 };
 
 const char *xh_op_kind_name(enum xh_op_kind kind)
@@ -29,11 +29,11 @@ static void add_op(struct xh_plan *plan, enum xh_op_kind kind, unsigned flags, c
 {
         plan->ops = xh_realloc(plan->ops, (plan->n + 1) * sizeof(*plan->ops));
         plan->ops[plan->n++] = (struct xh_op){
-                .kind = kind,
-                .flags = flags,
-                .src = xh_strdup(src),
-                .dst = xh_strdup(dst),
-                .data = xh_strdup(data),
+            .kind = kind,
+            .flags = flags,
+            .src = xh_strdup(src),
+            .dst = xh_strdup(dst),
+            .data = xh_strdup(data),
         };
 }
 
@@ -86,10 +86,10 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                         return r;
 
         _cleanup_free_ char *root = xh_asprintf("%s/root", spec->staging);
-        _cleanup_free_ char *upper = spec->upper ? xh_strdup(spec->upper)
-                                                 : xh_asprintf("%s/upper", spec->staging);
-        _cleanup_free_ char *work = spec->upper ? xh_strdup(spec->work)
-                                                : xh_asprintf("%s/work", spec->staging);
+        _cleanup_free_ char *upper =
+            spec->upper ? xh_strdup(spec->upper) : xh_asprintf("%s/upper", spec->staging);
+        _cleanup_free_ char *work =
+            spec->upper ? xh_strdup(spec->work) : xh_asprintf("%s/work", spec->staging);
 
         add_op(plan, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
         add_op(plan, XH_OP_TMPFS, 0, NULL, spec->staging, "mode=0755");
@@ -142,8 +142,7 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                         return r;
                 }
                 _cleanup_free_ char *d = in_root(root, b->dst);
-                add_op(plan, XH_OP_BIND, XH_F_REC | (b->rdonly ? XH_F_RDONLY : 0), b->src, d,
-                       NULL);
+                add_op(plan, XH_OP_BIND, XH_F_REC | (b->rdonly ? XH_F_RDONLY : 0), b->src, d, NULL);
         }
         add_op(plan, XH_OP_BIND, XH_F_REC, spec->cwd, cwd, NULL);
         add_op(plan, XH_OP_PIVOT, 0, NULL, root, NULL);
@@ -179,9 +178,9 @@ int xh_plan_probe(const char *staging, int level, const char *binfmt_rule, struc
                         _cleanup_free_ char *d = xh_asprintf("%s/%s", staging, dirs[i]);
                         add_op(plan, XH_OP_MKDIR, 0, NULL, d, NULL);
                 }
-                _cleanup_free_ char *data = xh_asprintf(
-                        "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", staging, staging,
-                        staging);
+                _cleanup_free_ char *data =
+                    xh_asprintf("lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", staging,
+                                staging, staging);
                 _cleanup_free_ char *merged = xh_asprintf("%s/merged", staging);
                 add_op(plan, XH_OP_OVERLAY, 0, "overlay", merged, data);
         }
@@ -202,8 +201,8 @@ static void print_flags(unsigned flags, FILE *out)
                 unsigned flag;
                 const char *name;
         } names[] = {
-                {XH_F_REC, "rec"},   {XH_F_RDONLY, "ro"},     {XH_F_OPTIONAL, "optional"},
-                {XH_F_FILE, "file"}, {XH_F_NODEV, "nodev,nosuid"},
+            {XH_F_REC, "rec"},   {XH_F_RDONLY, "ro"},          {XH_F_OPTIONAL, "optional"},
+            {XH_F_FILE, "file"}, {XH_F_NODEV, "nodev,nosuid"},
         };
         bool first = true;
         for (size_t i = 0; i < XH_ARRAY_SIZE(names); i++) {

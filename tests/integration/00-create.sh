@@ -1,0 +1,11 @@
+# xhybrid create makes the root once; a second call returns at once.
+. "$(dirname "$0")/lib.sh"
+need_root
+start=$(date +%s)
+capture "$XHYBRID" create "$PROFILE"
+expect_rc 0 "second create"
+expect_out "exists" "second create"
+[ $(( $(date +%s) - start )) -le 5 ] || fail "second create took more than 5 s"
+capture "$XHYBRID" profiles show "$PROFILE"
+expect_out "(created)" "profiles show"
+pass

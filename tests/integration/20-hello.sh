@@ -1,0 +1,26 @@
+# A plain C hello and a glib hello (pkg-config; glib only in the target)
+# compile with the target's gcc and run inside; the results are aarch64 ELF.
+. "$(dirname "$0")/lib.sh"
+need_root
+scratch
+cd "$SCRATCH"
+cat >hello.c <<'SRC'
+#include <stdio.h>
+int main(void) { printf("hello\n"); return 0; }
+SRC
+cat >g.c <<'SRC'
+#include <glib.h>
+int main(void) { g_print("hello from glib %d\n", GLIB_MAJOR_VERSION); return 0; }
+SRC
+[ ! -e /usr/include/glib-2.0 ] || echo "note: the host has glib headers too; the target's are used" >&2
+capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c 'gcc hello.c -o hello && ./hello'
+expect_rc 0 "plain hello"
+[ "$OUT" = hello ] || fail "plain hello printed '$OUT'"
+capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c 'gcc g.c -o g $(pkg-config --cflags --libs glib-2.0) && ./g'
+expect_rc 0 "glib hello"
+[ "$OUT" = "hello from glib 2" ] || fail "glib hello printed '$OUT'"
+capture "$XHYBRID" elf hello g
+expect_rc 0 "elf"
+[ "$(printf '%s\n' "$OUT" | grep -c 'ELF 64-bit LSB aarch64, dynamic (/lib/ld-linux-aarch64.so.1)')" -eq 2 ] ||
+        fail "produced files are not aarch64 programs: $OUT"
+pass

@@ -1,0 +1,60 @@
+# Shared helpers for the integration tests (sourced).
+set -u
+: "${XHYBRID:?XHYBRID must name the xhybrid binary}"
+PROFILE=${XHYBRID_TEST_PROFILE:-arm64-debian}
+TEST_NAME=$(basename "$0" .sh)
+
+fail() {
+        echo "FAIL: $TEST_NAME: $*" >&2
+        exit 1
+}
+
+skip() {
+        echo "SKIP: $TEST_NAME: $*" >&2
+        exit 77
+}
+
+pass() {
+        echo "PASS: $TEST_NAME${1:+: $1}"
+        exit 0
+}
+
+# Run and capture: sets OUT, ERR, RC.
+capture() {
+        _o=$(mktemp) _e=$(mktemp)
+        "$@" >"$_o" 2>"$_e"
+        RC=$?
+        OUT=$(cat "$_o")
+        ERR=$(cat "$_e")
+        rm -f "$_o" "$_e"
+}
+
+expect_rc() {
+        [ "$RC" -eq "$1" ] || fail "$2: exit status $RC, expected $1 (stdout: $OUT) (stderr: $ERR)"
+}
+
+expect_out() {
+        printf '%s\n' "$OUT" | grep -q -- "$1" || fail "$2: output lacks '$1': $OUT"
+}
+
+expect_err() {
+        printf '%s\n' "$ERR" | grep -q -- "$1" || fail "$2: error lacks '$1': $ERR"
+}
+
+# Tests that need namespaces skip when the host cannot make them.
+need_sessions() {
+        [ "$(id -u)" -eq 0 ] || [ -r /etc/subuid ] || skip "needs root or a subordinate id range"
+        "$XHYBRID" doctor "$PROFILE" >/dev/null 2>&1 || skip "xhybrid doctor says sessions cannot run here"
+}
+
+# The root is created once and cached in the store (outside the clone).
+need_root() {
+        need_sessions
+        "$XHYBRID" create "$PROFILE" >&2 || fail "xhybrid create $PROFILE failed"
+}
+
+# A scratch directory removed at exit.
+scratch() {
+        SCRATCH=$(mktemp -d /tmp/xhybrid-test.XXXXXX)
+        trap 'rm -rf "$SCRATCH"' EXIT
+}
