@@ -8,10 +8,10 @@ static const struct {
         const char *name;
         enum xh_cmd cmd;
 } commands[] = {
-    /* sorted */
-    {"create", XH_CMD_CREATE}, {"doctor", XH_CMD_DOCTOR},   {"elf", XH_CMD_ELF},
-    {"enter", XH_CMD_ENTER},   {"help", XH_CMD_HELP},       {"profiles", XH_CMD_PROFILES},
-    {"run", XH_CMD_RUN},       {"version", XH_CMD_VERSION},
+        /* sorted */
+        {"create", XH_CMD_CREATE}, {"doctor", XH_CMD_DOCTOR},   {"elf", XH_CMD_ELF},
+        {"enter", XH_CMD_ENTER},   {"help", XH_CMD_HELP},       {"profiles", XH_CMD_PROFILES},
+        {"run", XH_CMD_RUN},       {"version", XH_CMD_VERSION},
 };
 
 const char *xh_usage(void)

@@ -56,6 +56,8 @@ const char *xh_usage(void);
 /* The store: where roots, layers and persistent uppers live. */
 char *xh_store_dir(const char *option);
 char *xh_store_root_path(const char *store, const struct xh_profile *p);
+char *xh_store_toolchain_path(const char *store, const struct xh_profile *p);
+bool xh_store_toolchain_ready(const char *store, const struct xh_profile *p);
 char *xh_store_session_path(const char *store, const struct xh_profile *p);
 bool xh_store_root_ready(const char *store, const struct xh_profile *p);
 

@@ -72,18 +72,29 @@ static int take_lock(const char *path, int *fd_out, xh_error *err)
         return 0;
 }
 
-static int build_root(const struct xh_profile *p, const char *tmp, xh_error *err)
+/* What to build with mmdebstrap, and where. */
+struct tree {
+        const char *what; /* "root" or "toolchain layer" */
+        const char *arch; /* Debian arch */
+        const char *variant;
+        char *const *packages;
+        char *path;   /* STORE/roots/KEY or STORE/layers/KEY */
+        char *recipe; /* written to PATH/recipe */
+};
+
+static int run_mmdebstrap(const struct xh_profile *p, const struct tree *t, const char *tmp,
+                          xh_error *err)
 {
         _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", tmp);
         _cleanup_strv_ char **argv = xh_malloc(sizeof(char *));
         xh_strv_push(&argv, "mmdebstrap");
         xh_strv_push(&argv, "--mode=root");
-        _cleanup_free_ char *variant = xh_asprintf("--variant=%s", p->variant);
-        _cleanup_free_ char *arch = xh_asprintf("--arch=%s", p->arch);
+        _cleanup_free_ char *variant = xh_asprintf("--variant=%s", t->variant);
+        _cleanup_free_ char *arch = xh_asprintf("--arch=%s", t->arch);
         xh_strv_push(&argv, variant);
         xh_strv_push(&argv, arch);
-        if (p->packages && p->packages[0]) {
-                _cleanup_free_ char *list = xh_strv_join(p->packages, ",");
+        if (t->packages && t->packages[0]) {
+                _cleanup_free_ char *list = xh_strv_join(t->packages, ",");
                 _cleanup_free_ char *inc = xh_asprintf("--include=%s", list);
                 xh_strv_push(&argv, inc);
         }
@@ -96,19 +107,76 @@ static int build_root(const struct xh_profile *p, const char *tmp, xh_error *err
         int r = xh_ns_exec_binfmt(p, argv, env, &status, err);
         if (r < 0)
                 return r;
-        if (err && err->msg)
-                return -EIO; /* mmdebstrap could not be started */
+        if (err && err->msg) {
+                /* mmdebstrap could not be started */
+                return xh_hint(err, EIO, "install it: apt-get install mmdebstrap");
+        }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 xh_fail(err, EIO, "mmdebstrap failed (%s %d); its output is above",
                         WIFEXITED(status) ? "exit status" : "signal",
                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
                 return -EIO;
         }
-        _cleanup_free_ char *recipe = xh_profile_target_recipe(p);
         _cleanup_free_ char *recipe_path = xh_asprintf("%s/recipe", tmp);
-        if ((r = xh_write_file(recipe_path, recipe, strlen(recipe), 0644)) < 0)
+        if ((r = xh_write_file(recipe_path, t->recipe, strlen(t->recipe), 0644)) < 0)
                 return xh_fail(err, -r, "%s: %s", recipe_path, strerror(-r));
         return 0;
+}
+
+/*
+ * Build one tree into PATH.tmp and rename it to PATH when complete, under a
+ * lock. Returns 1 when it was built, 0 when it existed, or -errno.
+ */
+static int ensure_tree(const struct xh_profile *p, const struct tree *t, bool force, xh_error *err)
+{
+        _cleanup_free_ char *lock = xh_asprintf("%s.lock", t->path);
+        _cleanup_free_ char *tmp = xh_asprintf("%s.tmp", t->path);
+        _cleanup_free_ char *old = xh_asprintf("%s.old", t->path);
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", t->path);
+        _cleanup_free_ char *parent = xh_strdup(t->path);
+        *strrchr(parent, '/') = '\0';
+        int r;
+
+        if ((r = xh_mkdir_p(parent, 0755)) < 0) {
+                xh_fail(err, -r, "cannot create the store %s: %s", parent, strerror(-r));
+                return xh_hint(err, -r, "choose another with --store DIR or XHYBRID_STORE");
+        }
+        _cleanup_close_ int lock_fd = -1;
+        if ((r = take_lock(lock, &lock_fd, err)) < 0)
+                return r;
+        if (xh_is_dir(rootfs) && !force)
+                return 0;
+        if (xh_path_exists(tmp)) {
+                fprintf(stderr,
+                        "xhybrid: removing the unfinished %s of an interrupted create: %s\n",
+                        t->what, tmp);
+                if ((r = xh_rm_rf(tmp)) < 0)
+                        return xh_fail(err, -r, "cannot remove %s: %s", tmp, strerror(-r));
+        }
+        if (xh_path_exists(old) && (r = xh_rm_rf(old)) < 0)
+                return xh_fail(err, -r, "cannot remove %s: %s", old, strerror(-r));
+        if ((r = xh_mkdir_p(tmp, 0755)) < 0)
+                return xh_fail(err, -r, "cannot create %s: %s", tmp, strerror(-r));
+
+        _cleanup_free_ char *pkgs = xh_strv_join(t->packages, " ");
+        fprintf(stderr, "xhybrid: creating the %s %s %s for '%s' with mmdebstrap (%s%s%s)\n",
+                t->arch, p->suite, t->what, p->name, t->variant, *pkgs ? " + " : "", pkgs);
+        fprintf(stderr, "xhybrid: into %s\n", t->path);
+        double t0 = now();
+        if ((r = run_mmdebstrap(p, t, tmp, err)) < 0) {
+                xh_rm_rf(tmp);
+                return r;
+        }
+        bool replaced = xh_path_exists(t->path);
+        if (replaced && rename(t->path, old) < 0)
+                return xh_fail(err, errno, "rename %s: %s", t->path, strerror(errno));
+        if (rename(tmp, t->path) < 0)
+                return xh_fail(err, errno, "rename %s: %s", tmp, strerror(errno));
+        if (replaced)
+                xh_rm_rf(old);
+        fprintf(stderr, "xhybrid: %s for '%s' ready in %.0f s: %s\n", t->what, p->name, now() - t0,
+                rootfs);
+        return 1;
 }
 
 int xh_cmd_create(const struct xh_args *a)
@@ -118,66 +186,32 @@ int xh_cmd_create(const struct xh_args *a)
         if (load_profile(a->profile, &p, &err) < 0)
                 return fail(&err, XH_EXIT_ERROR);
         _cleanup_free_ char *store = xh_store_dir(a->store);
-        _cleanup_free_ char *root = xh_store_root_path(store, p);
-        _cleanup_free_ char *roots = xh_asprintf("%s/roots", store);
-        _cleanup_free_ char *lock = xh_asprintf("%s.lock", root);
-        _cleanup_free_ char *tmp = xh_asprintf("%s.tmp", root);
-        _cleanup_free_ char *old = xh_asprintf("%s.old", root);
-        int r;
+        const struct xh_arch *host = xh_arch_host();
 
-        if ((r = xh_mkdir_p(roots, 0755)) < 0) {
-                xh_fail(&err, -r, "cannot create the store %s: %s", roots, strerror(-r));
-                xh_hint(&err, -r, "choose another with --store DIR or XHYBRID_STORE");
-                return fail(&err, XH_EXIT_ERROR);
-        }
-        _cleanup_close_ int lock_fd = -1;
-        if (take_lock(lock, &lock_fd, &err) < 0)
-                return fail(&err, XH_EXIT_ERROR);
-
-        if (xh_store_root_ready(store, p) && !a->force) {
-                printf("xhybrid: root for '%s' exists: %s/rootfs\n", p->name, root);
-                return XH_EXIT_OK;
-        }
-        if (xh_path_exists(tmp)) {
-                fprintf(stderr,
-                        "xhybrid: removing the unfinished root of an interrupted create: %s\n",
-                        tmp);
-                if ((r = xh_rm_rf(tmp)) < 0) {
-                        xh_fail(&err, -r, "cannot remove %s: %s", tmp, strerror(-r));
-                        return fail(&err, XH_EXIT_ERROR);
-                }
-        }
-        if (xh_path_exists(old) && (r = xh_rm_rf(old)) < 0) {
-                xh_fail(&err, -r, "cannot remove %s: %s", old, strerror(-r));
-                return fail(&err, XH_EXIT_ERROR);
-        }
-        if ((r = xh_mkdir_p(tmp, 0755)) < 0) {
-                xh_fail(&err, -r, "cannot create %s: %s", tmp, strerror(-r));
-                return fail(&err, XH_EXIT_ERROR);
-        }
-
-        _cleanup_free_ char *pkgs = xh_strv_join(p->packages, " ");
-        fprintf(stderr, "xhybrid: creating the %s %s root for '%s' with mmdebstrap (%s%s%s)\n",
-                p->arch, p->suite, p->name, p->variant, *pkgs ? " + " : "", pkgs);
-        fprintf(stderr, "xhybrid: into %s\n", root);
-        double t0 = now();
-        if (build_root(p, tmp, &err) < 0) {
-                xh_rm_rf(tmp);
-                return fail(&err, XH_EXIT_ERROR);
-        }
-
-        bool replaced = xh_path_exists(root);
-        if (replaced && rename(root, old) < 0) {
-                xh_fail(&err, errno, "rename %s: %s", root, strerror(errno));
-                return fail(&err, XH_EXIT_ERROR);
-        }
-        if (rename(tmp, root) < 0) {
-                xh_fail(&err, errno, "rename %s: %s", tmp, strerror(errno));
-                return fail(&err, XH_EXIT_ERROR);
-        }
-        if (replaced) {
-                xh_rm_rf(old);
-                /* An upper made over the old root does not belong on the new one. */
+        struct tree root = {
+                .what = "root",
+                .arch = p->arch,
+                .variant = p->variant,
+                .packages = p->packages,
+                .path = xh_store_root_path(store, p),
+                .recipe = xh_profile_target_recipe(p),
+        };
+        struct tree tc = {
+                .what = "toolchain layer",
+                .arch = host ? host->debian : "amd64",
+                .variant = "apt",
+                .packages = p->toolchain_packages,
+                .path = xh_store_toolchain_path(store, p),
+                .recipe = xh_profile_toolchain_recipe(p),
+        };
+        int rc = XH_EXIT_OK;
+        int r = ensure_tree(p, &root, a->force, &err);
+        if (r < 0) {
+                rc = fail(&err, XH_EXIT_ERROR);
+        } else if (r == 0) {
+                printf("xhybrid: root for '%s' exists: %s/rootfs\n", p->name, root.path);
+        } else {
+                /* An upper made over an older root does not belong on the new one. */
                 _cleanup_free_ char *sess = xh_store_session_path(store, p);
                 if (xh_path_exists(sess)) {
                         fprintf(stderr, "xhybrid: discarding the persistent changes of '%s' (%s)\n",
@@ -185,9 +219,19 @@ int xh_cmd_create(const struct xh_args *a)
                         xh_rm_rf(sess);
                 }
         }
-        fprintf(stderr, "xhybrid: root for '%s' ready in %.0f s: %s/rootfs\n", p->name, now() - t0,
-                root);
-        return XH_EXIT_OK;
+        if (rc == XH_EXIT_OK && p->toolchain_packages && p->toolchain_packages[0]) {
+                r = ensure_tree(p, &tc, a->force, &err);
+                if (r < 0)
+                        rc = fail(&err, XH_EXIT_ERROR);
+                else if (r == 0)
+                        printf("xhybrid: toolchain layer for '%s' exists: %s/rootfs\n", p->name,
+                               tc.path);
+        }
+        free(root.path);
+        free(root.recipe);
+        free(tc.path);
+        free(tc.recipe);
+        return rc;
 }
 
 /* Exit the way the command did: same code, or the same signal. */
@@ -223,13 +267,13 @@ int xh_cmd_run(const struct xh_args *a)
                 argv = shell;
         }
         struct xh_session_opts o = {
-            .profile = p,
-            .store = store,
-            .emulated = a->emulated,
-            .ephemeral = a->ephemeral,
-            .dry_run = a->dry_run,
-            .env = a->env,
-            .argv = argv,
+                .profile = p,
+                .store = store,
+                .emulated = a->emulated,
+                .ephemeral = a->ephemeral,
+                .dry_run = a->dry_run,
+                .env = a->env,
+                .argv = argv,
         };
         int status = 0;
         int r = xh_session_run(&o, &status, &err);
@@ -254,6 +298,9 @@ int xh_cmd_profiles(const struct xh_args *a)
                 _cleanup_free_ char *root = xh_store_root_path(store, p);
                 printf("\n# root: %s/rootfs (%s)\n", root,
                        xh_store_root_ready(store, p) ? "created" : "not created");
+                _cleanup_free_ char *tc = xh_store_toolchain_path(store, p);
+                printf("# toolchain layer: %s/rootfs (%s)\n", tc,
+                       xh_store_toolchain_ready(store, p) ? "created" : "not created");
                 return XH_EXIT_OK;
         }
         _cleanup_strv_ char **names = NULL;

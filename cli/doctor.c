@@ -68,14 +68,15 @@ static bool check_namespaces(struct report *rep, const char *rule)
                 const char *what;
                 const char *fix;
         } levels[] = {
-            {"user + mount + PID namespaces",
-             "enable user namespaces: sysctl user.max_user_namespaces=15000 "
-             "(and kernel.unprivileged_userns_clone=1 where it exists)"},
-            {"overlayfs in a user namespace", "use Linux 5.11 or later with overlayfs built in"},
-            {"proc in a new PID namespace",
-             "the host's /proc must be fully visible (no paths masked by mounts)"},
-            {"private binfmt_misc + F registration",
-             "use Linux 6.7 or later; the emulator must be a static program"},
+                {"user + mount + PID namespaces",
+                 "enable user namespaces: sysctl user.max_user_namespaces=15000 "
+                 "(and kernel.unprivileged_userns_clone=1 where it exists)"},
+                {"overlayfs in a user namespace",
+                 "use Linux 5.11 or later with overlayfs built in"},
+                {"proc in a new PID namespace",
+                 "the host's /proc must be fully visible (no paths masked by mounts)"},
+                {"private binfmt_misc + F registration",
+                 "use Linux 6.7 or later; the emulator must be a static program"},
         };
         bool ok = true;
         for (int lv = 0; lv < (int)XH_ARRAY_SIZE(levels); lv++) {
@@ -88,8 +89,8 @@ static bool check_namespaces(struct report *rep, const char *rule)
                 int r = probe(lv, lv == 3 ? rule : NULL, &err);
                 if (r < 0) {
                         _cleanup_free_ char *d =
-                            xh_asprintf("%s%s%s", err.msg ? err.msg : "failed",
-                                        err.hint ? " — " : "", err.hint ? err.hint : "");
+                                xh_asprintf("%s%s%s", err.msg ? err.msg : "failed",
+                                            err.hint ? " — " : "", err.hint ? err.hint : "");
                         line(rep, 2, levels[lv].what, d, levels[lv].fix);
                         ok = false;
                 } else {

@@ -59,7 +59,7 @@ static int binfmt_rule_for(const struct xh_profile *p, char **rule, xh_error *er
          * the same program.
          */
         _cleanup_free_ char *wrapper =
-            xh_asprintf("/usr/libexec/qemu-binfmt/%s-binfmt-P", arch->qemu);
+                xh_asprintf("/usr/libexec/qemu-binfmt/%s-binfmt-P", arch->qemu);
         char real_w[PATH_MAX], real_q[PATH_MAX];
         if (realpath(wrapper, real_w) && realpath(qemu, real_q) && strcmp(real_w, real_q) == 0)
                 *rule = xh_binfmt_rule(arch, "xhybrid", wrapper, "POF");
@@ -103,14 +103,14 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 layers[0] = upper;
 
         struct xh_session_spec spec = {
-            .staging = staging,
-            .rootfs = rootfs,
-            .layers = layers,
-            .upper = o->ephemeral ? NULL : upper,
-            .work = o->ephemeral ? NULL : work,
-            .cwd = cwd,
-            .binfmt_rule = rule,
-            .resolv_conf = true,
+                .staging = staging,
+                .rootfs = rootfs,
+                .layers = layers,
+                .upper = o->ephemeral ? NULL : upper,
+                .work = o->ephemeral ? NULL : work,
+                .cwd = cwd,
+                .binfmt_rule = rule,
+                .resolv_conf = true,
         };
         struct xh_plan plan;
         if ((r = xh_plan_session(&spec, &plan, err)) < 0)

@@ -5,6 +5,7 @@
  *       rootfs/                       the root itself
  *       recipe                        the recipe it was built from
  *   STORE/roots/ARCH-SUITE-HASH.tmp/  a root being built (never used by sessions)
+ *   STORE/layers/toolchain-ARCH-SUITE-HASH/  the amd64 toolchain layer, same scheme
  *   STORE/sessions/PROFILE/{upper,work}  the persistent upper of a profile
  *   STORE/sessions/PROFILE.lock       held by the session using that upper
  *   STORE/mnt/                        empty; each session mounts its own tmpfs here,
@@ -16,13 +17,24 @@
 
 #include <string.h>
 
+/* A relative store is taken from the current directory. */
+static char *absolute(const char *path)
+{
+        if (path[0] == '/')
+                return xh_strdup(path);
+        char *cwd = getcwd(NULL, 0);
+        char *abs = xh_asprintf("%s/%s", cwd ? cwd : "", path);
+        free(cwd);
+        return abs;
+}
+
 char *xh_store_dir(const char *option)
 {
         if (option && *option)
-                return xh_strdup(option);
+                return absolute(option);
         const char *s = getenv("XHYBRID_STORE");
         if (s && *s)
-                return xh_strdup(s);
+                return absolute(s);
         s = getenv("XDG_DATA_HOME");
         if (s && *s == '/')
                 return xh_asprintf("%s/xhybrid", s);
@@ -35,6 +47,20 @@ char *xh_store_root_path(const char *store, const struct xh_profile *p)
         _cleanup_free_ char *recipe = xh_profile_target_recipe(p);
         return xh_asprintf("%s/roots/%s-%s-%012llx", store, p->arch, p->suite,
                            xh_hash64(recipe) & 0xffffffffffffULL);
+}
+
+char *xh_store_toolchain_path(const char *store, const struct xh_profile *p)
+{
+        _cleanup_free_ char *recipe = xh_profile_toolchain_recipe(p);
+        return xh_asprintf("%s/layers/toolchain-%s-%s-%012llx", store, p->arch, p->suite,
+                           xh_hash64(recipe) & 0xffffffffffffULL);
+}
+
+bool xh_store_toolchain_ready(const char *store, const struct xh_profile *p)
+{
+        _cleanup_free_ char *t = xh_store_toolchain_path(store, p);
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", t);
+        return xh_is_dir(rootfs);
 }
 
 char *xh_store_session_path(const char *store, const struct xh_profile *p)
@@ -52,9 +78,9 @@ bool xh_store_root_ready(const char *store, const struct xh_profile *p)
 static bool env_allowed(const char *entry)
 {
         static const char *const names[] = {
-            "TERM",        "HOME",        "USER",      "LOGNAME",   "LANG",      "LANGUAGE",
-            "http_proxy",  "https_proxy", "ftp_proxy", "no_proxy",  "all_proxy", "HTTP_PROXY",
-            "HTTPS_PROXY", "FTP_PROXY",   "NO_PROXY",  "ALL_PROXY", "COLORTERM", "TZ",
+                "TERM",        "HOME",        "USER",      "LOGNAME",   "LANG",      "LANGUAGE",
+                "http_proxy",  "https_proxy", "ftp_proxy", "no_proxy",  "all_proxy", "HTTP_PROXY",
+                "HTTPS_PROXY", "FTP_PROXY",   "NO_PROXY",  "ALL_PROXY", "COLORTERM", "TZ",
         };
         size_t n = strcspn(entry, "=");
         if (strncmp(entry, "LC_", 3) == 0)

@@ -215,6 +215,8 @@ char *xh_strv_join(char *const *v, const char *sep)
 
 int xh_mkdir_p(const char *path, unsigned mode)
 {
+        if (!path || !*path)
+                return -ENOENT;
         _cleanup_free_ char *p = xh_strdup(path);
         for (char *s = p + 1; *s; s++) {
                 if (*s != '/')
@@ -305,7 +307,7 @@ int xh_write_file(const char *path, const char *data, size_t len, unsigned mode)
 
 unsigned long long xh_hash64(const char *s)
 {
-        unsigned long long h = 1469598103934665603ULL;
+        unsigned long long h = 0xcbf29ce484222325ULL;
         for (; *s; s++) {
                 h ^= (unsigned char)*s;
                 h *= 1099511628211ULL;

@@ -5,16 +5,16 @@
 #include <string.h>
 
 static const char *const op_names[] = {
-    [XH_OP_MAKE_PRIVATE] = "make-private",
-    [XH_OP_TMPFS] = "tmpfs",
-    [XH_OP_MKDIR] = "mkdir",
-    [XH_OP_OVERLAY] = "overlay",
-    [XH_OP_BIND] = "bind",
-    [XH_OP_PROC] = "proc",
-    [XH_OP_BINFMT] = "binfmt_misc",
-    [XH_OP_BINFMT_REGISTER] = "binfmt-register",
-    [XH_OP_PIVOT] = "pivot-root",
-    [XH_OP_CHDIR] = "chdir",
+        [XH_OP_MAKE_PRIVATE] = "make-private",
+        [XH_OP_TMPFS] = "tmpfs",
+        [XH_OP_MKDIR] = "mkdir",
+        [XH_OP_OVERLAY] = "overlay",
+        [XH_OP_BIND] = "bind",
+        [XH_OP_PROC] = "proc",
+        [XH_OP_BINFMT] = "binfmt_misc",
+        [XH_OP_BINFMT_REGISTER] = "binfmt-register",
+        [XH_OP_PIVOT] = "pivot-root",
+        [XH_OP_CHDIR] = "chdir",
 };
 
 const char *xh_op_kind_name(enum xh_op_kind kind)
@@ -29,11 +29,11 @@ static void add_op(struct xh_plan *plan, enum xh_op_kind kind, unsigned flags, c
 {
         plan->ops = xh_realloc(plan->ops, (plan->n + 1) * sizeof(*plan->ops));
         plan->ops[plan->n++] = (struct xh_op){
-            .kind = kind,
-            .flags = flags,
-            .src = xh_strdup(src),
-            .dst = xh_strdup(dst),
-            .data = xh_strdup(data),
+                .kind = kind,
+                .flags = flags,
+                .src = xh_strdup(src),
+                .dst = xh_strdup(dst),
+                .data = xh_strdup(data),
         };
 }
 
@@ -61,6 +61,37 @@ static bool is_abs_clean(const char *p)
         return true;
 }
 
+/*
+ * The working directory is bound over the same path of the target. Binding
+ * over one of the root's own system directories would hide the target's
+ * files there, so those are refused; "/" stays the target's root, unbound.
+ */
+static int check_cwd(const char *cwd, xh_error *err)
+{
+        static const char *const system_dirs[] = {
+                "/bin",       "/boot",        "/etc",     "/lib",         "/lib32",
+                "/lib64",     "/libx32",      "/proc",    "/sbin",        "/sys",
+                "/usr/bin",   "/usr/include", "/usr/lib", "/usr/libexec", "/usr/sbin",
+                "/usr/share", "/var/cache",   "/var/lib", "/var/log",     "/.xhybrid",
+        };
+        static const char *const exact[] = {"/usr", "/var", "/usr/local"};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(exact); i++)
+                if (strcmp(cwd, exact[i]) == 0)
+                        goto refuse;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(system_dirs); i++) {
+                size_t n = strlen(system_dirs[i]);
+                if (strncmp(cwd, system_dirs[i], n) == 0 && (cwd[n] == '\0' || cwd[n] == '/'))
+                        goto refuse;
+        }
+        return 0;
+refuse:
+        xh_fail(err, EINVAL,
+                "the working directory %s is a system directory of the target root; binding it "
+                "would hide the target's own files",
+                cwd);
+        return xh_hint(err, EINVAL, "run xhybrid from a project directory (or from /)");
+}
+
 static int check_path(const char *what, const char *p, xh_error *err)
 {
         if (!is_abs_clean(p))
@@ -76,7 +107,8 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
 
         if ((r = check_path("staging directory", spec->staging, err)) < 0 ||
             (r = check_path("root", spec->rootfs, err)) < 0 ||
-            (r = check_path("working directory", spec->cwd, err)) < 0)
+            (r = check_path("working directory", spec->cwd, err)) < 0 ||
+            (r = check_cwd(spec->cwd, err)) < 0)
                 return r;
         if (spec->upper && ((r = check_path("upper", spec->upper, err)) < 0 ||
                             (r = check_path("work dir", spec->work, err)) < 0))
@@ -87,9 +119,9 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
 
         _cleanup_free_ char *root = xh_asprintf("%s/root", spec->staging);
         _cleanup_free_ char *upper =
-            spec->upper ? xh_strdup(spec->upper) : xh_asprintf("%s/upper", spec->staging);
+                spec->upper ? xh_strdup(spec->upper) : xh_asprintf("%s/upper", spec->staging);
         _cleanup_free_ char *work =
-            spec->upper ? xh_strdup(spec->work) : xh_asprintf("%s/work", spec->staging);
+                spec->upper ? xh_strdup(spec->work) : xh_asprintf("%s/work", spec->staging);
 
         add_op(plan, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
         add_op(plan, XH_OP_TMPFS, 0, NULL, spec->staging, "mode=0755");
@@ -144,7 +176,8 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 _cleanup_free_ char *d = in_root(root, b->dst);
                 add_op(plan, XH_OP_BIND, XH_F_REC | (b->rdonly ? XH_F_RDONLY : 0), b->src, d, NULL);
         }
-        add_op(plan, XH_OP_BIND, XH_F_REC, spec->cwd, cwd, NULL);
+        if (strcmp(spec->cwd, "/") != 0)
+                add_op(plan, XH_OP_BIND, XH_F_REC, spec->cwd, cwd, NULL);
         add_op(plan, XH_OP_PIVOT, 0, NULL, root, NULL);
         add_op(plan, XH_OP_CHDIR, 0, NULL, spec->cwd, NULL);
         return 0;
@@ -178,9 +211,15 @@ int xh_plan_probe(const char *staging, int level, const char *binfmt_rule, struc
                         _cleanup_free_ char *d = xh_asprintf("%s/%s", staging, dirs[i]);
                         add_op(plan, XH_OP_MKDIR, 0, NULL, d, NULL);
                 }
-                _cleanup_free_ char *data =
-                    xh_asprintf("lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", staging,
-                                staging, staging);
+                xh_buf o = {0};
+                xh_buf_add(&o, "lowerdir=");
+                xh_buf_add_escaped(&o, staging);
+                xh_buf_add(&o, "/lower,upperdir=");
+                xh_buf_add_escaped(&o, staging);
+                xh_buf_add(&o, "/upper,workdir=");
+                xh_buf_add_escaped(&o, staging);
+                xh_buf_add(&o, "/work");
+                _cleanup_free_ char *data = xh_buf_steal(&o);
                 _cleanup_free_ char *merged = xh_asprintf("%s/merged", staging);
                 add_op(plan, XH_OP_OVERLAY, 0, "overlay", merged, data);
         }
@@ -201,8 +240,8 @@ static void print_flags(unsigned flags, FILE *out)
                 unsigned flag;
                 const char *name;
         } names[] = {
-            {XH_F_REC, "rec"},   {XH_F_RDONLY, "ro"},          {XH_F_OPTIONAL, "optional"},
-            {XH_F_FILE, "file"}, {XH_F_NODEV, "nodev,nosuid"},
+                {XH_F_REC, "rec"},   {XH_F_RDONLY, "ro"},          {XH_F_OPTIONAL, "optional"},
+                {XH_F_FILE, "file"}, {XH_F_NODEV, "nodev,nosuid"},
         };
         bool first = true;
         for (size_t i = 0; i < XH_ARRAY_SIZE(names); i++) {

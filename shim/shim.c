@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+#include "shim.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Sorted by name (strcmp); a unit test checks the order and duplicates. */
+static const struct xh_shim_tool tools[] = {
+        {"addr2line", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"ar", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"as", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"basename", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"bash", XH_SHIM_BASH, XH_LANG_NONE},
+        {"c++", XH_SHIM_GCC, XH_LANG_CXX},
+        {"c++filt", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"cat", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"cc", XH_SHIM_GCC, XH_LANG_C},
+        {"chmod", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"cmp", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"cp", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"cpp", XH_SHIM_GCC, XH_LANG_C},
+        {"cut", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"dash", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"diff", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"dirname", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"elfedit", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"expr", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"g++", XH_SHIM_GCC, XH_LANG_CXX},
+        {"gcc", XH_SHIM_GCC, XH_LANG_C},
+        {"gprof", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"grep", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"head", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"ld", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"ld.bfd", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"ld.gold", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"ln", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"ls", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"make", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"mawk", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"mkdir", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"mv", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"nm", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"objcopy", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"objdump", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"pkg-config", XH_SHIM_PKGCONFIG, XH_LANG_NONE},
+        {"pkgconf", XH_SHIM_PKGCONFIG, XH_LANG_NONE},
+        {"ranlib", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"readelf", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"rm", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"rmdir", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"sed", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"sh", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"size", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"sort", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"strings", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"strip", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"tail", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"touch", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"tr", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"uniq", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"wc", XH_SHIM_NATIVE, XH_LANG_NONE},
+};
+
+const struct xh_shim_tool *xh_shim_table(size_t *n)
+{
+        *n = XH_ARRAY_SIZE(tools);
+        return tools;
+}
+
+static int cmp_tool(const void *key, const void *elem)
+{
+        return strcmp(key, ((const struct xh_shim_tool *)elem)->name);
+}
+
+const struct xh_shim_tool *xh_shim_lookup(const char *name)
+{
+        return bsearch(name, tools, XH_ARRAY_SIZE(tools), sizeof(tools[0]), cmp_tool);
+}
+
+char *xh_shim_canonical(const char *base, const char *triplet)
+{
+        size_t tl = triplet ? strlen(triplet) : 0;
+        if (tl && strncmp(base, triplet, tl) == 0 && base[tl] == '-' && base[tl + 1])
+                base += tl + 1;
+        size_t n = strlen(base);
+        /* Drop a version suffix: -12, -4.3 */
+        size_t i = n;
+        while (i > 0 && ((base[i - 1] >= '0' && base[i - 1] <= '9') || base[i - 1] == '.'))
+                i--;
+        if (i > 1 && i < n && base[i - 1] == '-' && base[i] != '.')
+                n = i - 1;
+        return xh_strndup(base, n);
+}
+
+static const struct {
+        const char *key;
+        size_t offset;
+} conf_keys[] = {
+        {"triplet", offsetof(struct xh_shim_config, triplet)},
+        {"gcc_libdir", offsetof(struct xh_shim_config, gcc_libdir)},
+        {"hosttype", offsetof(struct xh_shim_config, hosttype)},
+        {"machtype", offsetof(struct xh_shim_config, machtype)},
+        {"pc_path", offsetof(struct xh_shim_config, pc_path)},
+        {"pc_system_libs", offsetof(struct xh_shim_config, pc_system_libs)},
+        {"pc_system_incs", offsetof(struct xh_shim_config, pc_system_incs)},
+};
+
+int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err)
+{
+        *c = (struct xh_shim_config){0};
+        c->emulate = xh_malloc(sizeof(char *));
+        int lineno = 0;
+        for (const char *s = text; s && *s;) {
+                size_t n = strcspn(s, "\n");
+                _cleanup_free_ char *line = xh_strndup(s, n);
+                s += n + (s[n] == '\n');
+                lineno++;
+                if (!*line || *line == '#')
+                        continue;
+                char *eq = strchr(line, '=');
+                if (!eq) {
+                        xh_shim_config_clear(c);
+                        return xh_fail(err, EINVAL, "%s:%d: expected key=value", XH_SHIM_CONF,
+                                       lineno);
+                }
+                *eq = '\0';
+                const char *value = eq + 1;
+                if (strcmp(line, "emulate") == 0) {
+                        xh_strv_free(c->emulate);
+                        c->emulate = xh_strv_split(value, ", ");
+                        continue;
+                }
+                bool known = false;
+                for (size_t i = 0; i < XH_ARRAY_SIZE(conf_keys); i++) {
+                        if (strcmp(line, conf_keys[i].key) != 0)
+                                continue;
+                        char **field = (char **)((char *)c + conf_keys[i].offset);
+                        free(*field);
+                        *field = xh_strdup(value);
+                        known = true;
+                }
+                if (!known) {
+                        int r = xh_fail(err, EINVAL, "%s:%d: unknown key '%s'", XH_SHIM_CONF,
+                                        lineno, line);
+                        xh_shim_config_clear(c);
+                        return r;
+                }
+        }
+        if (!c->triplet || !c->gcc_libdir) {
+                xh_shim_config_clear(c);
+                return xh_fail(err, EINVAL, "%s: triplet and gcc_libdir are required",
+                               XH_SHIM_CONF);
+        }
+        return 0;
+}
+
+char *xh_shim_config_format(const struct xh_shim_config *c)
+{
+        xh_buf b = {0};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(conf_keys); i++) {
+                char *const *field = (char *const *)((const char *)c + conf_keys[i].offset);
+                if (*field)
+                        xh_buf_addf(&b, "%s=%s\n", conf_keys[i].key, *field);
+        }
+        _cleanup_free_ char *em = xh_strv_join(c->emulate, ",");
+        xh_buf_addf(&b, "emulate=%s\n", em);
+        return xh_buf_steal(&b);
+}
+
+void xh_shim_config_clear(struct xh_shim_config *c)
+{
+        for (size_t i = 0; i < XH_ARRAY_SIZE(conf_keys); i++) {
+                char **field = (char **)((char *)c + conf_keys[i].offset);
+                free(*field);
+        }
+        xh_strv_free(c->emulate);
+        *c = (struct xh_shim_config){0};
+}
+
+void xh_shim_exec_clear(struct xh_shim_exec *e)
+{
+        free(e->path);
+        xh_strv_free(e->argv);
+        xh_strv_free(e->setenv);
+        *e = (struct xh_shim_exec){0};
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool emulate_requested(const char *list, const char *name, const char *argv0)
+{
+        _cleanup_strv_ char **v = xh_strv_split(list, ", :");
+        return xh_strv_contains(v, name) || xh_strv_contains(v, "all") ||
+               (argv0 && xh_strv_contains(v, argv0));
+}
+
+/*
+ * Arguments that ask the compiler about itself: the answers must be the
+ * target compiler's, so these run the original.
+ */
+static bool is_probe(const char *a)
+{
+        static const char *const exact[] = {
+                "-v",
+                "-###",
+                "--version",
+                "-dumpmachine",
+                "-dumpversion",
+                "-dumpfullversion",
+                "-dumpspecs",
+                "--help",
+                "--target-help",
+                "-print-search-dirs",
+                "-print-libgcc-file-name",
+                "-print-multiarch",
+                "-print-multi-directory",
+                "-print-multi-lib",
+                "-print-multi-os-directory",
+                "-print-sysroot",
+                "-print-sysroot-headers-suffix",
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(exact); i++)
+                if (strcmp(a, exact[i]) == 0)
+                        return true;
+        return starts_with(a, "-print-") || starts_with(a, "--print-") || starts_with(a, "--help=");
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static bool is_cxx_source(const char *a)
+{
+        static const char *const ext[] = {".cc", ".cp", ".cxx", ".cpp", ".CPP", ".c++", ".C",
+                                          ".ii", ".hh", ".hpp", ".hxx", ".H",   ".tcc", ".h++"};
+        if (a[0] == '-')
+                return false;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(ext); i++)
+                if (has_suffix(a, ext[i]))
+                        return true;
+        return false;
+}
+
+/* The language whose include dirs a compiler run needs. */
+static enum xh_shim_lang compile_lang(const struct xh_shim_tool *t, char *const *argv)
+{
+        if (t->lang == XH_LANG_CXX)
+                return XH_LANG_CXX;
+        for (size_t i = 1; argv[i]; i++) {
+                const char *a = argv[i];
+                if (strcmp(a, "-x") == 0 && argv[i + 1] && starts_with(argv[i + 1], "c++"))
+                        return XH_LANG_CXX;
+                if (starts_with(a, "-xc++"))
+                        return XH_LANG_CXX;
+                if (is_cxx_source(a))
+                        return XH_LANG_CXX;
+        }
+        return XH_LANG_C;
+}
+
+static void push_env(struct xh_shim_exec *out, const char *name, const char *value)
+{
+        if (!value)
+                return;
+        _cleanup_free_ char *e = xh_asprintf("%s=%s", name, value);
+        xh_strv_push(&out->setenv, e);
+}
+
+static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool *t,
+                      char *const *argv, const struct xh_shim_incdirs *inc,
+                      struct xh_shim_exec *out)
+{
+        bool nostdinc = false, sysroot = false, nostdincxx = false;
+        for (size_t i = 1; argv[i]; i++) {
+                const char *a = argv[i];
+                if (strcmp(a, "-nostdinc") == 0)
+                        nostdinc = true;
+                else if (strcmp(a, "-nostdinc++") == 0)
+                        nostdincxx = true;
+                else if (starts_with(a, "--sysroot") || strcmp(a, "-isysroot") == 0)
+                        sysroot = true;
+        }
+        if (!nostdinc && !sysroot && !inc) {
+                out->needs_incdirs = true;
+                return 0;
+        }
+        xh_strv_push(&out->argv, out->path); /* gcc finds its own parts from argv[0] */
+        for (size_t i = 1; argv[i]; i++)
+                xh_strv_push(&out->argv, argv[i]);
+        if (sysroot) {
+                out->why = "native (user sysroot)";
+                return 0;
+        }
+        if (!nostdinc) {
+                /*
+                 * The target compiler's include dirs, in its order, instead of
+                 * the cross compiler's own (which would find the cross libc).
+                 */
+                char **dirs =
+                        compile_lang(t, argv) == XH_LANG_CXX && !nostdincxx ? inc->cxx : inc->c;
+                xh_strv_push(&out->argv, "-nostdinc");
+                for (char **d = dirs; d && *d; d++) {
+                        xh_strv_push(&out->argv, "-isystem");
+                        xh_strv_push(&out->argv, *d);
+                }
+        }
+        /* libgcc, libgcc_s and libstdc++ of the target compiler come first. */
+        _cleanup_free_ char *l = xh_asprintf("-L%s", c->gcc_libdir);
+        xh_strv_push(&out->argv, l);
+        out->why = "native";
+        return 0;
+}
+
+/* A binutils run that loads a plugin from outside the toolchain layer. */
+static bool loads_target_plugin(char *const *argv)
+{
+        for (size_t i = 1; argv[i]; i++) {
+                const char *a = argv[i], *p = NULL;
+                if ((strcmp(a, "-plugin") == 0 || strcmp(a, "--plugin") == 0) && argv[i + 1])
+                        p = argv[i + 1];
+                else if (starts_with(a, "-plugin="))
+                        p = a + 8;
+                else if (starts_with(a, "--plugin="))
+                        p = a + 9;
+                if (p && !starts_with(p, XH_TOOLCHAIN_DIR "/"))
+                        return true;
+        }
+        return false;
+}
+
+int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const *argv,
+                   const char *emulate_env, const struct xh_shim_incdirs *inc,
+                   struct xh_shim_exec *out, xh_error *err)
+{
+        *out = (struct xh_shim_exec){0};
+        if (!exe || exe[0] != '/' || !argv || !argv[0])
+                return xh_fail(err, EINVAL, "bad invocation");
+        const char *base = strrchr(exe, '/') + 1;
+        _cleanup_free_ char *name = xh_shim_canonical(base, c->triplet);
+        const struct xh_shim_tool *t = xh_shim_lookup(name);
+        if (!t)
+                return xh_fail(err, ENOENT, "'%s' (%s) is not a tool the shim knows", base, exe);
+
+        const char *a0 = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+        _cleanup_free_ char *a0name = xh_shim_canonical(a0, c->triplet);
+        out->argv = xh_malloc(sizeof(char *));
+        out->setenv = xh_malloc(sizeof(char *));
+
+        bool emulate =
+                emulate_requested(emulate_env, name, a0name) || xh_strv_contains(c->emulate, name);
+        const char *why = emulate ? "emulated (XHYBRID_EMULATE)" : NULL;
+        if (!emulate && t->strategy == XH_SHIM_GCC) {
+                for (size_t i = 1; argv[i] && !emulate; i++)
+                        if (is_probe(argv[i])) {
+                                emulate = true;
+                                why = "emulated (compiler probe)";
+                        }
+        }
+        if (!emulate && t->strategy == XH_SHIM_BINUTIL && loads_target_plugin(argv)) {
+                emulate = true;
+                why = "emulated (target plugin)";
+        }
+        if (emulate) {
+                out->path = xh_asprintf("%s%s", XH_ORIG_DIR, exe);
+                out->emulated = true;
+                out->why = why;
+                for (size_t i = 0; argv[i]; i++)
+                        xh_strv_push(&out->argv, argv[i]);
+                return 0;
+        }
+
+        out->path = xh_asprintf("%s%s", XH_TOOLCHAIN_DIR, exe);
+        switch (t->strategy) {
+        case XH_SHIM_GCC:
+                return gcc_native(c, t, argv, inc, out);
+        case XH_SHIM_BASH:
+                push_env(out, "HOSTTYPE", c->hosttype);
+                push_env(out, "MACHTYPE", c->machtype);
+                break;
+        case XH_SHIM_PKGCONFIG:
+                push_env(out, "PKG_CONFIG_LIBDIR", c->pc_path);
+                push_env(out, "PKG_CONFIG_SYSTEM_LIBRARY_PATH", c->pc_system_libs);
+                push_env(out, "PKG_CONFIG_SYSTEM_INCLUDE_PATH", c->pc_system_incs);
+                break;
+        case XH_SHIM_NATIVE:
+        case XH_SHIM_BINUTIL:
+                break;
+        }
+        for (size_t i = 0; argv[i]; i++)
+                xh_strv_push(&out->argv, argv[i]);
+        out->why = "native";
+        return 0;
+}
+
+char **xh_shim_parse_incdirs(const char *text)
+{
+        char **dirs = xh_malloc(sizeof(char *));
+        const char *s = strstr(text, "#include <...> search starts here:");
+        if (!s)
+                return dirs;
+        s = strchr(s, '\n');
+        while (s && *s == '\n') {
+                s++;
+                size_t n = strcspn(s, "\n");
+                if (n == 0 || s[0] != ' ')
+                        break;
+                _cleanup_free_ char *d = xh_strndup(s + 1, n - 1);
+                xh_strv_push(&dirs, d);
+                s += n;
+        }
+        return dirs;
+}

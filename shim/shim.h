@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The multicall shim. Inside a hybrid session it is bind-mounted over the
+ * target's own build tools (/usr/bin/aarch64-linux-gnu-gcc-12, /usr/bin/make,
+ * /usr/bin/dash, ...). Each run decides, from the path it was started as and
+ * its arguments, what to execute:
+ *   - the native x86-64 program at the same path in the toolchain layer
+ *     (/.xhybrid/toolchain/usr/bin/...), with environment or argument fixups so
+ *     that it behaves as the target's program would, or
+ *   - the target's original program (/.xhybrid/orig/usr/bin/...), which runs
+ *     under the emulator: for compiler probes whose answers must be the
+ *     target's, for tools named in XHYBRID_EMULATE, and for link steps that
+ *     load a target plugin.
+ * Everything here is pure (no exec, no I/O) so that argv rewrites are unit
+ * tested as tables; shim/main.c does the I/O.
+ */
+#ifndef XH_SHIM_H
+#define XH_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "xh-util.h"
+
+#define XH_SESSION_DIR   "/.xhybrid"
+#define XH_TOOLCHAIN_DIR XH_SESSION_DIR "/toolchain"
+#define XH_ORIG_DIR      XH_SESSION_DIR "/orig"
+#define XH_RUN_DIR       XH_SESSION_DIR "/run"
+#define XH_SHIM_CONF     XH_SESSION_DIR "/shim.conf"
+
+enum xh_shim_strategy {
+        XH_SHIM_NATIVE,    /* run the native program as is */
+        XH_SHIM_GCC,       /* compiler driver: target include and library dirs, probes emulated */
+        XH_SHIM_BINUTIL,   /* binutils: emulated only when loading a target plugin */
+        XH_SHIM_PKGCONFIG, /* pkgconf with the target's search path and system dirs */
+        XH_SHIM_BASH,      /* bash reporting the target's HOSTTYPE and MACHTYPE */
+};
+
+enum xh_shim_lang {
+        XH_LANG_NONE,
+        XH_LANG_C,
+        XH_LANG_CXX,
+};
+
+struct xh_shim_tool {
+        const char *name; /* canonical name: gcc, g++, as, make ... */
+        enum xh_shim_strategy strategy;
+        enum xh_shim_lang lang; /* default language of a compiler driver */
+};
+
+/* The sorted tool table; *n receives its length. */
+const struct xh_shim_tool *xh_shim_table(size_t *n);
+/* Look a canonical name up (bsearch); NULL when unknown. */
+const struct xh_shim_tool *xh_shim_lookup(const char *name);
+/*
+ * The canonical name of a program file name: the triplet prefix and a
+ * version suffix are dropped ("aarch64-linux-gnu-gcc-12" -> "gcc",
+ * "ld.bfd" stays). The caller frees the result.
+ */
+char *xh_shim_canonical(const char *basename, const char *triplet);
+
+/* The session's shim configuration (XH_SHIM_CONF, "key=value" lines). */
+struct xh_shim_config {
+        char *triplet;        /* aarch64-linux-gnu */
+        char *gcc_libdir;     /* the target gcc's own directory: /usr/lib/gcc/TRIPLET/12 */
+        char *hosttype;       /* bash HOSTTYPE inside: aarch64 */
+        char *machtype;       /* bash MACHTYPE inside: aarch64-unknown-linux-gnu */
+        char *pc_path;        /* the target pkg-config's default search path */
+        char *pc_system_libs; /* the target pkg-config's system library dirs */
+        char *pc_system_incs; /* the target pkg-config's system include dirs */
+        char **emulate;       /* tools the session always emulates */
+};
+
+int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err);
+/* Write a configuration in the format xh_shim_config_parse reads. */
+char *xh_shim_config_format(const struct xh_shim_config *c);
+void xh_shim_config_clear(struct xh_shim_config *c);
+
+/* What to execute. */
+struct xh_shim_exec {
+        char *path;         /* absolute path to execute */
+        char **argv;        /* full argument vector */
+        char **setenv;      /* NAME=VALUE pairs to set when NAME is not already set */
+        bool emulated;      /* the target's original program */
+        const char *why;    /* short reason, for the trace */
+        bool needs_incdirs; /* GCC native: the caller must supply include dirs (see below) */
+};
+
+/* Include directories of the target compiler, in search order. */
+struct xh_shim_incdirs {
+        char **c;
+        char **cxx;
+};
+
+/*
+ * Decide what to run for a shim started as exe (the path of the shimmed file
+ * inside the session, e.g. /usr/bin/aarch64-linux-gnu-gcc-12) with argv.
+ * emulate_env is $XHYBRID_EMULATE (may be NULL). inc may be NULL: then a
+ * native compile sets out->needs_incdirs and returns 0 with no path, and the
+ * caller asks again with inc filled in.
+ */
+int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const *argv,
+                   const char *emulate_env, const struct xh_shim_incdirs *inc,
+                   struct xh_shim_exec *out, xh_error *err);
+void xh_shim_exec_clear(struct xh_shim_exec *e);
+
+/* Parse the include search list out of "gcc -E -v" output. */
+char **xh_shim_parse_incdirs(const char *gcc_v_output);
+
+#endif

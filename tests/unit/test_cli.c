@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for cli/: command-line parsing (good and bad command lines,
+ * table driven), the session environment (allow-list, profile env, --env),
+ * and the store (directory precedence, root paths).
+ */
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_ARGS 16
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* Parse {"xhybrid", args...}; args ends at the first NULL. */
+static int parse(const char *const *args, struct xh_args *a, xh_error *err)
+{
+        char *argv[MAX_ARGS + 2] = {"xhybrid"};
+        int argc = 1;
+        for (size_t i = 0; i < MAX_ARGS && args[i]; i++)
+                argv[argc++] = (char *)args[i];
+        argv[argc] = NULL;
+        return xh_args_parse(argc, argv, a, err);
+}
+
+static char *args_str(const char *const *args)
+{
+        xh_buf b = {0};
+        xh_buf_add(&b, "xhybrid");
+        for (size_t i = 0; i < MAX_ARGS && args[i]; i++)
+                xh_buf_addf(&b, " '%s'", args[i]);
+        return xh_buf_steal(&b);
+}
+
+static void assert_strv(char *const *v, const char *joined, const char *what)
+{
+        _cleanup_free_ char *s = xh_strv_join(v, " ");
+        ck_assert_msg(!strcmp(s, joined), "%s: got '%s', expected '%s'", what, s, joined);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+        return a == b || (a && b && !strcmp(a, b));
+}
+
+static struct xh_profile *profile_of(const char *name, const char *text)
+{
+        struct xh_profile *p = NULL;
+        xh_error err = {0};
+        int r = xh_profile_parse(name, "test", text, &p, &err);
+        ck_assert_msg(r == 0, "profile: %s", err.msg ? err.msg : "(none)");
+        xh_error_clear(&err);
+        return p;
+}
+
+#define TARGET "[target]\nsuite = bookworm\narch = arm64\n"
+
+/* ---- xh_args_parse: good command lines ---------------------------------- */
+
+struct good_args {
+        const char *argv[MAX_ARGS];
+        enum xh_cmd cmd;
+        int verbose;
+        const char *store; /* NULL: unset */
+        bool force, emulated, ephemeral, dry_run;
+        const char *env;     /* joined with ' ' */
+        const char *profile; /* NULL: unset */
+        const char *subcommand;
+        const char *rest; /* joined with ' ' */
+};
+
+static const struct good_args good_args[] = {
+    /* 0: run with and without "--"; the command keeps its own options */
+    {{"run", "p", "--", "ls", "-l"}, XH_CMD_RUN, .profile = "p", .env = "", .rest = "ls -l"},
+    {{"run", "p", "ls", "-l"}, XH_CMD_RUN, .profile = "p", .env = "", .rest = "ls -l"},
+    {{"run", "p", "-x", "--emulated"},
+     XH_CMD_RUN,
+     .profile = "p",
+     .env = "",
+     .rest = "-x --emulated"},
+    {{"run", "p", "x", "--store"}, XH_CMD_RUN, .profile = "p", .env = "", .rest = "x --store"},
+    {{"run", "p", "--", "--", "x"}, XH_CMD_RUN, .profile = "p", .env = "", .rest = "-- x"},
+    {{"run", "--", "p", "cmd"}, XH_CMD_RUN, .profile = "p", .env = "", .rest = "cmd"},
+    /* 6: every run option */
+    {{"run", "--emulated", "--ephemeral", "--dry-run", "--env", "A", "--env", "B=1", "--store=/st",
+      "p", "--", "make", "-j4"},
+     XH_CMD_RUN,
+     .store = "/st",
+     .emulated = true,
+     .ephemeral = true,
+     .dry_run = true,
+     .env = "A B=1",
+     .profile = "p",
+     .rest = "make -j4"},
+    {{"run", "--store", "/st2", "--env=C=a=b", "--env", "_x1=", "p", "true"},
+     XH_CMD_RUN,
+     .store = "/st2",
+     .env = "C=a=b _x1=",
+     .profile = "p",
+     .rest = "true"},
+    {{"run", "-v", "p", "x"}, XH_CMD_RUN, .verbose = 1, .env = "", .profile = "p", .rest = "x"},
+    /* 9: enter */
+    {{"enter", "p"}, XH_CMD_ENTER, .profile = "p", .env = "", .rest = ""},
+    {{"enter", "--ephemeral", "--emulated", "--env", "TERM", "p"},
+     XH_CMD_ENTER,
+     .ephemeral = true,
+     .emulated = true,
+     .env = "TERM",
+     .profile = "p",
+     .rest = ""},
+    {{"enter", "--dry-run", "--", "p"},
+     XH_CMD_ENTER,
+     .dry_run = true,
+     .env = "",
+     .profile = "p",
+     .rest = ""},
+    /* 12: create */
+    {{"create", "p"}, XH_CMD_CREATE, .profile = "p", .env = "", .rest = ""},
+    {{"create", "--force", "p"},
+     XH_CMD_CREATE,
+     .force = true,
+     .profile = "p",
+     .env = "",
+     .rest = ""},
+    {{"create", "--store", "/s", "--force", "p"},
+     XH_CMD_CREATE,
+     .store = "/s",
+     .force = true,
+     .profile = "p",
+     .env = "",
+     .rest = ""},
+    /* 15: profiles */
+    {{"profiles"}, XH_CMD_PROFILES, .subcommand = "list", .env = "", .rest = ""},
+    {{"profiles", "list"}, XH_CMD_PROFILES, .subcommand = "list", .env = "", .rest = ""},
+    {{"profiles", "show", "X"},
+     XH_CMD_PROFILES,
+     .subcommand = "show",
+     .profile = "X",
+     .env = "",
+     .rest = ""},
+    /* 18: doctor */
+    {{"doctor"}, XH_CMD_DOCTOR, .env = "", .rest = ""},
+    {{"doctor", "arm64-debian", "other"}, XH_CMD_DOCTOR, .env = "", .rest = "arm64-debian other"},
+    {{"doctor", "--", "-odd"}, XH_CMD_DOCTOR, .env = "", .rest = "-odd"},
+    /* 21: elf */
+    {{"elf", "/bin/sh", "a.out"}, XH_CMD_ELF, .env = "", .rest = "/bin/sh a.out"},
+    {{"elf", "--", "-file"}, XH_CMD_ELF, .env = "", .rest = "-file"},
+    {{"elf", "-"}, XH_CMD_ELF, .env = "", .rest = "-"},
+    /* 24: global options before the command */
+    {{"-v", "run", "p", "x"}, XH_CMD_RUN, .verbose = 1, .env = "", .profile = "p", .rest = "x"},
+    {{"-v", "--verbose", "doctor"}, XH_CMD_DOCTOR, .verbose = 2, .env = "", .rest = ""},
+    {{"-vv", "-v", "doctor"}, XH_CMD_DOCTOR, .verbose = 3, .env = "", .rest = ""},
+    {{"--store", "/g", "run", "p", "x"},
+     XH_CMD_RUN,
+     .store = "/g",
+     .env = "",
+     .profile = "p",
+     .rest = "x"},
+    {{"--store=/g", "profiles", "show", "p"},
+     XH_CMD_PROFILES,
+     .store = "/g",
+     .subcommand = "show",
+     .profile = "p",
+     .env = "",
+     .rest = ""},
+    /* 29: the command's --store wins over the global one */
+    {{"--store", "/g", "run", "--store", "/c", "p", "x"},
+     XH_CMD_RUN,
+     .store = "/c",
+     .env = "",
+     .profile = "p",
+     .rest = "x"},
+    /* 30: help and version */
+    {{"--help"}, XH_CMD_HELP},
+    {{"-h", "run"}, XH_CMD_HELP},
+    {{"help"}, XH_CMD_HELP, .env = "", .rest = ""},
+    {{"--version"}, XH_CMD_VERSION},
+    {{"version"}, XH_CMD_VERSION, .env = "", .rest = ""},
+};
+
+START_TEST(test_args_good)
+{
+        const struct good_args *c = &good_args[_i];
+        _cleanup_free_ char *line = args_str(c->argv);
+        struct xh_args a;
+        xh_error err = {0};
+        int r = parse(c->argv, &a, &err);
+        ck_assert_msg(r == 0, "%s: %d: %s", line, r, err.msg ? err.msg : "(none)");
+        ck_assert_ptr_null(err.msg);
+        ck_assert_msg(a.cmd == c->cmd, "%s: cmd %d, expected %d", line, a.cmd, c->cmd);
+        ck_assert_msg(a.verbose == c->verbose, "%s: verbose %d", line, a.verbose);
+        ck_assert_msg(str_eq(a.store, c->store), "%s: store '%s'", line, a.store);
+        ck_assert_msg(a.force == c->force, "%s: force", line);
+        ck_assert_msg(a.emulated == c->emulated, "%s: emulated", line);
+        ck_assert_msg(a.ephemeral == c->ephemeral, "%s: ephemeral", line);
+        ck_assert_msg(a.dry_run == c->dry_run, "%s: dry_run", line);
+        ck_assert_msg(str_eq(a.profile, c->profile), "%s: profile '%s'", line, a.profile);
+        ck_assert_msg(str_eq(a.subcommand, c->subcommand), "%s: subcommand '%s'", line,
+                      a.subcommand);
+        if (c->env) {
+                ck_assert_msg(a.env != NULL, "%s: env is NULL", line);
+                assert_strv(a.env, c->env, line);
+        }
+        if (c->rest) {
+                ck_assert_msg(a.rest != NULL, "%s: rest is NULL", line);
+                assert_strv(a.rest, c->rest, line);
+        }
+        xh_args_free(&a);
+        ck_assert_ptr_null(a.rest);
+        ck_assert_ptr_null(a.store);
+}
+END_TEST
+
+/* The parser copies what it keeps: argv may change afterwards. */
+START_TEST(test_args_copies)
+{
+        char prof[] = "prof", cmd[] = "cmd", store[] = "/s", env[] = "A=1";
+        char *argv[] = {"xhybrid", "run", "--store", store, "--env", env, prof, cmd, NULL};
+        struct xh_args a;
+        ck_assert_int_eq(xh_args_parse(8, argv, &a, NULL), 0);
+        prof[0] = cmd[0] = store[1] = env[0] = 'X';
+        ck_assert_str_eq(a.profile, "prof");
+        ck_assert_str_eq(a.rest[0], "cmd");
+        ck_assert_str_eq(a.store, "/s");
+        ck_assert_str_eq(a.env[0], "A=1");
+        xh_args_free(&a);
+        xh_args_free(&a); /* twice is harmless */
+        ck_assert_ptr_nonnull(strstr(xh_usage(), "usage: xhybrid"));
+}
+END_TEST
+
+/* ---- xh_args_parse: bad command lines ----------------------------------- */
+
+struct bad_args {
+        const char *argv[MAX_ARGS];
+        const char *msg; /* the exact message */
+};
+
+static const struct bad_args bad_args[] = {
+    /* 0 */
+    {{NULL}, "no command given"},
+    {{"-v"}, "no command given"},
+    {{"--store", "/s"}, "no command given"},
+    {{"bogus"}, "unknown command 'bogus'"},
+    {{"-v", "runn", "p"}, "unknown command 'runn'"},
+    /* 5: unknown options */
+    {{"--bogus", "run", "p", "x"}, "unknown option '--bogus'"},
+    {{"-", "doctor"}, "unknown option '-'"},
+    {{"run", "--bogus", "p", "x"}, "run: unknown option '--bogus'"},
+    {{"run", "--envX", "p", "x"}, "run: unknown option '--envX'"},
+    {{"run", "--storex=/s", "p", "x"}, "run: unknown option '--storex=/s'"},
+    {{"create", "--emulated", "p"}, "create: unknown option '--emulated'"},
+    {{"run", "--force", "p", "x"}, "run: unknown option '--force'"},
+    {{"doctor", "--env", "A"}, "doctor: unknown option '--env'"},
+    {{"elf", "-x"}, "elf: unknown option '-x'"},
+    /* 14: missing profile or command */
+    {{"run"}, "run: no profile given"},
+    {{"run", "--ephemeral", "--"}, "run: no profile given"},
+    {{"enter"}, "enter: no profile given"},
+    {{"create", "--force"}, "create: no profile given"},
+    {{"run", "p"}, "run: no command given after 'p'"},
+    {{"run", "--dry-run", "p", "--"}, "run: no command given after 'p'"},
+    /* 20: option values */
+    {{"run", "--env"}, "option --env needs a value"},
+    {{"--store"}, "option --store needs a value"},
+    {{"run", "--store"}, "option --store needs a value"},
+    {{"run", "--env", "1BAD", "p", "x"}, "--env '1BAD': '1BAD' is not a variable name"},
+    {{"run", "--env", "=x", "p", "x"}, "--env '=x': expected NAME or NAME=VALUE"},
+    {{"run", "--env=", "p", "x"}, "--env '': expected NAME or NAME=VALUE"},
+    {{"run", "--env", "A-B=1", "p", "x"}, "--env 'A-B=1': 'A-B' is not a variable name"},
+    {{"enter", "--env", "a b", "p"}, "--env 'a b': 'a b' is not a variable name"},
+    /* 28: extra operands */
+    {{"enter", "p", "extra"}, "enter: unexpected argument 'extra'"},
+    {{"create", "p", "q"}, "create: unexpected argument 'q'"},
+    {{"profiles", "bogus"}, "profiles: unknown subcommand 'bogus'"},
+    {{"profiles", "show"}, "profiles show: no profile given"},
+    {{"profiles", "show", "a", "b"}, "profiles: unexpected argument 'b'"},
+    {{"profiles", "list", "x"}, "profiles: unexpected argument 'x'"},
+    {{"elf"}, "elf: no file given"},
+    {{"elf", "--"}, "elf: no file given"},
+};
+
+START_TEST(test_args_bad)
+{
+        const struct bad_args *c = &bad_args[_i];
+        _cleanup_free_ char *line = args_str(c->argv);
+        struct xh_args a;
+        xh_error err = {0};
+        int r = parse(c->argv, &a, &err);
+        ck_assert_msg(r == -EINVAL, "%s: returned %d, expected -EINVAL", line, r);
+        ck_assert_msg(err.msg && !strcmp(err.msg, c->msg), "%s: message '%s', expected '%s'", line,
+                      err.msg ? err.msg : "(none)", c->msg);
+        xh_error_clear(&err);
+        /* Whatever was parsed so far can be freed. */
+        xh_args_free(&a);
+
+        /* Without an error value, the same return. */
+        r = parse(c->argv, &a, NULL);
+        ck_assert_int_eq(r, -EINVAL);
+        xh_args_free(&a);
+}
+END_TEST
+
+/* ---- xh_session_env ----------------------------------------------------- */
+
+#define TARGET_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static char *const host_env[] = {
+    "TERM=xterm-256color",
+    "HOME=/home/u",
+    "USER=u",
+    "LOGNAME=u",
+    "LANG=C.UTF-8",
+    "LANGUAGE=en",
+    "LC_ALL=C.UTF-8",
+    "LC_CTYPE=de_DE.UTF-8",
+    "http_proxy=http://proxy:3128",
+    "HTTPS_PROXY=http://proxy:3128",
+    "no_proxy=localhost,.lan",
+    "ALL_PROXY=socks5://proxy",
+    "TZ=Europe/Berlin",
+    "COLORTERM=truecolor",
+    "PATH=/home/u/bin:/usr/local/bin:/usr/bin:/bin",
+    "LIBRARY_PATH=/usr/lib/x86_64-linux-gnu",
+    "CPATH=/usr/include/x86_64-linux-gnu",
+    "LD_PRELOAD=/usr/lib/libfaketime.so",
+    "LD_LIBRARY_PATH=/opt/lib",
+    "PKG_CONFIG_PATH=/usr/lib/x86_64-linux-gnu/pkgconfig",
+    "GCC_EXEC_PREFIX=/opt/gcc/",
+    "SSH_AUTH_SOCK=/run/user/1000/ssh",
+    "TERMINAL=kitty",
+    "HOMEBREW=x",
+    "XTERM=1",
+    "CC=gcc-12",
+    "CFLAGS=-O2 -g",
+    "FROMHOST=host-value",
+    "XHYBRID_MODE=host",
+    "EMPTY=",
+    NULL,
+};
+
+static const char *env_get(char *const *env, const char *name)
+{
+        size_t n = strlen(name);
+        for (; env && *env; env++)
+                if (!strncmp(*env, name, n) && (*env)[n] == '=')
+                        return *env + n + 1;
+        return NULL;
+}
+
+static void assert_no_duplicates(char *const *env)
+{
+        for (size_t i = 0; env[i]; i++) {
+                ck_assert_msg(strchr(env[i], '='), "entry '%s' has no '='", env[i]);
+                size_t n = strcspn(env[i], "=");
+                for (size_t j = i + 1; env[j]; j++)
+                        ck_assert_msg(strncmp(env[i], env[j], n + 1) != 0,
+                                      "duplicate: '%s' and '%s'", env[i], env[j]);
+        }
+}
+
+static void assert_env(char *const *env, const char *name, const char *value)
+{
+        const char *got = env_get(env, name);
+        if (!value)
+                ck_assert_msg(got == NULL, "%s is set to '%s', expected unset", name, got);
+        else
+                ck_assert_msg(got && !strcmp(got, value), "%s is '%s', expected '%s'", name,
+                              got ? got : "(unset)", value);
+}
+
+START_TEST(test_env_allow_list)
+{
+        _cleanup_profile_ struct xh_profile *p = profile_of("prof", TARGET);
+        _cleanup_strv_ char **env = xh_session_env(host_env, p, NULL, "emulated");
+        assert_no_duplicates(env);
+
+        static const char *const passed[] = {
+            "TERM",     "HOME",      "USER",     "LOGNAME",    "LANG",
+            "LANGUAGE", "LC_ALL",    "LC_CTYPE", "http_proxy", "HTTPS_PROXY",
+            "no_proxy", "ALL_PROXY", "TZ",       "COLORTERM",
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(passed); i++)
+                assert_env(env, passed[i], env_get(host_env, passed[i]));
+
+        static const char *const blocked[] = {
+            "LIBRARY_PATH",
+            "CPATH",
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "PKG_CONFIG_PATH",
+            "GCC_EXEC_PREFIX",
+            "SSH_AUTH_SOCK",
+            "TERMINAL",
+            "HOMEBREW",
+            "XTERM",
+            "CC",
+            "CFLAGS",
+            "FROMHOST",
+            "EMPTY",
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(blocked); i++)
+                assert_env(env, blocked[i], NULL);
+
+        /* PATH is the target's default, never the host's. */
+        assert_env(env, "PATH", TARGET_PATH + 5);
+        assert_env(env, "XHYBRID_PROFILE", "prof");
+        assert_env(env, "XHYBRID_MODE", "emulated");
+        assert_env(env, "debian_chroot", "prof");
+
+        /* Exactly these: the allow-listed ones plus PATH and the three xhybrid ones. */
+        ck_assert_uint_eq(xh_strv_len(env), XH_ARRAY_SIZE(passed) + 4);
+}
+END_TEST
+
+START_TEST(test_env_profile_and_extra)
+{
+        _cleanup_profile_ struct xh_profile *p =
+            profile_of("arm", TARGET "[session]\nenv = FROMHOST PROF=1 TERM=dumb NOTONHOST "
+                                     "LANG=C OVER=profile\n");
+        char *const extra[] = {"CC",         "NEW=v",
+                               "OVER=extra", "MISSING",
+                               "LD_PRELOAD", "PATH=/opt/bin:/usr/bin",
+                               "CFLAGS=-O0", "XHYBRID_MODE=mine",
+                               "EMPTY",      NULL};
+        _cleanup_strv_ char **env = xh_session_env(host_env, p, extra, "native");
+        assert_no_duplicates(env);
+
+        /* Profile: NAME takes the host's value, NAME=VALUE sets (and overrides the host). */
+        assert_env(env, "FROMHOST", "host-value");
+        assert_env(env, "PROF", "1");
+        assert_env(env, "TERM", "dumb");
+        assert_env(env, "LANG", "C");
+        assert_env(env, "NOTONHOST", NULL);
+        /* --env: the same, applied after the profile. */
+        assert_env(env, "CC", "gcc-12");
+        assert_env(env, "NEW", "v");
+        assert_env(env, "OVER", "extra");
+        assert_env(env, "MISSING", NULL);
+        assert_env(env, "CFLAGS", "-O0");
+        assert_env(env, "EMPTY", "");
+        /* Asking for a variable by name is explicit: it passes even if not allow-listed. */
+        assert_env(env, "LD_PRELOAD", "/usr/lib/libfaketime.so");
+        assert_env(env, "PATH", "/opt/bin:/usr/bin");
+        /* Not asked for: still blocked. */
+        assert_env(env, "LD_LIBRARY_PATH", NULL);
+        assert_env(env, "LIBRARY_PATH", NULL);
+        /* xhybrid's own variables are always its own. */
+        assert_env(env, "XHYBRID_PROFILE", "arm");
+        assert_env(env, "XHYBRID_MODE", "native");
+        assert_env(env, "HOME", "/home/u");
+}
+END_TEST
+
+START_TEST(test_env_edge_cases)
+{
+        _cleanup_profile_ struct xh_profile *p = profile_of("p", TARGET);
+        /* No host environment at all. */
+        _cleanup_strv_ char **none = xh_session_env(NULL, p, NULL, "emulated");
+        assert_strv(none, TARGET_PATH " XHYBRID_PROFILE=p XHYBRID_MODE=emulated debian_chroot=p",
+                    "empty host");
+
+        /* A repeated host variable, a prefix of an allowed name, --env given twice. */
+        char *const host[] = {"TERM=a", "TER=x", "TERM=b", "LC_=odd", "HOME=/h", NULL};
+        char *const extra[] = {"A=1", "A=2", "HOME", "TE", NULL};
+        _cleanup_strv_ char **env = xh_session_env(host, p, extra, "emulated");
+        assert_no_duplicates(env);
+        assert_env(env, "TERM", "b");
+        assert_env(env, "TER", NULL);
+        assert_env(env, "TE", NULL);
+        assert_env(env, "A", "2");
+        assert_env(env, "HOME", "/h");
+}
+END_TEST
+
+/* ---- the store ---------------------------------------------------------- */
+
+struct store_case {
+        const char *option, *store_env, *xdg, *home; /* NULL: unset */
+        const char *want;
+};
+
+static const struct store_case store_cases[] = {
+    /* 0: option first */
+    {"/opt/store", "/xs", "/xdg", "/h", "/opt/store"},
+    {"", "/xs", "/xdg", "/h", "/xs"},
+    /* 2: then XHYBRID_STORE */
+    {NULL, "/xs", "/xdg", "/h", "/xs"},
+    {NULL, "", "/xdg", "/h", "/xdg/xhybrid"},
+    /* 4: then XDG_DATA_HOME, only when absolute */
+    {NULL, NULL, "/xdg", "/h", "/xdg/xhybrid"},
+    {NULL, NULL, "relative/xdg", "/h", "/h/.local/share/xhybrid"},
+    {NULL, NULL, "", "/h", "/h/.local/share/xhybrid"},
+    /* 7: then HOME, else /root */
+    {NULL, NULL, NULL, "/h", "/h/.local/share/xhybrid"},
+    {NULL, NULL, NULL, "", "/root/.local/share/xhybrid"},
+    {NULL, NULL, NULL, NULL, "/root/.local/share/xhybrid"},
+};
+
+static void set_or_unset(const char *var, const char *value)
+{
+        if (value)
+                ck_assert_int_eq(setenv(var, value, 1), 0);
+        else
+                ck_assert_int_eq(unsetenv(var), 0);
+}
+
+static const char *const store_vars[] = {"XHYBRID_STORE", "XDG_DATA_HOME", "HOME"};
+
+START_TEST(test_store_dir)
+{
+        const struct store_case *c = &store_cases[_i];
+        char *saved[XH_ARRAY_SIZE(store_vars)];
+        for (size_t i = 0; i < XH_ARRAY_SIZE(store_vars); i++)
+                saved[i] = xh_strdup(getenv(store_vars[i]));
+
+        set_or_unset("XHYBRID_STORE", c->store_env);
+        set_or_unset("XDG_DATA_HOME", c->xdg);
+        set_or_unset("HOME", c->home);
+        _cleanup_free_ char *got = xh_store_dir(c->option);
+        ck_assert_msg(!strcmp(got, c->want), "case %d: '%s', expected '%s'", _i, got, c->want);
+
+        /* Restore (matters when CK_FORK=no). */
+        for (size_t i = 0; i < XH_ARRAY_SIZE(store_vars); i++) {
+                set_or_unset(store_vars[i], saved[i]);
+                free(saved[i]);
+        }
+}
+END_TEST
+
+#if 1
+/*
+ * BUG (cli/store.c, xh_store_dir): a relative --store or XHYBRID_STORE is
+ * returned as is (XDG_DATA_HOME is checked to be absolute, these are not).
+ * `create` then works relative to the cwd, but run/enter fail with
+ * "staging directory 'xs/mnt' is not an absolute, normalized path" (exit 125)
+ * because the session plan needs absolute paths; "--store ./xs" fails the same
+ * way. Fix: make the result absolute (join with getcwd() and normalize, or
+ * realpath() when it exists), or reject a relative store with a clear message.
+ */
+START_TEST(test_store_dir_relative)
+{
+        char cwd[PATH_MAX];
+        ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+        _cleanup_free_ char *want = xh_asprintf("%s/xs", cwd);
+        _cleanup_free_ char *got = xh_store_dir("xs");
+        ck_assert_str_eq(got, want);
+}
+END_TEST
+#endif
+
+START_TEST(test_store_root_path)
+{
+        _cleanup_profile_ struct xh_profile *a = profile_of("a", TARGET "packages = gcc make\n");
+        /* Same target recipe: other name, description, emulator, toolchain, session. */
+        _cleanup_profile_ struct xh_profile *b = profile_of(
+            "b", "[profile]\ndescription = other\n" TARGET "packages = make, gcc\n"
+                 "[emulator]\ncpu = max\n[toolchain]\nskew = native\n[session]\nenv = X=1\n");
+        _cleanup_profile_ struct xh_profile *c =
+            profile_of("c", TARGET "packages = gcc make g++\n");
+        _cleanup_profile_ struct xh_profile *d = profile_of("d", TARGET);
+        _cleanup_profile_ struct xh_profile *e =
+            profile_of("e", "[target]\nsuite = trixie\narch = arm64\npackages = gcc make\n");
+
+        _cleanup_free_ char *pa = xh_store_root_path("/st", a);
+        _cleanup_free_ char *pa2 = xh_store_root_path("/st", a);
+        _cleanup_free_ char *pb = xh_store_root_path("/st", b);
+        _cleanup_free_ char *pc = xh_store_root_path("/st", c);
+        _cleanup_free_ char *pd = xh_store_root_path("/st", d);
+        _cleanup_free_ char *pe = xh_store_root_path("/st", e);
+        ck_assert_str_eq(pa, pa2);
+        ck_assert_str_eq(pa, pb);
+        ck_assert_str_ne(pa, pc);
+        ck_assert_str_ne(pa, pd);
+        ck_assert_str_ne(pc, pd);
+
+        /* STORE/roots/ARCH-SUITE-HASH, HASH 12 lowercase hex digits. */
+        const char *const paths[] = {pa, pc, pd};
+        const char prefix[] = "/st/roots/arm64-bookworm-";
+        for (size_t i = 0; i < XH_ARRAY_SIZE(paths); i++) {
+                ck_assert_msg(!strncmp(paths[i], prefix, strlen(prefix)), "path %s", paths[i]);
+                const char *h = paths[i] + strlen(prefix);
+                ck_assert_msg(strlen(h) == 12 && strspn(h, "0123456789abcdef") == 12,
+                              "hash part '%s'", h);
+        }
+        ck_assert_msg(!strncmp(pe, "/st/roots/arm64-trixie-", 23), "path %s", pe);
+
+        _cleanup_free_ char *other = xh_store_root_path("/other", a);
+        ck_assert_str_eq(other + strlen("/other"), pa + strlen("/st"));
+        _cleanup_free_ char *sess = xh_store_session_path("/st", a);
+        ck_assert_str_eq(sess, "/st/sessions/a");
+}
+END_TEST
+
+START_TEST(test_store_root_ready)
+{
+        const char *tmp = getenv("TMPDIR");
+        _cleanup_free_ char *store = xh_asprintf("%s/test_cli.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        ck_assert_ptr_nonnull(mkdtemp(store));
+        _cleanup_profile_ struct xh_profile *p = profile_of("p", TARGET);
+        ck_assert(!xh_store_root_ready(store, p));
+
+        _cleanup_free_ char *root = xh_store_root_path(store, p);
+        _cleanup_free_ char *tmproot = xh_asprintf("%s.tmp/rootfs", root);
+        ck_assert_int_eq(xh_mkdir_p(tmproot, 0755), 0);
+        ck_assert(!xh_store_root_ready(store, p)); /* a root being built is not ready */
+
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
+        ck_assert_int_eq(xh_mkdir_p(rootfs, 0755), 0);
+        ck_assert(xh_store_root_ready(store, p));
+        ck_assert_int_eq(xh_rm_rf(store), 0);
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+        Suite *s = suite_create("cli");
+
+        TCase *tc = tcase_create("args");
+        tcase_add_loop_test(tc, test_args_good, 0, (int)XH_ARRAY_SIZE(good_args));
+        tcase_add_test(tc, test_args_copies);
+        tcase_add_loop_test(tc, test_args_bad, 0, (int)XH_ARRAY_SIZE(bad_args));
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("env");
+        tcase_add_test(tc, test_env_allow_list);
+        tcase_add_test(tc, test_env_profile_and_extra);
+        tcase_add_test(tc, test_env_edge_cases);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("store");
+        tcase_add_loop_test(tc, test_store_dir, 0, (int)XH_ARRAY_SIZE(store_cases));
+#if 1
+        tcase_add_test(tc, test_store_dir_relative); /* BUG: see above */
+#endif
+        tcase_add_test(tc, test_store_root_path);
+        tcase_add_test(tc, test_store_root_ready);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(cli_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for overlay/plan.c: the mount plans of a session, of the host
+ * binfmt namespace and of the doctor's probes, path checks, overlay option
+ * escaping, and the printed plan (golden files in tests/golden/plan).
+ * Nothing here mounts: xh_plan_apply is not called.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "overlay.h"
+
+#define STAGING "/store/mnt"
+#define ROOT    STAGING "/root"
+#define ROOTFS  "/store/roots/arm64-bookworm-0123456789ab/rootfs"
+#define UPPER   "/store/sessions/arm64-debian/upper"
+#define WORK    "/store/sessions/arm64-debian/work"
+#define CWD     "/home/user/src/project"
+
+/* A rule with raw bytes in it, as xh_binfmt_rule makes them. */
+#define RULE                                                                                       \
+        ":xhybrid:M::\x7f"                                                                         \
+        "ELF\x02\x01\x01:\xff\xff\xff:/usr/bin/qemu-aarch64-static:OF"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static char *kinds_of(const struct xh_plan *plan)
+{
+        xh_buf b = {0};
+        for (size_t i = 0; i < plan->n; i++) {
+                if (i)
+                        xh_buf_add(&b, " ");
+                xh_buf_add(&b, xh_op_kind_name(plan->ops[i].kind));
+        }
+        return xh_buf_steal(&b);
+}
+
+static void assert_kinds(const struct xh_plan *plan, const char *want, const char *what)
+{
+        _cleanup_free_ char *got = kinds_of(plan);
+        ck_assert_msg(!strcmp(got, want), "%s: ops are\n  %s\nexpected\n  %s", what, got, want);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+        return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Assert op i is exactly this (NULL strings must be NULL). */
+static void assert_op(const struct xh_plan *plan, size_t i, enum xh_op_kind kind, unsigned flags,
+                      const char *src, const char *dst, const char *data)
+{
+        ck_assert_msg(i < plan->n, "op %zu: the plan has only %zu ops", i, plan->n);
+        const struct xh_op *op = &plan->ops[i];
+        ck_assert_msg(op->kind == kind, "op %zu: kind %s, expected %s", i,
+                      xh_op_kind_name(op->kind), xh_op_kind_name(kind));
+        ck_assert_msg(op->flags == flags, "op %zu (%s): flags %#x, expected %#x", i,
+                      xh_op_kind_name(kind), op->flags, flags);
+        ck_assert_msg(str_eq(op->src, src), "op %zu (%s): src '%s', expected '%s'", i,
+                      xh_op_kind_name(kind), op->src ? op->src : "(null)", src ? src : "(null)");
+        ck_assert_msg(str_eq(op->dst, dst), "op %zu (%s): dst '%s', expected '%s'", i,
+                      xh_op_kind_name(kind), op->dst ? op->dst : "(null)", dst ? dst : "(null)");
+        ck_assert_msg(str_eq(op->data, data), "op %zu (%s): data '%s', expected '%s'", i,
+                      xh_op_kind_name(kind), op->data ? op->data : "(null)",
+                      data ? data : "(null)");
+}
+
+/* Index of the first op of this kind with this dst, or -1. */
+static long find_op(const struct xh_plan *plan, enum xh_op_kind kind, const char *dst)
+{
+        for (size_t i = 0; i < plan->n; i++)
+                if (plan->ops[i].kind == kind && str_eq(plan->ops[i].dst, dst))
+                        return (long)i;
+        return -1;
+}
+
+static void assert_empty(const struct xh_plan *plan, const char *what)
+{
+        ck_assert_msg(plan->n == 0 && plan->ops == NULL, "%s: plan not empty (%zu ops)", what,
+                      plan->n);
+}
+
+static char *print_str(const struct xh_plan *plan)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ck_assert_ptr_nonnull(f);
+        xh_plan_print(plan, f);
+        ck_assert_int_eq(fclose(f), 0);
+        return buf;
+}
+
+static struct xh_session_spec persistent_spec(void)
+{
+        return (struct xh_session_spec){
+            .staging = STAGING,
+            .rootfs = ROOTFS,
+            .upper = UPPER,
+            .work = WORK,
+            .cwd = CWD,
+            .binfmt_rule = RULE,
+            .resolv_conf = true,
+        };
+}
+
+static struct xh_session_spec ephemeral_spec(void)
+{
+        return (struct xh_session_spec){
+            .staging = STAGING,
+            .rootfs = ROOTFS,
+            .cwd = CWD,
+        };
+}
+
+static void plan_ok(const struct xh_session_spec *spec, struct xh_plan *plan)
+{
+        xh_error err = {0};
+        int r = xh_plan_session(spec, plan, &err);
+        ck_assert_msg(r == 0, "xh_plan_session: %d: %s", r, err.msg ? err.msg : "(none)");
+        ck_assert_ptr_null(err.msg);
+        ck_assert_uint_gt(plan->n, 0);
+}
+
+/* ---- session plans ------------------------------------------------------ */
+
+START_TEST(test_session_persistent)
+{
+        struct xh_session_spec spec = persistent_spec();
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        assert_kinds(&plan,
+                     "make-private tmpfs mkdir overlay proc binfmt_misc binfmt-register "
+                     "bind bind tmpfs bind bind pivot-root chdir",
+                     "persistent");
+        size_t i = 0;
+        assert_op(&plan, i++, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
+        assert_op(&plan, i++, XH_OP_TMPFS, 0, NULL, STAGING, "mode=0755");
+        assert_op(&plan, i++, XH_OP_MKDIR, 0, NULL, ROOT, NULL);
+        assert_op(&plan, i++, XH_OP_OVERLAY, 0, "overlay", ROOT,
+                  "lowerdir=" ROOTFS ",upperdir=" UPPER ",workdir=" WORK);
+        assert_op(&plan, i++, XH_OP_PROC, 0, "proc", ROOT "/proc", NULL);
+        assert_op(&plan, i++, XH_OP_BINFMT, 0, "binfmt_misc", ROOT "/proc/sys/fs/binfmt_misc",
+                  NULL);
+        assert_op(&plan, i++, XH_OP_BINFMT_REGISTER, 0, NULL,
+                  ROOT "/proc/sys/fs/binfmt_misc/register", RULE);
+        assert_op(&plan, i++, XH_OP_BIND, XH_F_REC, "/dev", ROOT "/dev", NULL);
+        assert_op(&plan, i++, XH_OP_BIND, XH_F_REC | XH_F_RDONLY, "/sys", ROOT "/sys", NULL);
+        assert_op(&plan, i++, XH_OP_TMPFS, XH_F_NODEV, NULL, ROOT "/tmp", "mode=1777");
+        assert_op(&plan, i++, XH_OP_BIND, XH_F_FILE | XH_F_OPTIONAL | XH_F_RDONLY,
+                  "/etc/resolv.conf", ROOT "/etc/resolv.conf", NULL);
+        assert_op(&plan, i++, XH_OP_BIND, XH_F_REC, CWD, ROOT CWD, NULL);
+        assert_op(&plan, i++, XH_OP_PIVOT, 0, NULL, ROOT, NULL);
+        assert_op(&plan, i++, XH_OP_CHDIR, 0, NULL, CWD, NULL);
+        ck_assert_uint_eq(plan.n, i);
+        /* A persistent upper is the caller's: the plan does not create it. */
+        ck_assert_int_eq(find_op(&plan, XH_OP_MKDIR, UPPER), -1);
+        ck_assert_int_eq(find_op(&plan, XH_OP_MKDIR, STAGING "/upper"), -1);
+        xh_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_session_ephemeral)
+{
+        struct xh_session_spec spec = ephemeral_spec();
+        /* Without an upper, work is ignored (even a bad one). */
+        spec.work = "not/checked";
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        assert_kinds(&plan,
+                     "make-private tmpfs mkdir mkdir mkdir overlay proc bind bind tmpfs bind "
+                     "pivot-root chdir",
+                     "ephemeral");
+        assert_op(&plan, 2, XH_OP_MKDIR, 0, NULL, ROOT, NULL);
+        assert_op(&plan, 3, XH_OP_MKDIR, 0, NULL, STAGING "/upper", NULL);
+        assert_op(&plan, 4, XH_OP_MKDIR, 0, NULL, STAGING "/work", NULL);
+        /* The throwaway upper lives in the session tmpfs. */
+        assert_op(&plan, 5, XH_OP_OVERLAY, 0, "overlay", ROOT,
+                  "lowerdir=" ROOTFS ",upperdir=" STAGING "/upper,workdir=" STAGING "/work");
+        /* No rule: no binfmt_misc; no resolv.conf unless asked. */
+        ck_assert_int_eq(find_op(&plan, XH_OP_BINFMT, ROOT "/proc/sys/fs/binfmt_misc"), -1);
+        ck_assert_int_eq(find_op(&plan, XH_OP_BIND, ROOT "/etc/resolv.conf"), -1);
+        xh_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_session_layers_top_first)
+{
+        static const char *const layers[] = {"/store/layers/one", "/store/layers/two",
+                                             "/store/layers/three", NULL};
+        struct xh_session_spec spec = persistent_spec();
+        spec.layers = layers;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        long i = find_op(&plan, XH_OP_OVERLAY, ROOT);
+        ck_assert_int_ge(i, 0);
+        ck_assert_str_eq(plan.ops[i].data,
+                         "lowerdir=/store/layers/three:/store/layers/two:"
+                         "/store/layers/one:" ROOTFS ",upperdir=" UPPER ",workdir=" WORK);
+        xh_plan_free(&plan);
+
+        /* An empty layer list is the same as none. */
+        static const char *const none[] = {NULL};
+        spec.layers = none;
+        plan_ok(&spec, &plan);
+        i = find_op(&plan, XH_OP_OVERLAY, ROOT);
+        ck_assert_str_eq(plan.ops[i].data, "lowerdir=" ROOTFS ",upperdir=" UPPER ",workdir=" WORK);
+        xh_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_session_escaping)
+{
+        static const char *const layers[] = {"/l/a,b:c", "/l/back\\slash", NULL};
+        struct xh_session_spec spec = {
+            .staging = "/st,a:ge",
+            .rootfs = "/roots/x:y,z/rootfs",
+            .layers = layers,
+            .cwd = "/src/p,q:r",
+        };
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        long i = find_op(&plan, XH_OP_OVERLAY, "/st,a:ge/root");
+        ck_assert_int_ge(i, 0);
+        ck_assert_str_eq(plan.ops[i].data, "lowerdir=/l/back\\\\slash:/l/a\\,b\\:c:"
+                                           "/roots/x\\:y\\,z/rootfs"
+                                           ",upperdir=/st\\,a\\:ge/upper"
+                                           ",workdir=/st\\,a\\:ge/work");
+        /* Only overlay options are escaped: mount points and binds are plain paths. */
+        ck_assert_int_ge(find_op(&plan, XH_OP_MKDIR, "/st,a:ge/upper"), 0);
+        long c = find_op(&plan, XH_OP_BIND, "/st,a:ge/root/src/p,q:r");
+        ck_assert_int_ge(c, 0);
+        ck_assert_str_eq(plan.ops[c].src, "/src/p,q:r");
+        assert_op(&plan, plan.n - 1, XH_OP_CHDIR, 0, NULL, "/src/p,q:r", NULL);
+        xh_plan_free(&plan);
+
+        /* A persistent upper and work dir are escaped too. */
+        spec.upper = "/up,per";
+        spec.work = "/wo:rk";
+        spec.layers = NULL;
+        plan_ok(&spec, &plan);
+        i = find_op(&plan, XH_OP_OVERLAY, "/st,a:ge/root");
+        ck_assert_str_eq(plan.ops[i].data,
+                         "lowerdir=/roots/x\\:y\\,z/rootfs,upperdir=/up\\,per,workdir=/wo\\:rk");
+        xh_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_session_binds)
+{
+        static const struct xh_bind binds[] = {
+            {"/srv/ccache", "/root/.ccache", true},
+            {"/opt/data", "/opt/data", false},
+            {"/home/user/.gitconfig", "/etc/gitconfig", true},
+            {NULL, NULL, false},
+        };
+        struct xh_session_spec spec = persistent_spec();
+        spec.binds = binds;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        assert_kinds(&plan,
+                     "make-private tmpfs mkdir overlay proc binfmt_misc binfmt-register "
+                     "bind bind tmpfs bind bind bind bind bind pivot-root chdir",
+                     "binds");
+        long tmp = find_op(&plan, XH_OP_TMPFS, ROOT "/tmp");
+        long resolv = find_op(&plan, XH_OP_BIND, ROOT "/etc/resolv.conf");
+        ck_assert_int_ge(tmp, 0);
+        ck_assert_int_eq(resolv, tmp + 1);
+        /* In order, after /tmp and resolv.conf, at the same path under the root. */
+        assert_op(&plan, (size_t)resolv + 1, XH_OP_BIND, XH_F_REC | XH_F_RDONLY, "/srv/ccache",
+                  ROOT "/root/.ccache", NULL);
+        assert_op(&plan, (size_t)resolv + 2, XH_OP_BIND, XH_F_REC, "/opt/data", ROOT "/opt/data",
+                  NULL);
+        assert_op(&plan, (size_t)resolv + 3, XH_OP_BIND, XH_F_REC | XH_F_RDONLY,
+                  "/home/user/.gitconfig", ROOT "/etc/gitconfig", NULL);
+        /* Then the working directory, the pivot and the chdir. */
+        assert_op(&plan, (size_t)resolv + 4, XH_OP_BIND, XH_F_REC, CWD, ROOT CWD, NULL);
+        ck_assert_uint_eq(plan.n, (size_t)resolv + 7);
+        xh_plan_free(&plan);
+
+        /* An empty bind list (just the terminator) adds nothing. */
+        static const struct xh_bind none[] = {{NULL, NULL, false}};
+        spec.binds = none;
+        plan_ok(&spec, &plan);
+        assert_kinds(&plan,
+                     "make-private tmpfs mkdir overlay proc binfmt_misc binfmt-register "
+                     "bind bind tmpfs bind bind pivot-root chdir",
+                     "no binds");
+        xh_plan_free(&plan);
+}
+END_TEST
+
+/* A working directory under /tmp is bound after the /tmp tmpfs, so it stays visible. */
+static const char *const cwd_cases[] = {"/tmp", "/tmp/build", "/tmp/a/b/c", "/dev/shm/x",
+                                        "/srv/src"};
+
+START_TEST(test_session_cwd_order)
+{
+        struct xh_session_spec spec = persistent_spec();
+        spec.cwd = cwd_cases[_i];
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        _cleanup_free_ char *dst = xh_asprintf(ROOT "%s", spec.cwd);
+        long cwd = find_op(&plan, XH_OP_BIND, dst);
+        long tmp = find_op(&plan, XH_OP_TMPFS, ROOT "/tmp");
+        long dev = find_op(&plan, XH_OP_BIND, ROOT "/dev");
+        ck_assert_msg(cwd >= 0, "no bind of the working directory at %s", dst);
+        ck_assert_str_eq(plan.ops[cwd].src, spec.cwd);
+        ck_assert_uint_eq(plan.ops[cwd].flags, XH_F_REC);
+        ck_assert_int_gt(cwd, tmp);
+        ck_assert_int_gt(cwd, dev);
+        /* Every mount is done before the pivot; pivot-root and chdir come last. */
+        ck_assert_int_eq(cwd, (long)plan.n - 3);
+        assert_op(&plan, plan.n - 2, XH_OP_PIVOT, 0, NULL, ROOT, NULL);
+        assert_op(&plan, plan.n - 1, XH_OP_CHDIR, 0, NULL, spec.cwd, NULL);
+        xh_plan_free(&plan);
+}
+END_TEST
+
+#if 1
+/*
+ * BUG (overlay/plan.c, xh_plan_session): with the working directory "/" (e.g.
+ * `cd / && xhybrid run ...`), in_root() maps it to STAGING/root itself, so the
+ * plan recursively binds the host's "/" over the whole target root just
+ * before pivot_root: the session runs the host's tree instead of the arm64
+ * root. (A cwd of /usr, /etc, /lib... likewise hides that part of the target.)
+ * Fix: do not bind the working directory when it is "/" (just chdir "/"), and
+ * consider refusing or skipping a cwd that is a system directory of the target.
+ */
+START_TEST(test_session_cwd_root)
+{
+        struct xh_session_spec spec = persistent_spec();
+        spec.cwd = "/";
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        ck_assert_msg(find_op(&plan, XH_OP_BIND, ROOT) == -1,
+                      "the host's / is bound over the target root");
+        assert_op(&plan, plan.n - 1, XH_OP_CHDIR, 0, NULL, "/", NULL);
+        xh_plan_free(&plan);
+}
+END_TEST
+#endif
+
+/* ---- rejected paths ----------------------------------------------------- */
+
+enum field { F_STAGING, F_ROOTFS, F_CWD, F_UPPER, F_WORK, F_LAYER, F_BIND_SRC, F_BIND_DST };
+
+static const struct {
+        enum field field;
+        const char *path;
+        const char *what; /* how the message names the field */
+} bad_paths[] = {
+    {F_STAGING, "store/mnt", "staging directory"},
+    {F_STAGING, "/store/./mnt", "staging directory"},
+    {F_STAGING, "", "staging directory"},
+    {F_ROOTFS, "roots/x/rootfs", "root"},
+    {F_ROOTFS, "/store/roots/../rootfs", "root"},
+    {F_ROOTFS, "/store/roots/x/..", "root"},
+    {F_CWD, "src/project", "working directory"},
+    {F_CWD, "/home/user/.", "working directory"},
+    {F_CWD, "/..", "working directory"},
+    {F_CWD, ".", "working directory"},
+    {F_UPPER, "upper", "upper"},
+    {F_UPPER, "/store/sessions/./upper", "upper"},
+    {F_WORK, "work", "work dir"},
+    {F_WORK, "/store/../work", "work dir"},
+    {F_LAYER, "layers/one", "layer"},
+    {F_LAYER, "/store/layers/../../etc", "layer"},
+    {F_BIND_SRC, "relative/src", "bind source"},
+    {F_BIND_SRC, "/srv/./ccache", "bind source"},
+    {F_BIND_DST, "root/.ccache", "bind destination"},
+    {F_BIND_DST, "/root/../etc", "bind destination"},
+    {F_BIND_DST, "/root//.", "bind destination"},
+};
+
+START_TEST(test_session_bad_path)
+{
+        const char *bad = bad_paths[_i].path;
+        const char *layers[] = {"/store/layers/good", NULL, NULL};
+        struct xh_bind binds[] = {
+            {"/srv/good", "/srv/good", false},
+            {"/srv/ccache", "/root/.ccache", false},
+            {NULL, NULL, false},
+        };
+        struct xh_session_spec spec = persistent_spec();
+        spec.layers = layers;
+        spec.binds = binds;
+        switch (bad_paths[_i].field) {
+        case F_STAGING:
+                spec.staging = bad;
+                break;
+        case F_ROOTFS:
+                spec.rootfs = bad;
+                break;
+        case F_CWD:
+                spec.cwd = bad;
+                break;
+        case F_UPPER:
+                spec.upper = bad;
+                break;
+        case F_WORK:
+                spec.work = bad;
+                break;
+        case F_LAYER:
+                layers[1] = bad;
+                break;
+        case F_BIND_SRC:
+                binds[1].src = bad;
+                break;
+        case F_BIND_DST:
+                binds[1].dst = bad;
+                break;
+        }
+        struct xh_plan plan = {.n = 99};
+        xh_error err = {0};
+        ck_assert_int_eq(xh_plan_session(&spec, &plan, &err), -EINVAL);
+        assert_empty(&plan, bad);
+        ck_assert_ptr_nonnull(err.msg);
+        _cleanup_free_ char *quoted = xh_asprintf("%s '%s'", bad_paths[_i].what, bad);
+        ck_assert_msg(strstr(err.msg, quoted), "case %d: message '%s' lacks \"%s\"", _i, err.msg,
+                      quoted);
+        xh_error_clear(&err);
+
+        /* Without an error value, the same return. */
+        ck_assert_int_eq(xh_plan_session(&spec, &plan, NULL), -EINVAL);
+        assert_empty(&plan, bad);
+}
+END_TEST
+
+START_TEST(test_session_missing_paths)
+{
+        static const struct {
+                enum field field;
+                const char *what;
+        } cases[] = {
+            {F_STAGING, "staging directory '(none)'"},
+            {F_ROOTFS, "root '(none)'"},
+            {F_CWD, "working directory '(none)'"},
+            {F_WORK, "work dir '(none)'"}, /* an upper needs a work dir */
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
+                struct xh_session_spec spec = persistent_spec();
+                if (cases[i].field == F_STAGING)
+                        spec.staging = NULL;
+                else if (cases[i].field == F_ROOTFS)
+                        spec.rootfs = NULL;
+                else if (cases[i].field == F_CWD)
+                        spec.cwd = NULL;
+                else
+                        spec.work = NULL;
+                struct xh_plan plan;
+                xh_error err = {0};
+                ck_assert_int_eq(xh_plan_session(&spec, &plan, &err), -EINVAL);
+                assert_empty(&plan, cases[i].what);
+                ck_assert_msg(err.msg && strstr(err.msg, cases[i].what), "message '%s' lacks '%s'",
+                              err.msg ? err.msg : "(none)", cases[i].what);
+                xh_error_clear(&err);
+        }
+}
+END_TEST
+
+/* Names that only look like "." or "..", and redundant slashes, are fine. */
+static const char *const good_paths[] = {"/",       "/a/..b",  "/a/.b", "/...",
+                                         "/a/b./c", "//a//b/", "/a/b/", "/.hidden/x"};
+
+START_TEST(test_session_good_path)
+{
+        struct xh_session_spec spec = persistent_spec();
+        spec.rootfs = good_paths[_i];
+        const struct xh_bind binds[] = {{good_paths[_i], "/mnt/x", false}, {NULL, NULL, false}};
+        spec.binds = binds;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        xh_plan_free(&plan);
+}
+END_TEST
+
+/* ---- host binfmt and probe plans ---------------------------------------- */
+
+START_TEST(test_host_binfmt)
+{
+        struct xh_plan plan;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_plan_host_binfmt(RULE, &plan, &err), 0);
+        ck_assert_ptr_null(err.msg);
+        assert_kinds(&plan, "make-private proc binfmt_misc binfmt-register", "host binfmt");
+        assert_op(&plan, 0, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
+        assert_op(&plan, 1, XH_OP_PROC, 0, "proc", "/proc", NULL);
+        assert_op(&plan, 2, XH_OP_BINFMT, 0, "binfmt_misc", "/proc/sys/fs/binfmt_misc", NULL);
+        assert_op(&plan, 3, XH_OP_BINFMT_REGISTER, 0, NULL, "/proc/sys/fs/binfmt_misc/register",
+                  RULE);
+        ck_assert_uint_eq(plan.n, 4);
+        xh_plan_free(&plan);
+
+        static const char *const no_rule[] = {NULL, ""};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(no_rule); i++) {
+                plan.n = 7;
+                ck_assert_int_eq(xh_plan_host_binfmt(no_rule[i], &plan, &err), -EINVAL);
+                assert_empty(&plan, "no rule");
+                ck_assert_str_eq(err.msg, "no binfmt rule to register");
+                xh_error_clear(&err);
+        }
+}
+END_TEST
+
+#define PROBE_OVERLAY "make-private tmpfs mkdir mkdir mkdir mkdir overlay"
+
+static const struct {
+        int level;
+        bool rule;
+        const char *kinds;
+} probe_cases[] = {
+    {0, false, "make-private"},
+    {0, true, "make-private"},
+    {1, true, PROBE_OVERLAY},
+    {2, true, PROBE_OVERLAY " proc"},
+    {3, false, PROBE_OVERLAY " proc binfmt_misc"},
+    {3, true, PROBE_OVERLAY " proc binfmt_misc binfmt-register"},
+};
+
+START_TEST(test_probe)
+{
+        struct xh_plan plan;
+        xh_error err = {0};
+        int level = probe_cases[_i].level;
+        const char *rule = probe_cases[_i].rule ? RULE : NULL;
+        ck_assert_int_eq(xh_plan_probe("/tmp/probe", level, rule, &plan, &err), 0);
+        _cleanup_free_ char *what = xh_asprintf("probe level %d%s", level, rule ? " + rule" : "");
+        assert_kinds(&plan, probe_cases[_i].kinds, what);
+        assert_op(&plan, 0, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
+        if (level >= 1) {
+                assert_op(&plan, 1, XH_OP_TMPFS, 0, NULL, "/tmp/probe", "mode=0755");
+                assert_op(&plan, 2, XH_OP_MKDIR, 0, NULL, "/tmp/probe/lower", NULL);
+                assert_op(&plan, 3, XH_OP_MKDIR, 0, NULL, "/tmp/probe/upper", NULL);
+                assert_op(&plan, 4, XH_OP_MKDIR, 0, NULL, "/tmp/probe/work", NULL);
+                assert_op(&plan, 5, XH_OP_MKDIR, 0, NULL, "/tmp/probe/merged", NULL);
+                assert_op(&plan, 6, XH_OP_OVERLAY, 0, "overlay", "/tmp/probe/merged",
+                          "lowerdir=/tmp/probe/lower,upperdir=/tmp/probe/upper,"
+                          "workdir=/tmp/probe/work");
+        }
+        if (level >= 2)
+                assert_op(&plan, 7, XH_OP_PROC, 0, "proc", "/proc", NULL);
+        if (level >= 3)
+                assert_op(&plan, 8, XH_OP_BINFMT, 0, "binfmt_misc", "/proc/sys/fs/binfmt_misc",
+                          NULL);
+        if (level >= 3 && rule)
+                assert_op(&plan, 9, XH_OP_BINFMT_REGISTER, 0, NULL,
+                          "/proc/sys/fs/binfmt_misc/register", RULE);
+        xh_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_probe_bad_staging)
+{
+        static const char *const bad[] = {"tmp", "/tmp/../x", "/tmp/."};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(bad); i++) {
+                struct xh_plan plan = {.n = 3};
+                xh_error err = {0};
+                ck_assert_int_eq(xh_plan_probe(bad[i], 1, NULL, &plan, &err), -EINVAL);
+                assert_empty(&plan, bad[i]);
+                _cleanup_free_ char *want = xh_asprintf("staging directory '%s'", bad[i]);
+                ck_assert_msg(err.msg && strstr(err.msg, want), "message '%s' lacks '%s'",
+                              err.msg ? err.msg : "(none)", want);
+                xh_error_clear(&err);
+        }
+        struct xh_plan plan;
+        ck_assert_int_eq(xh_plan_probe(NULL, 0, NULL, &plan, NULL), -EINVAL);
+        assert_empty(&plan, "NULL staging");
+}
+END_TEST
+
+#if 1
+/*
+ * BUG (latent; overlay/plan.c, xh_plan_probe): the overlay options are built
+ * with a plain "%s" of the staging path, without xh_buf_add_escaped() as in
+ * xh_plan_session, so a staging path with ',' or ':' gives broken options.
+ * doctor only passes "/tmp" today. Fix: build the data with xh_buf_add_escaped.
+ */
+START_TEST(test_probe_escaping)
+{
+        struct xh_plan plan;
+        ck_assert_int_eq(xh_plan_probe("/tmp/a,b:c", 1, NULL, &plan, NULL), 0);
+        assert_op(&plan, 6, XH_OP_OVERLAY, 0, "overlay", "/tmp/a,b:c/merged",
+                  "lowerdir=/tmp/a\\,b\\:c/lower,upperdir=/tmp/a\\,b\\:c/upper,"
+                  "workdir=/tmp/a\\,b\\:c/work");
+        xh_plan_free(&plan);
+}
+END_TEST
+#endif
+
+/* ---- printing, freeing, names ------------------------------------------- */
+
+static const char *golden_plan_path(const char *file)
+{
+        static char path[4096];
+        const char *src = getenv("XH_SOURCE_DIR");
+        ck_assert_msg(src && *src, "XH_SOURCE_DIR is not set");
+        snprintf(path, sizeof(path), "%s/tests/golden/plan/%s", src, file);
+        return path;
+}
+
+/*
+ * Compare the printed plan with a golden file. XH_UPDATE_GOLDEN=1 rewrites the
+ * file instead (check the diff by eye before committing it).
+ */
+static void assert_golden(const struct xh_plan *plan, const char *file)
+{
+        const char *path = golden_plan_path(file);
+        _cleanup_free_ char *got = print_str(plan);
+        const char *update = getenv("XH_UPDATE_GOLDEN");
+        if (update && !strcmp(update, "1")) {
+                ck_assert_int_eq(xh_write_file(path, got, strlen(got), 0644), 0);
+                return;
+        }
+        _cleanup_free_ char *expected = NULL;
+        int r = xh_read_file(path, &expected, NULL);
+        ck_assert_msg(r == 0, "cannot read %s: %s", path, strerror(-r));
+        ck_assert_msg(!strcmp(got, expected), "plan differs from %s\n--- got:\n%s--- expected:\n%s",
+                      path, got, expected);
+}
+
+START_TEST(test_golden_persistent)
+{
+        static const char *const layers[] = {"/store/layers/toolchain-0123456789ab", NULL};
+        static const struct xh_bind binds[] = {
+            {"/home/user/.ccache", "/root/.ccache", false},
+            {"/home/user/.gitconfig", "/etc/gitconfig", true},
+            {NULL, NULL, false},
+        };
+        struct xh_session_spec spec = persistent_spec();
+        spec.layers = layers;
+        spec.binds = binds;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        assert_golden(&plan, "session-persistent.expected");
+        xh_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_golden_ephemeral)
+{
+        /* As session.c does: the persistent upper becomes a read-only layer. */
+        static const char *const layers[] = {UPPER, NULL};
+        struct xh_session_spec spec = ephemeral_spec();
+        spec.layers = layers;
+        spec.cwd = "/tmp/build,1:x";
+        spec.binfmt_rule = RULE;
+        spec.resolv_conf = true;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        assert_golden(&plan, "session-ephemeral.expected");
+        xh_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_print_format)
+{
+        struct xh_plan plan;
+        ck_assert_int_eq(xh_plan_host_binfmt(":r:M::\x01\x7f\x80\xff\n:x:F", &plan, NULL), 0);
+        _cleanup_free_ char *s = print_str(&plan);
+        /* Names padded to 15 columns; raw bytes printed as \xNN so each op is one line. */
+        ck_assert_str_eq(s, "make-private    /\n"
+                            "proc            /proc\n"
+                            "binfmt_misc     /proc/sys/fs/binfmt_misc\n"
+                            "binfmt-register /proc/sys/fs/binfmt_misc/register "
+                            ":r:M::\\x01\\x7f\\x80\\xff\\x0a:x:F\n");
+        xh_plan_free(&plan);
+
+        /* Binds show their source; every flag has a name. */
+        struct xh_op ops[] = {
+            {XH_OP_BIND, XH_F_REC | XH_F_RDONLY | XH_F_OPTIONAL | XH_F_FILE | XH_F_NODEV, "/a",
+             "/b", NULL},
+            {XH_OP_TMPFS, XH_F_NODEV, NULL, "/t", "mode=1777"},
+            {XH_OP_PROC, 0, "proc", "/p", NULL},
+        };
+        struct xh_plan fake = {ops, XH_ARRAY_SIZE(ops)};
+        _cleanup_free_ char *f = print_str(&fake);
+        ck_assert_str_eq(f, "bind            /a -> /b [rec,ro,optional,file,nodev,nosuid]\n"
+                            "tmpfs           /t mode=1777 [nodev,nosuid]\n"
+                            "proc            /p\n");
+
+        /* An empty plan prints nothing. */
+        struct xh_plan empty = {0};
+        _cleanup_free_ char *e = print_str(&empty);
+        ck_assert_str_eq(e, "");
+}
+END_TEST
+
+START_TEST(test_plan_free)
+{
+        struct xh_session_spec spec = persistent_spec();
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        xh_plan_free(&plan);
+        ck_assert_ptr_null(plan.ops);
+        ck_assert_uint_eq(plan.n, 0);
+        /* Freeing again, or freeing an empty plan, is harmless. */
+        xh_plan_free(&plan);
+        struct xh_plan empty = {0};
+        xh_plan_free(&empty);
+        assert_empty(&empty, "empty");
+
+        /* A failed plan needs no free: a bad bind after the first ops leaves it empty. */
+        static const struct xh_bind bad[] = {{"/ok", "rel", false}, {NULL, NULL, false}};
+        spec.binds = bad;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_plan_session(&spec, &plan, &err), -EINVAL);
+        assert_empty(&plan, "failed plan");
+        xh_error_clear(&err);
+}
+END_TEST
+
+START_TEST(test_op_kind_names)
+{
+        static const struct {
+                enum xh_op_kind kind;
+                const char *name;
+        } names[] = {
+            {XH_OP_MAKE_PRIVATE, "make-private"},
+            {XH_OP_TMPFS, "tmpfs"},
+            {XH_OP_MKDIR, "mkdir"},
+            {XH_OP_OVERLAY, "overlay"},
+            {XH_OP_BIND, "bind"},
+            {XH_OP_PROC, "proc"},
+            {XH_OP_BINFMT, "binfmt_misc"},
+            {XH_OP_BINFMT_REGISTER, "binfmt-register"},
+            {XH_OP_PIVOT, "pivot-root"},
+            {XH_OP_CHDIR, "chdir"},
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(names); i++)
+                ck_assert_str_eq(xh_op_kind_name(names[i].kind), names[i].name);
+        ck_assert_str_eq(xh_op_kind_name((enum xh_op_kind)(XH_OP_CHDIR + 1)), "?");
+        ck_assert_str_eq(xh_op_kind_name((enum xh_op_kind)1000), "?");
+}
+END_TEST
+
+static Suite *plan_suite(void)
+{
+        Suite *s = suite_create("plan");
+
+        TCase *tc = tcase_create("session");
+        tcase_add_test(tc, test_session_persistent);
+        tcase_add_test(tc, test_session_ephemeral);
+        tcase_add_test(tc, test_session_layers_top_first);
+        tcase_add_test(tc, test_session_escaping);
+        tcase_add_test(tc, test_session_binds);
+        tcase_add_loop_test(tc, test_session_cwd_order, 0, (int)XH_ARRAY_SIZE(cwd_cases));
+#if 1
+        tcase_add_test(tc, test_session_cwd_root); /* BUG: see above */
+#endif
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("paths");
+        tcase_add_loop_test(tc, test_session_bad_path, 0, (int)XH_ARRAY_SIZE(bad_paths));
+        tcase_add_test(tc, test_session_missing_paths);
+        tcase_add_loop_test(tc, test_session_good_path, 0, (int)XH_ARRAY_SIZE(good_paths));
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("other-plans");
+        tcase_add_test(tc, test_host_binfmt);
+        tcase_add_loop_test(tc, test_probe, 0, (int)XH_ARRAY_SIZE(probe_cases));
+        tcase_add_test(tc, test_probe_bad_staging);
+#if 1
+        tcase_add_test(tc, test_probe_escaping); /* BUG (latent): see above */
+#endif
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("print");
+        tcase_add_test(tc, test_golden_persistent);
+        tcase_add_test(tc, test_golden_ephemeral);
+        tcase_add_test(tc, test_print_format);
+        tcase_add_test(tc, test_plan_free);
+        tcase_add_test(tc, test_op_kind_names);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(plan_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

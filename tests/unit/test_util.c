@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for common/: the string buffer and its overlay escaping, string
+ * vectors, filesystem helpers (in a mkdtemp directory), the FNV-1a hash and
+ * the error value.
+ */
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xh-util.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static char *make_tmpdir(void)
+{
+        const char *tmp = getenv("TMPDIR");
+        char *dir = xh_asprintf("%s/test_util.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        return dir;
+}
+
+static void assert_strv(char *const *v, const char *joined, const char *what)
+{
+        _cleanup_free_ char *s = xh_strv_join(v, "|");
+        ck_assert_msg(!strcmp(s, joined), "%s: got '%s', expected '%s'", what, s, joined);
+}
+
+static void write_text(const char *dir, const char *file, const char *text)
+{
+        _cleanup_free_ char *path = xh_asprintf("%s/%s", dir, file);
+        int r = xh_write_file(path, text, strlen(text), 0644);
+        ck_assert_msg(r == 0, "write %s: %s", path, strerror(-r));
+}
+
+/* ---- xh_buf -------------------------------------------------------------- */
+
+START_TEST(test_buf_growth)
+{
+        xh_buf b = {0};
+        xh_buf_add(&b, "");
+        ck_assert_uint_eq(b.len, 0);
+        ck_assert_ptr_nonnull(b.s);
+        ck_assert_str_eq(b.s, "");
+
+        /* Grow well past the first allocation, one byte and many bytes at a time. */
+        for (int i = 0; i < 1000; i++)
+                xh_buf_addn(&b, "abcdef" + (i % 6), 1);
+        ck_assert_uint_eq(b.len, 1000);
+        ck_assert_uint_gt(b.cap, b.len);
+        ck_assert_uint_eq(strlen(b.s), 1000);
+        for (int i = 0; i < 1000; i++)
+                ck_assert_int_eq(b.s[i], "abcdef"[i % 6]);
+
+        char big[10000];
+        memset(big, 'z', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        xh_buf_add(&b, big);
+        ck_assert_uint_eq(b.len, 1000 + sizeof(big) - 1);
+        ck_assert_uint_gt(b.cap, b.len);
+        ck_assert_str_eq(b.s + 1000, big);
+
+        /* addn copies exactly n bytes and keeps the buffer terminated. */
+        xh_buf_free(&b);
+        ck_assert_ptr_null(b.s);
+        ck_assert_uint_eq(b.len, 0);
+        ck_assert_uint_eq(b.cap, 0);
+        xh_buf_addn(&b, "hello world", 5);
+        xh_buf_addf(&b, "-%d-%s-%03x", 42, "x", 255);
+        ck_assert_str_eq(b.s, "hello-42-x-0ff");
+        ck_assert_uint_eq(b.len, strlen("hello-42-x-0ff"));
+
+        char *s = xh_buf_steal(&b);
+        ck_assert_str_eq(s, "hello-42-x-0ff");
+        ck_assert_ptr_null(b.s);
+        ck_assert_uint_eq(b.len, 0);
+        ck_assert_uint_eq(b.cap, 0);
+        free(s);
+
+        /* Stealing an empty buffer gives an empty string, not NULL. */
+        s = xh_buf_steal(&b);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_str_eq(s, "");
+        free(s);
+        xh_buf_free(&b);
+}
+END_TEST
+
+static const struct {
+        const char *in, *out;
+} escape_cases[] = {
+    {"", ""},
+    {"/plain/path", "/plain/path"},
+    {"/a,b", "/a\\,b"},
+    {"/a:b", "/a\\:b"},
+    {"/a\\b", "/a\\\\b"},
+    {",:\\", "\\,\\:\\\\"},
+    {"/x,,y::z", "/x\\,\\,y\\:\\:z"},
+    {"/sp ace=eq", "/sp ace=eq"},
+};
+
+START_TEST(test_buf_escaped)
+{
+        xh_buf b = {0};
+        xh_buf_add(&b, "lowerdir=");
+        xh_buf_add_escaped(&b, escape_cases[_i].in);
+        ck_assert_ptr_nonnull(b.s);
+        _cleanup_free_ char *want = xh_asprintf("lowerdir=%s", escape_cases[_i].out);
+        ck_assert_msg(!strcmp(b.s, want), "case %d: got '%s', expected '%s'", _i, b.s, want);
+        ck_assert_uint_eq(b.len, strlen(want));
+        xh_buf_free(&b);
+}
+END_TEST
+
+/* ---- string vectors ----------------------------------------------------- */
+
+static const struct {
+        const char *in, *seps, *joined;
+        size_t n;
+} split_cases[] = {
+    {"", " ", "", 0},
+    {"   ", " ", "", 0},
+    {"a", " ", "a", 1},
+    {"a b c", " ", "a|b|c", 3},
+    {"  a  b  ", " ", "a|b", 2},
+    {"a,b;;c , d", ",; ", "a|b|c|d", 4},
+    {",,,x,,,", ",", "x", 1},
+    {"a\tb\nc d", " \t\n", "a|b|c|d", 4},
+    {"a:b::c:", ":", "a|b|c", 3},
+    {"one", ",", "one", 1},
+    {"a=b c=d", " ", "a=b|c=d", 2},
+};
+
+START_TEST(test_strv_split)
+{
+        _cleanup_strv_ char **v = xh_strv_split(split_cases[_i].in, split_cases[_i].seps);
+        ck_assert_ptr_nonnull(v);
+        ck_assert_msg(xh_strv_len(v) == split_cases[_i].n, "case %d: %zu fields, expected %zu", _i,
+                      xh_strv_len(v), split_cases[_i].n);
+        for (char **p = v; *p; p++)
+                ck_assert_msg(**p, "case %d: empty field", _i);
+        _cleanup_free_ char *what = xh_asprintf("split case %d", _i);
+        assert_strv(v, split_cases[_i].joined, what);
+}
+END_TEST
+
+START_TEST(test_strv_split_null)
+{
+        _cleanup_strv_ char **v = xh_strv_split(NULL, " ");
+        ck_assert_ptr_nonnull(v);
+        ck_assert_ptr_null(v[0]);
+}
+END_TEST
+
+START_TEST(test_strv_join)
+{
+        char *three[] = {"a", "b", "c", NULL};
+        char *one[] = {"only", NULL};
+        char *empty_fields[] = {"", "x", "", NULL};
+        char *none[] = {NULL};
+
+        _cleanup_free_ char *s1 = xh_strv_join(three, ", ");
+        ck_assert_str_eq(s1, "a, b, c");
+        _cleanup_free_ char *s2 = xh_strv_join(three, "");
+        ck_assert_str_eq(s2, "abc");
+        _cleanup_free_ char *s3 = xh_strv_join(one, "--");
+        ck_assert_str_eq(s3, "only");
+        _cleanup_free_ char *s4 = xh_strv_join(empty_fields, ":");
+        ck_assert_str_eq(s4, ":x:");
+        _cleanup_free_ char *s5 = xh_strv_join(none, ",");
+        ck_assert_str_eq(s5, "");
+        _cleanup_free_ char *s6 = xh_strv_join(NULL, ",");
+        ck_assert_str_eq(s6, "");
+}
+END_TEST
+
+START_TEST(test_strv_push_copy_contains)
+{
+        _cleanup_strv_ char **v = NULL;
+        ck_assert_uint_eq(xh_strv_len(v), 0);
+        ck_assert(!xh_strv_contains(v, "a"));
+
+        char item[8] = "first";
+        xh_strv_push(&v, item);
+        /* push copies: changing the source does not change the vector. */
+        strcpy(item, "XXXXX");
+        xh_strv_push(&v, "second");
+        xh_strv_push(&v, "");
+        ck_assert_uint_eq(xh_strv_len(v), 3);
+        ck_assert_ptr_null(v[3]);
+        assert_strv(v, "first|second|", "push");
+
+        ck_assert(xh_strv_contains(v, "first"));
+        ck_assert(xh_strv_contains(v, "second"));
+        ck_assert(xh_strv_contains(v, ""));
+        ck_assert(!xh_strv_contains(v, "XXXXX"));
+        ck_assert(!xh_strv_contains(v, "firs"));
+        ck_assert(!xh_strv_contains(v, "first "));
+
+        _cleanup_strv_ char **c = xh_strv_copy(v);
+        ck_assert_ptr_ne(c, v);
+        ck_assert_uint_eq(xh_strv_len(c), 3);
+        for (size_t i = 0; i < 3; i++) {
+                ck_assert_ptr_ne(c[i], v[i]);
+                ck_assert_str_eq(c[i], v[i]);
+        }
+        /* A deep copy: changing it leaves the original alone. */
+        c[0][0] = 'F';
+        ck_assert_str_eq(v[0], "first");
+
+        _cleanup_strv_ char **e = xh_strv_copy(NULL);
+        ck_assert_ptr_nonnull(e);
+        ck_assert_uint_eq(xh_strv_len(e), 0);
+
+        xh_strv_free(NULL);
+}
+END_TEST
+
+/* ---- filesystem --------------------------------------------------------- */
+
+START_TEST(test_mkdir_p)
+{
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_free_ char *deep = xh_asprintf("%s/a/b/c/d", dir);
+        ck_assert_int_eq(xh_mkdir_p(deep, 0755), 0);
+        ck_assert(xh_is_dir(deep));
+        /* Again: existing directories are fine. */
+        ck_assert_int_eq(xh_mkdir_p(deep, 0755), 0);
+        /* A trailing slash and doubled slashes. */
+        _cleanup_free_ char *slashes = xh_asprintf("%s/a//x/y/", dir);
+        ck_assert_int_eq(xh_mkdir_p(slashes, 0755), 0);
+        _cleanup_free_ char *y = xh_asprintf("%s/a/x/y", dir);
+        ck_assert(xh_is_dir(y));
+
+        /* A file in the way is an error, and so is a path below a file. */
+        write_text(dir, "file", "x");
+        _cleanup_free_ char *below = xh_asprintf("%s/file/sub", dir);
+        ck_assert_int_eq(xh_mkdir_p(below, 0755), -ENOTDIR);
+
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+        ck_assert(!xh_path_exists(dir));
+}
+END_TEST
+
+#if 1
+/*
+ * BUG (common/xh-util.c, xh_mkdir_p): for "" the loop starts at p + 1, one
+ * past the terminating NUL of a 1-byte allocation, and reads out of bounds
+ * (valgrind: "Invalid read of size 1"). Fix: return -ENOENT for an empty path
+ * before the loop. Disabled so the suite stays clean under valgrind.
+ */
+START_TEST(test_mkdir_p_empty)
+{
+        ck_assert_int_eq(xh_mkdir_p("", 0755), -ENOENT);
+}
+END_TEST
+#endif
+
+START_TEST(test_rm_rf)
+{
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_free_ char *outside = make_tmpdir();
+        write_text(outside, "keep", "must survive");
+        _cleanup_free_ char *outside_keep = xh_asprintf("%s/keep", outside);
+
+        _cleanup_free_ char *tree = xh_asprintf("%s/tree", dir);
+        _cleanup_free_ char *deep = xh_asprintf("%s/tree/x/y/z", dir);
+        ck_assert_int_eq(xh_mkdir_p(deep, 0755), 0);
+        write_text(dir, "tree/top.txt", "1");
+        write_text(dir, "tree/x/mid.txt", "2");
+        write_text(dir, "tree/x/y/z/low.txt", "3");
+        write_text(dir, "tree/x/y/empty", "");
+        /* Symlinks to a directory and a file outside, and a dangling one. */
+        _cleanup_free_ char *l1 = xh_asprintf("%s/tree/x/to-outside", dir);
+        _cleanup_free_ char *l2 = xh_asprintf("%s/tree/x/y/to-keep", dir);
+        _cleanup_free_ char *l3 = xh_asprintf("%s/tree/dangling", dir);
+        ck_assert_int_eq(symlink(outside, l1), 0);
+        ck_assert_int_eq(symlink(outside_keep, l2), 0);
+        ck_assert_int_eq(symlink("/nonexistent/xh", l3), 0);
+
+        ck_assert_int_eq(xh_rm_rf(tree), 0);
+        ck_assert(!xh_path_exists(tree));
+        ck_assert(xh_is_dir(dir));
+        /* The symlinks were removed, not followed. */
+        ck_assert(xh_is_dir(outside));
+        _cleanup_free_ char *kept = NULL;
+        ck_assert_int_eq(xh_read_file(outside_keep, &kept, NULL), 0);
+        ck_assert_str_eq(kept, "must survive");
+
+        /* A missing path is not an error; a single file and a symlink go. */
+        ck_assert_int_eq(xh_rm_rf(tree), 0);
+        write_text(dir, "single", "s");
+        _cleanup_free_ char *single = xh_asprintf("%s/single", dir);
+        ck_assert_int_eq(xh_rm_rf(single), 0);
+        ck_assert(!xh_path_exists(single));
+        _cleanup_free_ char *link = xh_asprintf("%s/link", dir);
+        ck_assert_int_eq(symlink(outside, link), 0);
+        ck_assert_int_eq(xh_rm_rf(link), 0);
+        ck_assert(!xh_path_exists(link));
+        ck_assert(xh_path_exists(outside_keep));
+
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+        ck_assert_int_eq(xh_rm_rf(outside), 0);
+        ck_assert(!xh_path_exists(outside));
+}
+END_TEST
+
+START_TEST(test_path_predicates)
+{
+        _cleanup_free_ char *dir = make_tmpdir();
+        write_text(dir, "f", "");
+        _cleanup_free_ char *f = xh_asprintf("%s/f", dir);
+        _cleanup_free_ char *dl = xh_asprintf("%s/dirlink", dir);
+        _cleanup_free_ char *dang = xh_asprintf("%s/dangling", dir);
+        _cleanup_free_ char *none = xh_asprintf("%s/none", dir);
+        ck_assert_int_eq(symlink(dir, dl), 0);
+        ck_assert_int_eq(symlink(none, dang), 0);
+
+        ck_assert(xh_path_exists(dir) && xh_is_dir(dir));
+        ck_assert(xh_path_exists(f) && !xh_is_dir(f));
+        ck_assert(xh_path_exists(dl) && xh_is_dir(dl));      /* is_dir follows links */
+        ck_assert(xh_path_exists(dang) && !xh_is_dir(dang)); /* exists does not */
+        ck_assert(!xh_path_exists(none) && !xh_is_dir(none));
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+}
+END_TEST
+
+START_TEST(test_read_write_file)
+{
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_free_ char *path = xh_asprintf("%s/data", dir);
+
+        /* Binary data with NUL bytes, larger than the read chunk. */
+        size_t n = 3 * 4096 + 17;
+        _cleanup_free_ char *data = xh_malloc(n);
+        for (size_t i = 0; i < n; i++)
+                data[i] = (char)(i * 7 % 256);
+        mode_t old = umask(022);
+        ck_assert_int_eq(xh_write_file(path, data, n, 0640), 0);
+        umask(old);
+        struct stat st;
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 07777, 0640);
+        ck_assert_uint_eq((size_t)st.st_size, n);
+
+        _cleanup_free_ char *back = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(xh_read_file(path, &back, &len), 0);
+        ck_assert_uint_eq(len, n);
+        ck_assert_int_eq(memcmp(back, data, n), 0);
+        ck_assert_int_eq(back[n], '\0');
+
+        /* Writing truncates; len may be NULL. */
+        ck_assert_int_eq(xh_write_file(path, "short", 5, 0640), 0);
+        _cleanup_free_ char *s = NULL;
+        ck_assert_int_eq(xh_read_file(path, &s, NULL), 0);
+        ck_assert_str_eq(s, "short");
+
+        /* An empty file reads as "" of length 0. */
+        ck_assert_int_eq(xh_write_file(path, "", 0, 0640), 0);
+        _cleanup_free_ char *e = NULL;
+        len = 99;
+        ck_assert_int_eq(xh_read_file(path, &e, &len), 0);
+        ck_assert_uint_eq(len, 0);
+        ck_assert_str_eq(e, "");
+
+        /* Errors are negative errno values; *out is left alone. */
+        char *untouched = NULL;
+        _cleanup_free_ char *missing = xh_asprintf("%s/missing", dir);
+        ck_assert_int_eq(xh_read_file(missing, &untouched, NULL), -ENOENT);
+        ck_assert_int_eq(xh_read_file(dir, &untouched, NULL), -EISDIR);
+        ck_assert_ptr_null(untouched);
+        _cleanup_free_ char *nodir = xh_asprintf("%s/no/such/file", dir);
+        ck_assert_int_eq(xh_write_file(nodir, "x", 1, 0644), -ENOENT);
+        ck_assert_int_eq(xh_write_file(dir, "x", 1, 0644), -EISDIR);
+
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+}
+END_TEST
+
+/* ---- hash, strings, errors ---------------------------------------------- */
+
+START_TEST(test_hash64)
+{
+        /* Stable, and sensitive to every byte (including high-bit ones). */
+        ck_assert_uint_eq(xh_hash64("suite=bookworm\n"), xh_hash64("suite=bookworm\n"));
+        ck_assert_uint_ne(xh_hash64(""), xh_hash64("a"));
+        ck_assert_uint_ne(xh_hash64("ab"), xh_hash64("ba"));
+        ck_assert_uint_ne(xh_hash64("\xe9"), xh_hash64("\x69"));
+}
+END_TEST
+
+#if 1
+/*
+ * BUG (common/xh-util.c, xh_hash64): the offset basis is written as
+ * 1469598103934665603ULL, the FNV-1a 64 basis with its last digit dropped; the
+ * real one is 14695981039346656037ULL (0xcbf29ce484222325), so the function is
+ * not FNV-1a as documented: xh_hash64("") returns 0x14650fb0739d0383.
+ * Fix: use 0xcbf29ce484222325ULL (note: this changes the store root names).
+ */
+START_TEST(test_hash64_known_values)
+{
+        /* FNV-1a 64: the offset basis for "", published test vectors otherwise. */
+        ck_assert_uint_eq(xh_hash64(""), 0xcbf29ce484222325ULL);
+        ck_assert_uint_eq(xh_hash64("a"), 0xaf63dc4c8601ec8cULL);
+        ck_assert_uint_eq(xh_hash64("foobar"), 0x85944171f73967e8ULL);
+}
+END_TEST
+#endif
+
+START_TEST(test_strings)
+{
+        _cleanup_free_ char *a = xh_strdup("abc");
+        ck_assert_str_eq(a, "abc");
+        ck_assert_ptr_null(xh_strdup(NULL));
+        _cleanup_free_ char *b = xh_strndup("abcdef", 3);
+        ck_assert_str_eq(b, "abc");
+        _cleanup_free_ char *c = xh_asprintf("%s=%d", "n", -5);
+        ck_assert_str_eq(c, "n=-5");
+        /* xh_malloc zeroes, including for n == 0. */
+        _cleanup_free_ unsigned char *z = xh_malloc(64);
+        for (int i = 0; i < 64; i++)
+                ck_assert_uint_eq(z[i], 0);
+        _cleanup_free_ void *z0 = xh_malloc(0);
+        ck_assert_ptr_nonnull(z0);
+}
+END_TEST
+
+START_TEST(test_error)
+{
+        xh_error err = {0};
+        ck_assert_int_eq(xh_fail(&err, ENOENT, "%s: missing (%d)", "/x", 3), -ENOENT);
+        ck_assert_str_eq(err.msg, "/x: missing (3)");
+        ck_assert_ptr_null(err.hint);
+        /* A negative errno is passed through unchanged. */
+        ck_assert_int_eq(xh_fail(&err, -EINVAL, "second"), -EINVAL);
+        ck_assert_str_eq(err.msg, "second"); /* replaced, the old one freed */
+        ck_assert_int_eq(xh_hint(&err, EPERM, "try %s", "sudo"), -EPERM);
+        ck_assert_str_eq(err.hint, "try sudo");
+        ck_assert_str_eq(err.msg, "second");
+        ck_assert_int_eq(xh_hint(&err, -EBUSY, "again"), -EBUSY);
+        ck_assert_str_eq(err.hint, "again");
+
+        xh_error_clear(&err);
+        ck_assert_ptr_null(err.msg);
+        ck_assert_ptr_null(err.hint);
+        xh_error_clear(&err);
+
+        /* A NULL error still gives the return value. */
+        ck_assert_int_eq(xh_fail(NULL, EIO, "nowhere %d", 1), -EIO);
+        ck_assert_int_eq(xh_hint(NULL, EACCES, "nowhere"), -EACCES);
+}
+END_TEST
+
+static Suite *util_suite(void)
+{
+        Suite *s = suite_create("util");
+
+        TCase *tc = tcase_create("buf");
+        tcase_add_test(tc, test_buf_growth);
+        tcase_add_loop_test(tc, test_buf_escaped, 0, (int)XH_ARRAY_SIZE(escape_cases));
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("strv");
+        tcase_add_loop_test(tc, test_strv_split, 0, (int)XH_ARRAY_SIZE(split_cases));
+        tcase_add_test(tc, test_strv_split_null);
+        tcase_add_test(tc, test_strv_join);
+        tcase_add_test(tc, test_strv_push_copy_contains);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("fs");
+        tcase_add_test(tc, test_mkdir_p);
+#if 1
+        tcase_add_test(tc, test_mkdir_p_empty); /* BUG: see above */
+#endif
+        tcase_add_test(tc, test_rm_rf);
+        tcase_add_test(tc, test_path_predicates);
+        tcase_add_test(tc, test_read_write_file);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("misc");
+        tcase_add_test(tc, test_hash64);
+#if 1
+        tcase_add_test(tc, test_hash64_known_values); /* BUG: see above */
+#endif
+        tcase_add_test(tc, test_strings);
+        tcase_add_test(tc, test_error);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(util_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
