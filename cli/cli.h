@@ -98,6 +98,31 @@ int xh_cmd_profiles(const struct xh_args *a);
 int xh_cmd_doctor(const struct xh_args *a);
 int xh_cmd_elf(const struct xh_args *a);
 
+/* The target tools a hybrid session replaces, and why (cli/toolchain.c). */
+enum xh_bind_decision {
+        XH_BIND_NATIVE,        /* same upstream version: the shim runs the native program */
+        XH_BIND_NATIVE_SKEW,   /* versions differ, profile skew = native */
+        XH_BIND_SKEW_FALLBACK, /* versions differ: the original runs emulated (warned) */
+        XH_BIND_SKEW_ERROR,    /* versions differ, profile skew = error: no session */
+        XH_BIND_NO_NATIVE,     /* no program at that path in the toolchain layer */
+        XH_BIND_EMULATE,       /* the profile's emulate list names it */
+};
+
+struct xh_binding {
+        char *name;      /* the table name that found it (gcc, cc, as ...) */
+        char *path;      /* the resolved target path: /usr/bin/aarch64-linux-gnu-gcc-12 */
+        char *canonical; /* the shim's name for it: gcc */
+        char *target_pkg, *target_ver;
+        char *tc_pkg, *tc_ver;
+        enum xh_bind_decision decision;
+};
+
+int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const char *upper,
+                          const char *toolchain, struct xh_binding **out, size_t *count);
+const char *xh_binding_decision_name(enum xh_bind_decision d);
+void xh_bindings_free(struct xh_binding *list, size_t n);
+char *xh_upstream_version(const char *debian_version);
+
 /* Print "xhybrid: MSG" (+ "hint: ...") from an error value. */
 void xh_print_error(const xh_error *err);
 

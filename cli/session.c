@@ -3,6 +3,9 @@
 #include "cli.h"
 #include "emulator.h"
 #include "overlay.h"
+#include "shim.h"
+
+#include <dirent.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +71,143 @@ static int binfmt_rule_for(const struct xh_profile *p, char **rule, xh_error *er
         return 0;
 }
 
+/* The directory of this program, which holds xhybrid-shim. */
+static char *shim_dir(xh_error *err)
+{
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return NULL;
+        self[n] = '\0';
+        *strrchr(self, '/') = '\0';
+        _cleanup_free_ char *shim = xh_asprintf("%s/xhybrid-shim", self);
+        if (access(shim, X_OK) < 0) {
+                xh_fail(err, ENOENT, "%s: %s", shim, strerror(errno));
+                xh_hint(err, ENOENT, "xhybrid-shim belongs next to xhybrid; rebuild or reinstall");
+                return NULL;
+        }
+        return xh_strdup(self);
+}
+
+/* The target gcc's own directory, /usr/lib/gcc/TRIPLET/MAJOR, for a gcc version. */
+static char *gcc_libdir(const char *rootfs, const struct xh_profile *p, const char *version)
+{
+        _cleanup_free_ char *up = xh_upstream_version(version);
+        if (up) {
+                _cleanup_free_ char *major = xh_strndup(up, strcspn(up, "."));
+                _cleanup_free_ char *d = xh_asprintf("/usr/lib/gcc/%s/%s", p->triplet, major);
+                _cleanup_free_ char *host = xh_asprintf("%s%s", rootfs, d);
+                if (xh_is_dir(host))
+                        return steal_pointer(&d);
+        }
+        return xh_asprintf("/usr/lib/gcc/%s/unknown", p->triplet);
+}
+
+struct hybrid {
+        char *toolchain;
+        char *shim_dir;
+        char *conf;
+        char **targets;
+        char **hide;
+        struct xh_binding *bindings;
+        size_t nbindings;
+};
+
+static void hybrid_clear(struct hybrid *h)
+{
+        free(h->toolchain);
+        free(h->shim_dir);
+        free(h->conf);
+        xh_strv_free(h->targets);
+        xh_strv_free(h->hide);
+        xh_bindings_free(h->bindings, h->nbindings);
+        *h = (struct hybrid){0};
+}
+
+static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, const char *upper,
+                        struct hybrid *h, xh_error *err)
+{
+        const struct xh_profile *p = o->profile;
+        _cleanup_free_ char *tc = xh_store_toolchain_path(o->store, p);
+        h->toolchain = xh_asprintf("%s/rootfs", tc);
+        if (!xh_is_dir(h->toolchain)) {
+                xh_fail(err, ENOENT, "no toolchain layer for profile '%s' in the store (%s)",
+                        p->name, h->toolchain);
+                return xh_hint(err, ENOENT,
+                               "create it: xhybrid create %s (or run everything emulated with "
+                               "--emulated)",
+                               p->name);
+        }
+        if (!(h->shim_dir = shim_dir(err)))
+                return -ENOENT;
+        int r = xh_toolchain_bindings(p, rootfs, upper, h->toolchain, &h->bindings, &h->nbindings);
+        if (r < 0)
+                return xh_fail(err, r, "cannot read the tools of the root: %s", strerror(-r));
+
+        h->targets = xh_malloc(sizeof(char *));
+        const char *gcc_version = NULL;
+        for (size_t i = 0; i < h->nbindings; i++) {
+                const struct xh_binding *b = &h->bindings[i];
+                if (strcmp(b->canonical, "gcc") == 0)
+                        gcc_version = b->target_ver;
+                switch (b->decision) {
+                case XH_BIND_NATIVE:
+                case XH_BIND_NATIVE_SKEW:
+                        xh_strv_push(&h->targets, b->path);
+                        if (b->decision == XH_BIND_NATIVE_SKEW)
+                                fprintf(stderr,
+                                        "xhybrid: warning: %s: target %s %s, toolchain %s %s; "
+                                        "running native (skew = native)\n",
+                                        b->path, b->target_pkg, b->target_ver, b->tc_pkg,
+                                        b->tc_ver);
+                        break;
+                case XH_BIND_SKEW_FALLBACK:
+                        fprintf(stderr,
+                                "xhybrid: warning: %s: target %s %s, toolchain %s %s; running "
+                                "the target's program emulated\n",
+                                b->path, b->target_pkg ? b->target_pkg : "?",
+                                b->target_ver ? b->target_ver : "?", b->tc_pkg ? b->tc_pkg : "?",
+                                b->tc_ver ? b->tc_ver : "?");
+                        break;
+                case XH_BIND_SKEW_ERROR:
+                        xh_fail(err, EINVAL,
+                                "%s: target %s %s, toolchain %s %s, and profile '%s' says "
+                                "skew = error",
+                                b->path, b->target_pkg, b->target_ver, b->tc_pkg, b->tc_ver,
+                                p->name);
+                        return xh_hint(err, EINVAL,
+                                       "recreate the layers (xhybrid create --force %s) or run "
+                                       "with --emulated",
+                                       p->name);
+                case XH_BIND_NO_NATIVE:
+                case XH_BIND_EMULATE:
+                        break;
+                }
+        }
+
+        const char *dash = strchr(p->triplet, '-');
+        _cleanup_free_ char *cpu =
+                xh_strndup(p->triplet, dash ? (size_t)(dash - p->triplet) : strlen(p->triplet));
+        _cleanup_free_ char *machtype =
+                xh_asprintf("%s-unknown-%s", cpu, dash ? dash + 1 : "linux-gnu");
+        struct xh_shim_config conf = {
+                .triplet = p->triplet,
+                .gcc_libdir = gcc_libdir(rootfs, p, gcc_version),
+                .hosttype = cpu,
+                .machtype = machtype,
+                .emulate = p->emulate,
+        };
+        h->conf = xh_shim_config_format(&conf);
+        free(conf.gcc_libdir);
+
+        h->hide = xh_malloc(sizeof(char *));
+        _cleanup_free_ char *inc = xh_asprintf("/usr/%s/include", p->triplet);
+        _cleanup_free_ char *lib = xh_asprintf("/usr/%s/lib", p->triplet);
+        xh_strv_push(&h->hide, inc);
+        xh_strv_push(&h->hide, lib);
+        return 0;
+}
+
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
@@ -112,11 +252,28 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 .binfmt_rule = rule,
                 .resolv_conf = true,
         };
+        struct hybrid h = {0};
+        const char *mode = o->emulated ? "emulated" : "hybrid";
+        if (!o->emulated) {
+                if ((r = hybrid_setup(o, rootfs, upper, &h, err)) < 0) {
+                        hybrid_clear(&h);
+                        return r;
+                }
+                _cleanup_free_ char *lib64 = xh_asprintf("%s/lib64", rootfs);
+                spec.toolchain = h.toolchain;
+                spec.hide = (const char *const *)h.hide;
+                spec.shim_dir = h.shim_dir;
+                spec.shim_conf = h.conf;
+                spec.shim_targets = (const char *const *)h.targets;
+                spec.lib64_link = !xh_path_exists(lib64);
+                spec.host_libdir = xh_arch_host()->triplet;
+        }
         struct xh_plan plan;
-        if ((r = xh_plan_session(&spec, &plan, err)) < 0)
+        r = xh_plan_session(&spec, &plan, err);
+        hybrid_clear(&h);
+        if (r < 0)
                 return r;
 
-        const char *mode = o->emulated ? "emulated" : "emulated";
         _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
 
         if (o->dry_run) {

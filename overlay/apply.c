@@ -154,10 +154,14 @@ static int apply_one(const struct xh_op *op, xh_error *err)
                         return fail_mount(err, op, errno);
                 return 0;
         case XH_OP_TMPFS:
+                if ((op->flags & XH_F_OPTIONAL) && !xh_is_dir(op->dst))
+                        return 0;
                 if ((r = xh_mkdir_p(op->dst, 0755)) < 0)
                         return fail_mount(err, op, -r);
                 if (mount("tmpfs", op->dst, "tmpfs",
-                          (op->flags & XH_F_NODEV) ? MS_NODEV | MS_NOSUID : 0, op->data) < 0)
+                          ((op->flags & XH_F_NODEV) ? MS_NODEV | MS_NOSUID : 0) |
+                                  ((op->flags & XH_F_RDONLY) ? MS_RDONLY : 0),
+                          op->data) < 0)
                         return fail_mount(err, op, errno);
                 return 0;
         case XH_OP_MKDIR:
@@ -183,6 +187,14 @@ static int apply_one(const struct xh_op *op, xh_error *err)
                 return 0;
         case XH_OP_BINFMT_REGISTER:
                 return write_rule(op, err);
+        case XH_OP_SYMLINK:
+                if (symlink(op->data, op->dst) < 0)
+                        return fail_mount(err, op, errno);
+                return 0;
+        case XH_OP_WRITE:
+                if ((r = xh_write_file(op->dst, op->data, strlen(op->data), 0644)) < 0)
+                        return fail_mount(err, op, -r);
+                return 0;
         case XH_OP_PIVOT:
                 /* pivot_root(".", ".") stacks the old root on the new one; detach it. */
                 if (chdir(op->dst) < 0 || pivot_root(".", ".") < 0 ||

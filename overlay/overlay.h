@@ -23,6 +23,8 @@ enum xh_op_kind {
         XH_OP_PROC,            /* new proc instance at dst */
         XH_OP_BINFMT,          /* private binfmt_misc instance at dst */
         XH_OP_BINFMT_REGISTER, /* write rule data to dst (a binfmt register file) */
+        XH_OP_SYMLINK,         /* symlink at dst pointing to data */
+        XH_OP_WRITE,           /* write data to the new file dst */
         XH_OP_PIVOT,           /* pivot_root into dst, detach the old root */
         XH_OP_CHDIR,           /* chdir to dst (after the pivot: a path inside) */
 };
@@ -66,6 +68,25 @@ struct xh_session_spec {
         const char *binfmt_rule;   /* rule to register in the private binfmt_misc, or NULL */
         const struct xh_bind *binds; /* extra binds, terminated by src == NULL (may be NULL) */
         bool resolv_conf;            /* bind the host's /etc/resolv.conf */
+
+        /*
+         * Hybrid sessions only (toolchain != NULL). The toolchain layer is
+         * bound read-only at /.xhybrid/toolchain with the hide dirs (relative
+         * to it) covered by empty read-only tmpfs; the merged root before the
+         * shims is bound read-only at /.xhybrid/orig; shim_dir at
+         * /.xhybrid/bin; a writable tmpfs at /.xhybrid/run; shim_conf becomes
+         * /.xhybrid/shim.conf. A generated layer above the root links the
+         * x86-64 loader and libraries (/lib64, /usr/lib/HOST_LIBDIR) into the
+         * toolchain layer. After the pivot, /.xhybrid/bin/xhybrid-shim is
+         * bound over each path of shim_targets.
+         */
+        const char *toolchain;
+        const char *const *hide;
+        const char *shim_dir;
+        const char *shim_conf;
+        const char *const *shim_targets;
+        bool lib64_link;         /* the target has no /lib64: add the loader link */
+        const char *host_libdir; /* multiarch dir of the host: x86_64-linux-gnu */
 };
 
 /* Build the plan for a session. */

@@ -13,6 +13,8 @@ static const char *const op_names[] = {
         [XH_OP_PROC] = "proc",
         [XH_OP_BINFMT] = "binfmt_misc",
         [XH_OP_BINFMT_REGISTER] = "binfmt-register",
+        [XH_OP_SYMLINK] = "symlink",
+        [XH_OP_WRITE] = "write",
         [XH_OP_PIVOT] = "pivot-root",
         [XH_OP_CHDIR] = "chdir",
 };
@@ -131,9 +133,40 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 add_op(plan, XH_OP_MKDIR, 0, NULL, work, NULL);
         }
 
+        bool hybrid = spec->toolchain != NULL;
+        _cleanup_free_ char *layer = xh_asprintf("%s/layer", spec->staging);
+        if (hybrid) {
+                static const char *const dirs[] = {"toolchain", "orig", "bin", "run"};
+                if ((r = check_path("toolchain layer", spec->toolchain, err)) < 0 ||
+                    (r = check_path("shim directory", spec->shim_dir, err)) < 0) {
+                        xh_plan_free(plan);
+                        return r;
+                }
+                for (size_t i = 0; i < XH_ARRAY_SIZE(dirs); i++) {
+                        _cleanup_free_ char *d = xh_asprintf("%s/.xhybrid/%s", layer, dirs[i]);
+                        add_op(plan, XH_OP_MKDIR, 0, NULL, d, NULL);
+                }
+                _cleanup_free_ char *usrlib = xh_asprintf("%s/usr/lib", layer);
+                _cleanup_free_ char *libs = xh_asprintf("%s/%s", usrlib, spec->host_libdir);
+                _cleanup_free_ char *libs_to =
+                        xh_asprintf("/.xhybrid/toolchain/usr/lib/%s", spec->host_libdir);
+                add_op(plan, XH_OP_MKDIR, 0, NULL, usrlib, NULL);
+                add_op(plan, XH_OP_SYMLINK, 0, NULL, libs, libs_to);
+                if (spec->lib64_link) {
+                        _cleanup_free_ char *lib64 = xh_asprintf("%s/lib64", layer);
+                        add_op(plan, XH_OP_SYMLINK, 0, NULL, lib64, libs_to);
+                }
+                _cleanup_free_ char *conf = xh_asprintf("%s/.xhybrid/shim.conf", layer);
+                add_op(plan, XH_OP_WRITE, 0, NULL, conf, spec->shim_conf ? spec->shim_conf : "");
+        }
+
         /* overlayfs lists lower layers top first. */
         xh_buf o = {0};
         xh_buf_add(&o, "lowerdir=");
+        if (hybrid) {
+                xh_buf_add_escaped(&o, layer);
+                xh_buf_add(&o, ":");
+        }
         size_t nl = xh_strv_len((char *const *)spec->layers);
         for (size_t i = nl; i > 0; i--) {
                 xh_buf_add_escaped(&o, spec->layers[i - 1]);
@@ -156,6 +189,21 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         _cleanup_free_ char *resolv = in_root(root, "/etc/resolv.conf");
         _cleanup_free_ char *cwd = in_root(root, spec->cwd);
 
+        if (hybrid) {
+                _cleanup_free_ char *orig = in_root(root, "/.xhybrid/orig");
+                _cleanup_free_ char *tc = in_root(root, "/.xhybrid/toolchain");
+                _cleanup_free_ char *bin = in_root(root, "/.xhybrid/bin");
+                _cleanup_free_ char *run = in_root(root, "/.xhybrid/run");
+                add_op(plan, XH_OP_BIND, XH_F_RDONLY, root, orig, NULL);
+                add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->toolchain, tc, NULL);
+                for (const char *const *h = spec->hide; h && *h; h++) {
+                        _cleanup_free_ char *d = in_root(tc, *h);
+                        add_op(plan, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV | XH_F_OPTIONAL, NULL, d,
+                               "mode=0755");
+                }
+                add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->shim_dir, bin, NULL);
+                add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, run, "mode=1777");
+        }
         add_op(plan, XH_OP_PROC, 0, "proc", proc, NULL);
         if (spec->binfmt_rule) {
                 add_op(plan, XH_OP_BINFMT, 0, "binfmt_misc", binfmt, NULL);
@@ -179,6 +227,13 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         if (strcmp(spec->cwd, "/") != 0)
                 add_op(plan, XH_OP_BIND, XH_F_REC, spec->cwd, cwd, NULL);
         add_op(plan, XH_OP_PIVOT, 0, NULL, root, NULL);
+        for (const char *const *t = spec->shim_targets; hybrid && t && *t; t++) {
+                if ((r = check_path("shim target", *t, err)) < 0) {
+                        xh_plan_free(plan);
+                        return r;
+                }
+                add_op(plan, XH_OP_BIND, XH_F_RDONLY, "/.xhybrid/bin/xhybrid-shim", *t, NULL);
+        }
         add_op(plan, XH_OP_CHDIR, 0, NULL, spec->cwd, NULL);
         return 0;
 }

@@ -47,8 +47,8 @@ static void trace(const char *exe, const struct xh_shim_exec *x)
         xh_buf_free(&b);
 }
 
-/* Run the original compiler with -E -v for one language and parse its search list. */
-static char **ask_target_incdirs(const char *orig, const char *lang)
+/* Run a target program (emulated) and capture what it writes on fd (1 or 2). */
+static char *capture(const char *path, char *const argv[], int fd)
 {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -60,10 +60,10 @@ static char **ask_target_incdirs(const char *orig, const char *lang)
                 int null = open("/dev/null", O_RDWR);
                 dup2(null, STDIN_FILENO);
                 dup2(null, STDOUT_FILENO);
-                dup2(p[1], STDERR_FILENO);
-                char *const argv[] = {"gcc", "-E", "-v", "-x", (char *)lang, "/dev/null", NULL};
+                dup2(null, STDERR_FILENO);
+                dup2(p[1], fd);
                 char *const envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL};
-                execve(orig, argv, envp);
+                execve(path, argv, envp);
                 _exit(127);
         }
         close(p[1]);
@@ -81,50 +81,79 @@ static char **ask_target_incdirs(const char *orig, const char *lang)
         int st;
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
                 ;
-        char **dirs = xh_shim_parse_incdirs(out.s ? out.s : "");
-        xh_buf_free(&out);
-        return dirs;
+        return xh_buf_steal(&out);
 }
 
-/*
- * The target compiler's include dirs, asked once per session and cached in
- * the session's run directory (written to a temporary file, then renamed).
- */
-static void load_incdirs(const char *exe, struct xh_shim_incdirs *inc)
+static void ask_target(const char *exe, enum xh_shim_strategy strategy, struct xh_shim_facts *f)
 {
-        _cleanup_free_ char *cache = xh_asprintf("%s/incdirs-%016llx", XH_RUN_DIR, xh_hash64(exe));
-        _cleanup_free_ char *text = NULL;
-        inc->c = xh_malloc(sizeof(char *));
-        inc->cxx = xh_malloc(sizeof(char *));
-        if (xh_read_file(cache, &text, NULL) == 0) {
-                _cleanup_strv_ char **lines = xh_strv_split(text, "\n");
-                for (char **l = lines; *l; l++) {
-                        if (strncmp(*l, "c:", 2) == 0)
-                                xh_strv_push(&inc->c, *l + 2);
-                        else if (strncmp(*l, "c++:", 4) == 0)
-                                xh_strv_push(&inc->cxx, *l + 4);
-                }
-                if (inc->c[0])
-                        return;
-        }
         _cleanup_free_ char *orig = xh_asprintf("%s%s", XH_ORIG_DIR, exe);
-        xh_strv_free(inc->c);
-        xh_strv_free(inc->cxx);
-        inc->c = ask_target_incdirs(orig, "c");
-        inc->cxx = ask_target_incdirs(orig, "c++");
-        if (!inc->c || !inc->c[0])
+        if (strategy == XH_SHIM_PKGCONFIG) {
+                char *const argv[] = {"pkg-config", "--dump-personality", NULL};
+                _cleanup_free_ char *dump = capture(orig, argv, STDOUT_FILENO);
+                if (!dump || !(f->pc_path = xh_shim_parse_personality(dump, "DefaultSearchPaths")))
+                        die(125, "cannot get the search path of the target's pkg-config %s", orig);
+                f->pc_libs = xh_shim_parse_personality(dump, "SystemLibraryPaths");
+                f->pc_incs = xh_shim_parse_personality(dump, "SystemIncludePaths");
+                return;
+        }
+        char *const c_argv[] = {"gcc", "-E", "-v", "-x", "c", "/dev/null", NULL};
+        char *const cxx_argv[] = {"gcc", "-E", "-v", "-x", "c++", "/dev/null", NULL};
+        _cleanup_free_ char *c = capture(orig, c_argv, STDERR_FILENO);
+        _cleanup_free_ char *cxx = capture(orig, cxx_argv, STDERR_FILENO);
+        f->inc_c = xh_shim_parse_incdirs(c ? c : "");
+        f->inc_cxx = xh_shim_parse_incdirs(cxx ? cxx : "");
+        if (!f->inc_c[0])
                 die(125,
                     "cannot get the include dirs of the target compiler %s (run it with -E -v)",
                     orig);
-        if (!inc->cxx || !inc->cxx[0]) {
-                xh_strv_free(inc->cxx);
-                inc->cxx = xh_strv_copy(inc->c);
+        if (!f->inc_cxx[0]) {
+                /* no C++ compiler in the target: C++ compiles fail as they would there */
+                xh_strv_free(f->inc_cxx);
+                f->inc_cxx = xh_strv_copy(f->inc_c);
         }
+}
+
+/*
+ * Facts about the target program behind exe, asked once per session and
+ * cached in the session's run directory (a temporary file, then renamed).
+ */
+static void load_facts(const char *exe, enum xh_shim_strategy strategy, struct xh_shim_facts *f)
+{
+        _cleanup_free_ char *cache = xh_asprintf("%s/facts-%016llx", XH_RUN_DIR, xh_hash64(exe));
+        _cleanup_free_ char *text = NULL;
+        *f = (struct xh_shim_facts){0};
+        if (xh_read_file(cache, &text, NULL) == 0) {
+                f->inc_c = xh_malloc(sizeof(char *));
+                f->inc_cxx = xh_malloc(sizeof(char *));
+                _cleanup_strv_ char **lines = xh_strv_split(text, "\n");
+                for (char **l = lines; *l; l++) {
+                        if (strncmp(*l, "c:", 2) == 0)
+                                xh_strv_push(&f->inc_c, *l + 2);
+                        else if (strncmp(*l, "c++:", 4) == 0)
+                                xh_strv_push(&f->inc_cxx, *l + 4);
+                        else if (strncmp(*l, "pc_path:", 8) == 0)
+                                f->pc_path = xh_strdup(*l + 8);
+                        else if (strncmp(*l, "pc_libs:", 8) == 0)
+                                f->pc_libs = xh_strdup(*l + 8);
+                        else if (strncmp(*l, "pc_incs:", 8) == 0)
+                                f->pc_incs = xh_strdup(*l + 8);
+                }
+                if (f->inc_c[0] || f->pc_path)
+                        return;
+                xh_shim_facts_clear(f);
+        }
+        ask_target(exe, strategy, f);
         xh_buf b = {0};
-        for (char **d = inc->c; *d; d++)
+        for (char **d = f->inc_c; d && *d; d++)
                 xh_buf_addf(&b, "c:%s\n", *d);
-        for (char **d = inc->cxx; *d; d++)
+        for (char **d = f->inc_cxx; d && *d; d++)
                 xh_buf_addf(&b, "c++:%s\n", *d);
+        if (f->pc_path)
+                xh_buf_addf(&b, "pc_path:%s\n", f->pc_path);
+        if (f->pc_libs)
+                xh_buf_addf(&b, "pc_libs:%s\n", f->pc_libs);
+        if (f->pc_incs)
+                xh_buf_addf(&b, "pc_incs:%s\n", f->pc_incs);
         _cleanup_free_ char *tmp = xh_asprintf("%s.%d", cache, (int)getpid());
         if (xh_write_file(tmp, b.s, b.len, 0644) == 0 && rename(tmp, cache) < 0)
                 unlink(tmp);
@@ -153,14 +182,14 @@ int main(int argc, char **argv)
         const char *emulate = getenv("XHYBRID_EMULATE");
         if (xh_shim_decide(&conf, exe, argv, emulate, NULL, &x, &err) < 0)
                 die(127, "%s", err.msg);
-        if (x.needs_incdirs) {
-                struct xh_shim_incdirs inc = {0};
-                load_incdirs(exe, &inc);
+        if (x.needs_facts) {
+                struct xh_shim_facts facts;
+                _cleanup_free_ char *name = xh_shim_canonical(strrchr(exe, '/') + 1, conf.triplet);
+                load_facts(exe, xh_shim_lookup(name)->strategy, &facts);
                 xh_shim_exec_clear(&x);
-                if (xh_shim_decide(&conf, exe, argv, emulate, &inc, &x, &err) < 0)
+                if (xh_shim_decide(&conf, exe, argv, emulate, &facts, &x, &err) < 0)
                         die(127, "%s", err.msg);
-                xh_strv_free(inc.c);
-                xh_strv_free(inc.cxx);
+                xh_shim_facts_clear(&facts);
         }
         for (char **e = x.setenv; *e; e++) {
                 char *eq = strchr(*e, '=');

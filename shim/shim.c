@@ -100,9 +100,6 @@ static const struct {
         {"gcc_libdir", offsetof(struct xh_shim_config, gcc_libdir)},
         {"hosttype", offsetof(struct xh_shim_config, hosttype)},
         {"machtype", offsetof(struct xh_shim_config, machtype)},
-        {"pc_path", offsetof(struct xh_shim_config, pc_path)},
-        {"pc_system_libs", offsetof(struct xh_shim_config, pc_system_libs)},
-        {"pc_system_incs", offsetof(struct xh_shim_config, pc_system_incs)},
 };
 
 int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err)
@@ -272,8 +269,7 @@ static void push_env(struct xh_shim_exec *out, const char *name, const char *val
 }
 
 static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool *t,
-                      char *const *argv, const struct xh_shim_incdirs *inc,
-                      struct xh_shim_exec *out)
+                      char *const *argv, const struct xh_shim_facts *inc, struct xh_shim_exec *out)
 {
         bool nostdinc = false, sysroot = false, nostdincxx = false;
         for (size_t i = 1; argv[i]; i++) {
@@ -286,7 +282,7 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
                         sysroot = true;
         }
         if (!nostdinc && !sysroot && !inc) {
-                out->needs_incdirs = true;
+                out->needs_facts = true;
                 return 0;
         }
         xh_strv_push(&out->argv, out->path); /* gcc finds its own parts from argv[0] */
@@ -301,8 +297,8 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
                  * The target compiler's include dirs, in its order, instead of
                  * the cross compiler's own (which would find the cross libc).
                  */
-                char **dirs =
-                        compile_lang(t, argv) == XH_LANG_CXX && !nostdincxx ? inc->cxx : inc->c;
+                char **dirs = compile_lang(t, argv) == XH_LANG_CXX && !nostdincxx ? inc->inc_cxx
+                                                                                  : inc->inc_c;
                 xh_strv_push(&out->argv, "-nostdinc");
                 for (char **d = dirs; d && *d; d++) {
                         xh_strv_push(&out->argv, "-isystem");
@@ -334,7 +330,7 @@ static bool loads_target_plugin(char *const *argv)
 }
 
 int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const *argv,
-                   const char *emulate_env, const struct xh_shim_incdirs *inc,
+                   const char *emulate_env, const struct xh_shim_facts *facts,
                    struct xh_shim_exec *out, xh_error *err)
 {
         *out = (struct xh_shim_exec){0};
@@ -377,15 +373,20 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
         out->path = xh_asprintf("%s%s", XH_TOOLCHAIN_DIR, exe);
         switch (t->strategy) {
         case XH_SHIM_GCC:
-                return gcc_native(c, t, argv, inc, out);
+                return gcc_native(c, t, argv, facts, out);
         case XH_SHIM_BASH:
                 push_env(out, "HOSTTYPE", c->hosttype);
                 push_env(out, "MACHTYPE", c->machtype);
                 break;
         case XH_SHIM_PKGCONFIG:
-                push_env(out, "PKG_CONFIG_LIBDIR", c->pc_path);
-                push_env(out, "PKG_CONFIG_SYSTEM_LIBRARY_PATH", c->pc_system_libs);
-                push_env(out, "PKG_CONFIG_SYSTEM_INCLUDE_PATH", c->pc_system_incs);
+                if (!facts) {
+                        out->needs_facts = true;
+                        return 0;
+                }
+                /* The target pkg-config's search path and system dirs. */
+                push_env(out, "PKG_CONFIG_LIBDIR", facts->pc_path);
+                push_env(out, "PKG_CONFIG_SYSTEM_LIBRARY_PATH", facts->pc_libs);
+                push_env(out, "PKG_CONFIG_SYSTEM_INCLUDE_PATH", facts->pc_incs);
                 break;
         case XH_SHIM_NATIVE:
         case XH_SHIM_BINUTIL:
@@ -414,4 +415,29 @@ char **xh_shim_parse_incdirs(const char *text)
                 s += n;
         }
         return dirs;
+}
+
+char *xh_shim_parse_personality(const char *dump, const char *key)
+{
+        size_t kl = strlen(key);
+        for (const char *s = dump; s && *s;) {
+                size_t n = strcspn(s, "\n");
+                if (strncmp(s, key, kl) == 0 && s[kl] == ':') {
+                        _cleanup_free_ char *v = xh_strndup(s + kl + 1, n - kl - 1);
+                        _cleanup_strv_ char **parts = xh_strv_split(v, " \t");
+                        return xh_strv_join(parts, ":");
+                }
+                s += n + (s[n] == '\n');
+        }
+        return NULL;
+}
+
+void xh_shim_facts_clear(struct xh_shim_facts *f)
+{
+        xh_strv_free(f->inc_c);
+        xh_strv_free(f->inc_cxx);
+        free(f->pc_path);
+        free(f->pc_libs);
+        free(f->pc_incs);
+        *f = (struct xh_shim_facts){0};
 }

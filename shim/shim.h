@@ -78,33 +78,43 @@ void xh_shim_config_clear(struct xh_shim_config *c);
 
 /* What to execute. */
 struct xh_shim_exec {
-        char *path;         /* absolute path to execute */
-        char **argv;        /* full argument vector */
-        char **setenv;      /* NAME=VALUE pairs to set when NAME is not already set */
-        bool emulated;      /* the target's original program */
-        const char *why;    /* short reason, for the trace */
-        bool needs_incdirs; /* GCC native: the caller must supply include dirs (see below) */
+        char *path;       /* absolute path to execute */
+        char **argv;      /* full argument vector */
+        char **setenv;    /* NAME=VALUE pairs to set when NAME is not already set */
+        bool emulated;    /* the target's original program */
+        const char *why;  /* short reason, for the trace */
+        bool needs_facts; /* the caller must supply facts about the target (see below) */
 };
 
-/* Include directories of the target compiler, in search order. */
-struct xh_shim_incdirs {
-        char **c;
-        char **cxx;
+/*
+ * Facts about the target's own programs, asked from them (emulated) once per
+ * session and cached: the compiler's include search lists and pkg-config's
+ * search path and system dirs.
+ */
+struct xh_shim_facts {
+        char **inc_c;   /* gcc -E -v -x c: the #include <...> list */
+        char **inc_cxx; /* the same for c++ */
+        char *pc_path;  /* pkgconf --dump-personality: DefaultSearchPaths, ':'-joined */
+        char *pc_libs;  /* SystemLibraryPaths */
+        char *pc_incs;  /* SystemIncludePaths */
 };
 
 /*
  * Decide what to run for a shim started as exe (the path of the shimmed file
  * inside the session, e.g. /usr/bin/aarch64-linux-gnu-gcc-12) with argv.
- * emulate_env is $XHYBRID_EMULATE (may be NULL). inc may be NULL: then a
- * native compile sets out->needs_incdirs and returns 0 with no path, and the
- * caller asks again with inc filled in.
+ * emulate_env is $XHYBRID_EMULATE (may be NULL). facts may be NULL: then a
+ * run that needs them sets out->needs_facts and returns 0 with no path, and
+ * the caller asks again with the facts filled in.
  */
 int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const *argv,
-                   const char *emulate_env, const struct xh_shim_incdirs *inc,
+                   const char *emulate_env, const struct xh_shim_facts *facts,
                    struct xh_shim_exec *out, xh_error *err);
 void xh_shim_exec_clear(struct xh_shim_exec *e);
 
 /* Parse the include search list out of "gcc -E -v" output. */
 char **xh_shim_parse_incdirs(const char *gcc_v_output);
+/* Take "KEY: a b c" out of "pkgconf --dump-personality" output, ':'-joined; NULL if absent. */
+char *xh_shim_parse_personality(const char *dump, const char *key);
+void xh_shim_facts_clear(struct xh_shim_facts *f);
 
 #endif
