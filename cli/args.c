@@ -9,9 +9,9 @@ static const struct {
         enum xh_cmd cmd;
 } commands[] = {
         /* sorted */
-        {"create", XH_CMD_CREATE}, {"doctor", XH_CMD_DOCTOR},   {"elf", XH_CMD_ELF},
-        {"enter", XH_CMD_ENTER},   {"help", XH_CMD_HELP},       {"profiles", XH_CMD_PROFILES},
-        {"run", XH_CMD_RUN},       {"version", XH_CMD_VERSION},
+        {"compare", XH_CMD_COMPARE},   {"create", XH_CMD_CREATE}, {"doctor", XH_CMD_DOCTOR},
+        {"elf", XH_CMD_ELF},           {"enter", XH_CMD_ENTER},   {"help", XH_CMD_HELP},
+        {"profiles", XH_CMD_PROFILES}, {"run", XH_CMD_RUN},       {"version", XH_CMD_VERSION},
 };
 
 const char *xh_usage(void)
@@ -25,6 +25,8 @@ const char *xh_usage(void)
                "  profiles show PROFILE           print the resolved profile\n"
                "  doctor [PROFILE...]             check what this host can do\n"
                "  elf FILE...                     describe ELF files (machine, class, linkage)\n"
+               "  compare DIR_A DIR_B             compare two build trees (files, config.h,\n"
+               "                                  config.status, ELF sections)\n"
                "  version\n"
                "\n"
                "run/enter options:\n"

@@ -32,6 +32,7 @@ enum xh_cmd {
         XH_CMD_PROFILES,
         XH_CMD_DOCTOR,
         XH_CMD_ELF,
+        XH_CMD_COMPARE,
 };
 
 struct xh_args {
@@ -122,6 +123,15 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
 const char *xh_binding_decision_name(enum xh_bind_decision d);
 void xh_bindings_free(struct xh_binding *list, size_t n);
 char *xh_upstream_version(const char *debian_version);
+
+/* Comparison of two build trees (cli/compare.c). */
+struct xh_compare {
+        size_t files, elf_files, config_headers, config_status;
+        char **differences; /* "PATH: what" */
+};
+int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_error *err);
+void xh_compare_clear(struct xh_compare *c);
+int xh_cmd_compare(const struct xh_args *a);
 
 /* Print "xhybrid: MSG" (+ "hint: ...") from an error value. */
 void xh_print_error(const xh_error *err);

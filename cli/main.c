@@ -46,6 +46,9 @@ int main(int argc, char **argv)
         case XH_CMD_ELF:
                 rc = xh_cmd_elf(&a);
                 break;
+        case XH_CMD_COMPARE:
+                rc = xh_cmd_compare(&a);
+                break;
         default:
                 fputs(xh_usage(), stderr);
                 rc = XH_EXIT_USAGE;

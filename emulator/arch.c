@@ -22,135 +22,135 @@
 #define MASK_DEFAULT                                                                               \
         {                                                                                          \
                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff,      \
-                    0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff                                       \
+                        0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff                                   \
         }
 /* i386, x86_64: also ignore the low bit of EI_CLASS and EI_DATA. */
 #define MASK_X86                                                                                   \
         {                                                                                          \
                 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xfe, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff,      \
-                    0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff                                       \
+                        0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff                                   \
         }
 /* ppc64le: ignore two bits of EI_OSABI and the high byte of e_machine. */
 #define MASK_PPC64LE                                                                               \
         {                                                                                          \
                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff,      \
-                    0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0x00                                       \
+                        0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0x00                                   \
         }
 /* s390x: big endian, so the e_type bit to ignore is in byte 17. */
 #define MASK_S390X                                                                                 \
         {                                                                                          \
                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff,      \
-                    0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff                                       \
+                        0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff                                   \
         }
 /* mips64el: also ignore the low bit of EI_ABIVERSION. */
 #define MASK_MIPS64EL                                                                              \
         {                                                                                          \
                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0xfe, 0xff, 0xff, 0xff, 0xff,      \
-                    0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff                                       \
+                        0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff                                   \
         }
 
 /* Sorted by Debian name (strcmp); test_emulator checks it. */
 static const struct xh_arch arch_table[] = {
-    {
-        .debian = "amd64",
-        .qemu = "x86_64",
-        .triplet = "x86_64-linux-gnu",
-        .uname = "x86_64",
-        .elf_machine = EM_X86_64,
-        .elf_class = ELFCLASS64,
-        .elf_data = ELFDATA2LSB,
-        .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0x3e, 0x00},
-        .mask = MASK_X86,
-    },
-    {
-        .debian = "arm64",
-        .qemu = "aarch64",
-        .triplet = "aarch64-linux-gnu",
-        .uname = "aarch64",
-        .elf_machine = EM_AARCH64,
-        .elf_class = ELFCLASS64,
-        .elf_data = ELFDATA2LSB,
-        .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0xb7, 0x00},
-        .mask = MASK_DEFAULT,
-    },
-    {
-        /* Same binfmt magic as armhf: the ELF header does not tell them apart. */
-        .debian = "armel",
-        .qemu = "arm",
-        .triplet = "arm-linux-gnueabi",
-        .uname = "armv7l",
-        .elf_machine = EM_ARM,
-        .elf_class = ELFCLASS32,
-        .elf_data = ELFDATA2LSB,
-        .magic = {ELF_IDENT(ELFCLASS32, ELFDATA2LSB), 0x02, 0x00, 0x28, 0x00},
-        .mask = MASK_DEFAULT,
-    },
-    {
-        .debian = "armhf",
-        .qemu = "arm",
-        .triplet = "arm-linux-gnueabihf",
-        .uname = "armv7l",
-        .elf_machine = EM_ARM,
-        .elf_class = ELFCLASS32,
-        .elf_data = ELFDATA2LSB,
-        .magic = {ELF_IDENT(ELFCLASS32, ELFDATA2LSB), 0x02, 0x00, 0x28, 0x00},
-        .mask = MASK_DEFAULT,
-    },
-    {
-        .debian = "i386",
-        .qemu = "i386",
-        .triplet = "i686-linux-gnu",
-        .uname = "i686",
-        .elf_machine = EM_386,
-        .elf_class = ELFCLASS32,
-        .elf_data = ELFDATA2LSB,
-        .magic = {ELF_IDENT(ELFCLASS32, ELFDATA2LSB), 0x02, 0x00, 0x03, 0x00},
-        .mask = MASK_X86,
-    },
-    {
-        .debian = "mips64el",
-        .qemu = "mips64el",
-        .triplet = "mips64el-linux-gnuabi64",
-        .uname = "mips64",
-        .elf_machine = EM_MIPS,
-        .elf_class = ELFCLASS64,
-        .elf_data = ELFDATA2LSB,
-        .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0x08, 0x00},
-        .mask = MASK_MIPS64EL,
-    },
-    {
-        .debian = "ppc64el",
-        .qemu = "ppc64le",
-        .triplet = "powerpc64le-linux-gnu",
-        .uname = "ppc64le",
-        .elf_machine = EM_PPC64,
-        .elf_class = ELFCLASS64,
-        .elf_data = ELFDATA2LSB,
-        .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0x15, 0x00},
-        .mask = MASK_PPC64LE,
-    },
-    {
-        .debian = "riscv64",
-        .qemu = "riscv64",
-        .triplet = "riscv64-linux-gnu",
-        .uname = "riscv64",
-        .elf_machine = EM_RISCV,
-        .elf_class = ELFCLASS64,
-        .elf_data = ELFDATA2LSB,
-        .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0xf3, 0x00},
-        .mask = MASK_DEFAULT,
-    },
-    {
-        .debian = "s390x",
-        .qemu = "s390x",
-        .triplet = "s390x-linux-gnu",
-        .uname = "s390x",
-        .elf_machine = EM_S390,
-        .elf_class = ELFCLASS64,
-        .elf_data = ELFDATA2MSB,
-        .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2MSB), 0x00, 0x02, 0x00, 0x16},
-        .mask = MASK_S390X,
-    },
+        {
+                .debian = "amd64",
+                .qemu = "x86_64",
+                .triplet = "x86_64-linux-gnu",
+                .uname = "x86_64",
+                .elf_machine = EM_X86_64,
+                .elf_class = ELFCLASS64,
+                .elf_data = ELFDATA2LSB,
+                .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0x3e, 0x00},
+                .mask = MASK_X86,
+        },
+        {
+                .debian = "arm64",
+                .qemu = "aarch64",
+                .triplet = "aarch64-linux-gnu",
+                .uname = "aarch64",
+                .elf_machine = EM_AARCH64,
+                .elf_class = ELFCLASS64,
+                .elf_data = ELFDATA2LSB,
+                .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0xb7, 0x00},
+                .mask = MASK_DEFAULT,
+        },
+        {
+                /* Same binfmt magic as armhf: the ELF header does not tell them apart. */
+                .debian = "armel",
+                .qemu = "arm",
+                .triplet = "arm-linux-gnueabi",
+                .uname = "armv7l",
+                .elf_machine = EM_ARM,
+                .elf_class = ELFCLASS32,
+                .elf_data = ELFDATA2LSB,
+                .magic = {ELF_IDENT(ELFCLASS32, ELFDATA2LSB), 0x02, 0x00, 0x28, 0x00},
+                .mask = MASK_DEFAULT,
+        },
+        {
+                .debian = "armhf",
+                .qemu = "arm",
+                .triplet = "arm-linux-gnueabihf",
+                .uname = "armv7l",
+                .elf_machine = EM_ARM,
+                .elf_class = ELFCLASS32,
+                .elf_data = ELFDATA2LSB,
+                .magic = {ELF_IDENT(ELFCLASS32, ELFDATA2LSB), 0x02, 0x00, 0x28, 0x00},
+                .mask = MASK_DEFAULT,
+        },
+        {
+                .debian = "i386",
+                .qemu = "i386",
+                .triplet = "i686-linux-gnu",
+                .uname = "i686",
+                .elf_machine = EM_386,
+                .elf_class = ELFCLASS32,
+                .elf_data = ELFDATA2LSB,
+                .magic = {ELF_IDENT(ELFCLASS32, ELFDATA2LSB), 0x02, 0x00, 0x03, 0x00},
+                .mask = MASK_X86,
+        },
+        {
+                .debian = "mips64el",
+                .qemu = "mips64el",
+                .triplet = "mips64el-linux-gnuabi64",
+                .uname = "mips64",
+                .elf_machine = EM_MIPS,
+                .elf_class = ELFCLASS64,
+                .elf_data = ELFDATA2LSB,
+                .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0x08, 0x00},
+                .mask = MASK_MIPS64EL,
+        },
+        {
+                .debian = "ppc64el",
+                .qemu = "ppc64le",
+                .triplet = "powerpc64le-linux-gnu",
+                .uname = "ppc64le",
+                .elf_machine = EM_PPC64,
+                .elf_class = ELFCLASS64,
+                .elf_data = ELFDATA2LSB,
+                .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0x15, 0x00},
+                .mask = MASK_PPC64LE,
+        },
+        {
+                .debian = "riscv64",
+                .qemu = "riscv64",
+                .triplet = "riscv64-linux-gnu",
+                .uname = "riscv64",
+                .elf_machine = EM_RISCV,
+                .elf_class = ELFCLASS64,
+                .elf_data = ELFDATA2LSB,
+                .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2LSB), 0x02, 0x00, 0xf3, 0x00},
+                .mask = MASK_DEFAULT,
+        },
+        {
+                .debian = "s390x",
+                .qemu = "s390x",
+                .triplet = "s390x-linux-gnu",
+                .uname = "s390x",
+                .elf_machine = EM_S390,
+                .elf_class = ELFCLASS64,
+                .elf_data = ELFDATA2MSB,
+                .magic = {ELF_IDENT(ELFCLASS64, ELFDATA2MSB), 0x00, 0x02, 0x00, 0x16},
+                .mask = MASK_S390X,
+        },
 };
 
 #if defined(__x86_64__) && !defined(__ILP32__)
@@ -243,9 +243,9 @@ int xh_qemu_find(const char *program, char **path, xh_error *err)
                 if (stat(program, &st) < 0) {
                         int r = xh_fail(err, errno, "%s: %s", program, strerror(errno));
                         return r == -ENOENT
-                                   ? xh_hint(err, ENOENT,
-                                             "install it: apt-get install qemu-user-static")
-                                   : r;
+                                       ? xh_hint(err, ENOENT,
+                                                 "install it: apt-get install qemu-user-static")
+                                       : r;
                 }
                 if (!S_ISREG(st.st_mode))
                         return xh_fail(err, EACCES, "%s: not a regular file", program);

@@ -19,8 +19,8 @@
 #define INTERP_MAX 4096
 
 static const char qemu_check_hint[] =
-    "a private binfmt_misc with the F flag needs a static emulator: "
-    "apt-get install qemu-user-static";
+        "a private binfmt_misc with the F flag needs a static emulator: "
+        "apt-get install qemu-user-static";
 
 static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
 static bool libelf_ok;
@@ -197,8 +197,8 @@ static const struct {
         int machine;
         const char *name;
 } machine_names[] = {
-    {EM_386, "i386"}, {EM_MIPS, "mips"},     {EM_PPC64, "ppc64"},     {EM_S390, "s390"},
-    {EM_ARM, "arm"},  {EM_X86_64, "x86-64"}, {EM_AARCH64, "aarch64"}, {EM_RISCV, "riscv"},
+        {EM_386, "i386"}, {EM_MIPS, "mips"},     {EM_PPC64, "ppc64"},     {EM_S390, "s390"},
+        {EM_ARM, "arm"},  {EM_X86_64, "x86-64"}, {EM_AARCH64, "aarch64"}, {EM_RISCV, "riscv"},
 };
 
 const char *xh_elf_machine_name(int machine)

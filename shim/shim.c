@@ -246,7 +246,16 @@ static bool is_cxx_source(const char *a)
 /* The language whose include dirs a compiler run needs. */
 static enum xh_shim_lang compile_lang(const struct xh_shim_tool *t, char *const *argv)
 {
-        if (t->lang == XH_LANG_CXX)
+        enum xh_shim_lang lang = t->lang;
+        for (size_t i = 1; argv[i]; i++) {
+                /* -x c / -xc names the language of what follows */
+                const char *x = strcmp(argv[i], "-x") == 0       ? argv[i + 1]
+                                : strncmp(argv[i], "-x", 2) == 0 ? argv[i] + 2
+                                                                 : NULL;
+                if (x && (strcmp(x, "c") == 0 || strcmp(x, "c-header") == 0) && lang == XH_LANG_CXX)
+                        lang = XH_LANG_C;
+        }
+        if (lang == XH_LANG_CXX)
                 return XH_LANG_CXX;
         for (size_t i = 1; argv[i]; i++) {
                 const char *a = argv[i];
@@ -283,6 +292,8 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
         }
         if (!nostdinc && !sysroot && !inc) {
                 out->needs_facts = true;
+                free(out->path);
+                out->path = NULL;
                 return 0;
         }
         xh_strv_push(&out->argv, out->path); /* gcc finds its own parts from argv[0] */
@@ -381,6 +392,8 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
         case XH_SHIM_PKGCONFIG:
                 if (!facts) {
                         out->needs_facts = true;
+                        free(out->path);
+                        out->path = NULL;
                         return 0;
                 }
                 /* The target pkg-config's search path and system dirs. */

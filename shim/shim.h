@@ -61,14 +61,11 @@ char *xh_shim_canonical(const char *basename, const char *triplet);
 
 /* The session's shim configuration (XH_SHIM_CONF, "key=value" lines). */
 struct xh_shim_config {
-        char *triplet;        /* aarch64-linux-gnu */
-        char *gcc_libdir;     /* the target gcc's own directory: /usr/lib/gcc/TRIPLET/12 */
-        char *hosttype;       /* bash HOSTTYPE inside: aarch64 */
-        char *machtype;       /* bash MACHTYPE inside: aarch64-unknown-linux-gnu */
-        char *pc_path;        /* the target pkg-config's default search path */
-        char *pc_system_libs; /* the target pkg-config's system library dirs */
-        char *pc_system_incs; /* the target pkg-config's system include dirs */
-        char **emulate;       /* tools the session always emulates */
+        char *triplet;    /* aarch64-linux-gnu */
+        char *gcc_libdir; /* the target gcc's own directory: /usr/lib/gcc/TRIPLET/12 */
+        char *hosttype;   /* bash HOSTTYPE inside: aarch64 */
+        char *machtype;   /* bash MACHTYPE inside: aarch64-unknown-linux-gnu */
+        char **emulate;   /* tools the session always emulates */
 };
 
 int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err);

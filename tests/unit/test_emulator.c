@@ -23,12 +23,12 @@
 
 /* The rule Debian's qemu-user-static ships in /usr/lib/binfmt.d/qemu-aarch64.conf. */
 static const char debian_aarch64_rule[] =
-    ":qemu-aarch64:M::"
-    "\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00"
-    "\\xb7\\x00:"
-    "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff"
-    "\\xff\\xff:"
-    "/usr/libexec/qemu-binfmt/aarch64-binfmt-P:OPF";
+        ":qemu-aarch64:M::"
+        "\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00"
+        "\\xb7\\x00:"
+        "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff"
+        "\\xff\\xff:"
+        "/usr/libexec/qemu-binfmt/aarch64-binfmt-P:OPF";
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -271,15 +271,17 @@ static const struct {
         const char *debian, *qemu, *triplet, *uname;
         int machine, elf_class, data;
 } arch_expect[] = {
-    {"amd64", "x86_64", "x86_64-linux-gnu", "x86_64", EM_X86_64, ELFCLASS64, ELFDATA2LSB},
-    {"arm64", "aarch64", "aarch64-linux-gnu", "aarch64", EM_AARCH64, ELFCLASS64, ELFDATA2LSB},
-    {"armel", "arm", "arm-linux-gnueabi", "armv7l", EM_ARM, ELFCLASS32, ELFDATA2LSB},
-    {"armhf", "arm", "arm-linux-gnueabihf", "armv7l", EM_ARM, ELFCLASS32, ELFDATA2LSB},
-    {"i386", "i386", "i686-linux-gnu", "i686", EM_386, ELFCLASS32, ELFDATA2LSB},
-    {"mips64el", "mips64el", "mips64el-linux-gnuabi64", "mips64", EM_MIPS, ELFCLASS64, ELFDATA2LSB},
-    {"ppc64el", "ppc64le", "powerpc64le-linux-gnu", "ppc64le", EM_PPC64, ELFCLASS64, ELFDATA2LSB},
-    {"riscv64", "riscv64", "riscv64-linux-gnu", "riscv64", EM_RISCV, ELFCLASS64, ELFDATA2LSB},
-    {"s390x", "s390x", "s390x-linux-gnu", "s390x", EM_S390, ELFCLASS64, ELFDATA2MSB},
+        {"amd64", "x86_64", "x86_64-linux-gnu", "x86_64", EM_X86_64, ELFCLASS64, ELFDATA2LSB},
+        {"arm64", "aarch64", "aarch64-linux-gnu", "aarch64", EM_AARCH64, ELFCLASS64, ELFDATA2LSB},
+        {"armel", "arm", "arm-linux-gnueabi", "armv7l", EM_ARM, ELFCLASS32, ELFDATA2LSB},
+        {"armhf", "arm", "arm-linux-gnueabihf", "armv7l", EM_ARM, ELFCLASS32, ELFDATA2LSB},
+        {"i386", "i386", "i686-linux-gnu", "i686", EM_386, ELFCLASS32, ELFDATA2LSB},
+        {"mips64el", "mips64el", "mips64el-linux-gnuabi64", "mips64", EM_MIPS, ELFCLASS64,
+         ELFDATA2LSB},
+        {"ppc64el", "ppc64le", "powerpc64le-linux-gnu", "ppc64le", EM_PPC64, ELFCLASS64,
+         ELFDATA2LSB},
+        {"riscv64", "riscv64", "riscv64-linux-gnu", "riscv64", EM_RISCV, ELFCLASS64, ELFDATA2LSB},
+        {"s390x", "s390x", "s390x-linux-gnu", "s390x", EM_S390, ELFCLASS64, ELFDATA2MSB},
 };
 
 START_TEST(test_arch_lookup)
@@ -359,8 +361,8 @@ END_TEST
 START_TEST(test_rule_aarch64_literal)
 {
         _cleanup_free_ char *rule =
-            xh_binfmt_rule(xh_arch_by_debian("arm64"), "qemu-aarch64",
-                           "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "OPF");
+                xh_binfmt_rule(xh_arch_by_debian("arm64"), "qemu-aarch64",
+                               "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "OPF");
         ck_assert_ptr_nonnull(rule);
         ck_assert_str_eq(rule, debian_aarch64_rule);
 }
@@ -397,7 +399,7 @@ START_TEST(test_rule_format)
         for (size_t i = 0; i < 40; i++) {
                 const char *e = hex + i * 4 + (i >= 20); /* skip the ':' between magic and mask */
                 ck_assert_msg(e[0] == '\\' && e[1] == 'x' && strchr("0123456789abcdef", e[2]) &&
-                                  strchr("0123456789abcdef", e[3]),
+                                      strchr("0123456789abcdef", e[3]),
                               "%s: bad escape %zu in %s", a->debian, i, rule);
         }
 
@@ -433,9 +435,9 @@ START_TEST(test_rule_invalid)
         static const struct {
                 const char *name, *interp, *flags;
         } bad[] = {
-            {"", "/q", "F"},   {"a:b", "/q", "F"}, {"a/b", "/q", "F"}, {".", "/q", "F"},
-            {"..", "/q", "F"}, {"x", "", "F"},     {"x", "/a:b", "F"}, {"x", "/q", "F:"},
-            {NULL, "/q", "F"}, {"x", NULL, "F"},
+                {"", "/q", "F"},   {"a:b", "/q", "F"}, {"a/b", "/q", "F"}, {".", "/q", "F"},
+                {"..", "/q", "F"}, {"x", "", "F"},     {"x", "/a:b", "F"}, {"x", "/q", "F:"},
+                {NULL, "/q", "F"}, {"x", NULL, "F"},
         };
         for (size_t i = 0; i < XH_ARRAY_SIZE(bad); i++) {
                 char *rule = xh_binfmt_rule(a, bad[i].name, bad[i].interp, bad[i].flags);
@@ -466,10 +468,10 @@ START_TEST(test_find_absolute_bad)
                 int r;
                 const char *msg;
         } cases[] = {
-            {"/nonexistent/qemu-aarch64-static", -ENOENT,
-             "/nonexistent/qemu-aarch64-static: No such file or directory"},
-            {"/", -EACCES, "/: not a regular file"},
-            {NULL, -EACCES, NULL},
+                {"/nonexistent/qemu-aarch64-static", -ENOENT,
+                 "/nonexistent/qemu-aarch64-static: No such file or directory"},
+                {"/", -EACCES, "/: not a regular file"},
+                {NULL, -EACCES, NULL},
         };
         for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
                 xh_error err = {0};
@@ -636,7 +638,7 @@ static const struct {
         int r;
         const char *msg_suffix; /* after "PATH: "; NULL: any message naming PATH */
 } elf_error_cases[] = {
-    /* clang-format off */
+        /* clang-format off */
     {FX_TEXT, -ENOEXEC, "not an ELF file"},
     {FX_EMPTY, -ENOEXEC, "not an ELF file"},
     {FX_TRUNC30, -ENOEXEC, "truncated ELF file: shorter than the ELF header"},
@@ -646,7 +648,7 @@ static const struct {
     {FX_BAD_CLASS, -ENOEXEC, "corrupt ELF file: invalid class 7"},
     {FX_MISSING, -ENOENT, "No such file or directory"},
     {FX_DIR, -EISDIR, "Is a directory"},
-    /* clang-format on */
+        /* clang-format on */
 };
 
 static char *make_fixture(enum fixture fx)
@@ -722,8 +724,8 @@ START_TEST(test_elf_aarch64)
         ck_assert_str_eq(info.interpreter, "/lib/ld-linux-aarch64.so.1");
         _cleanup_free_ char *desc = xh_elf_describe(&info);
         const char *kind = info.type == ET_DYN ? "PIE executable" : "executable";
-        _cleanup_free_ char *want =
-            xh_asprintf("ELF 64-bit LSB aarch64, dynamic (/lib/ld-linux-aarch64.so.1), %s", kind);
+        _cleanup_free_ char *want = xh_asprintf(
+                "ELF 64-bit LSB aarch64, dynamic (/lib/ld-linux-aarch64.so.1), %s", kind);
         ck_assert_str_eq(desc, want);
         xh_elf_info_clear(&info);
 
@@ -745,8 +747,8 @@ START_TEST(test_elf_aarch64)
 #if defined(__x86_64__)
         ck_assert_int_eq(xh_qemu_check(static_exe, &err), -ENOEXEC);
         _cleanup_free_ char *msg = xh_asprintf(
-            "%s: not a static x86-64 program (ELF 64-bit LSB aarch64, static, executable)",
-            static_exe);
+                "%s: not a static x86-64 program (ELF 64-bit LSB aarch64, static, executable)",
+                static_exe);
         ck_assert_str_eq(err.msg, msg);
         xh_error_clear(&err);
 #endif
@@ -761,10 +763,10 @@ START_TEST(test_machine_names)
                 int machine;
                 const char *name;
         } names[] = {
-            {EM_X86_64, "x86-64"}, {EM_AARCH64, "aarch64"}, {EM_ARM, "arm"},
-            {EM_386, "i386"},      {EM_PPC64, "ppc64"},     {EM_RISCV, "riscv"},
-            {EM_S390, "s390"},     {EM_MIPS, "mips"},       {9999, "EM_9999"},
-            {0, "EM_0"},
+                {EM_X86_64, "x86-64"}, {EM_AARCH64, "aarch64"}, {EM_ARM, "arm"},
+                {EM_386, "i386"},      {EM_PPC64, "ppc64"},     {EM_RISCV, "riscv"},
+                {EM_S390, "s390"},     {EM_MIPS, "mips"},       {9999, "EM_9999"},
+                {0, "EM_0"},
         };
         for (size_t i = 0; i < XH_ARRAY_SIZE(names); i++)
                 ck_assert_str_eq(xh_elf_machine_name(names[i].machine), names[i].name);
@@ -777,21 +779,21 @@ START_TEST(test_describe)
                 struct xh_elf_info info;
                 const char *want;
         } cases[] = {
-            {{EM_AARCH64, ELFCLASS64, ELFDATA2LSB, ET_DYN, true, true,
-              (char *)"/lib/ld-linux-aarch64.so.1"},
-             "ELF 64-bit LSB aarch64, dynamic (/lib/ld-linux-aarch64.so.1), PIE executable"},
-            {{EM_X86_64, ELFCLASS64, ELFDATA2LSB, ET_EXEC, false, false, NULL},
-             "ELF 64-bit LSB x86-64, static, executable"},
-            {{EM_X86_64, ELFCLASS64, ELFDATA2LSB, ET_REL, false, false, NULL},
-             "ELF 64-bit LSB x86-64, relocatable"},
-            {{EM_X86_64, ELFCLASS64, ELFDATA2LSB, ET_DYN, false, true, NULL},
-             "ELF 64-bit LSB x86-64, shared object or static-pie"},
-            {{EM_ARM, ELFCLASS32, ELFDATA2LSB, ET_EXEC, true, true,
-              (char *)"/lib/ld-linux-armhf.so.3"},
-             "ELF 32-bit LSB arm, dynamic (/lib/ld-linux-armhf.so.3), executable"},
-            {{EM_S390, ELFCLASS64, ELFDATA2MSB, ET_CORE, false, false, NULL},
-             "ELF 64-bit MSB s390, core file"},
-            {{4242, 9, 7, 0x77, false, false, NULL}, "ELF class-9 data-7 EM_4242, type 119"},
+                {{EM_AARCH64, ELFCLASS64, ELFDATA2LSB, ET_DYN, true, true,
+                  (char *)"/lib/ld-linux-aarch64.so.1"},
+                 "ELF 64-bit LSB aarch64, dynamic (/lib/ld-linux-aarch64.so.1), PIE executable"},
+                {{EM_X86_64, ELFCLASS64, ELFDATA2LSB, ET_EXEC, false, false, NULL},
+                 "ELF 64-bit LSB x86-64, static, executable"},
+                {{EM_X86_64, ELFCLASS64, ELFDATA2LSB, ET_REL, false, false, NULL},
+                 "ELF 64-bit LSB x86-64, relocatable"},
+                {{EM_X86_64, ELFCLASS64, ELFDATA2LSB, ET_DYN, false, true, NULL},
+                 "ELF 64-bit LSB x86-64, shared object or static-pie"},
+                {{EM_ARM, ELFCLASS32, ELFDATA2LSB, ET_EXEC, true, true,
+                  (char *)"/lib/ld-linux-armhf.so.3"},
+                 "ELF 32-bit LSB arm, dynamic (/lib/ld-linux-armhf.so.3), executable"},
+                {{EM_S390, ELFCLASS64, ELFDATA2MSB, ET_CORE, false, false, NULL},
+                 "ELF 64-bit MSB s390, core file"},
+                {{4242, 9, 7, 0x77, false, false, NULL}, "ELF class-9 data-7 EM_4242, type 119"},
         };
         for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
                 _cleanup_free_ char *desc = xh_elf_describe(&cases[i].info);
@@ -819,7 +821,7 @@ START_TEST(test_check_dynamic)
         ck_assert_int_eq(xh_elf_inspect("/bin/true", &info, NULL), 0);
         ck_assert(info.dynamic);
         _cleanup_free_ char *want = xh_asprintf(
-            "/bin/true: not a static %s program (dynamic, needs %s)", host, info.interpreter);
+                "/bin/true: not a static %s program (dynamic, needs %s)", host, info.interpreter);
         xh_elf_info_clear(&info);
 
         xh_error err = {0};

@@ -96,22 +96,22 @@ static char *print_str(const struct xh_plan *plan)
 static struct xh_session_spec persistent_spec(void)
 {
         return (struct xh_session_spec){
-            .staging = STAGING,
-            .rootfs = ROOTFS,
-            .upper = UPPER,
-            .work = WORK,
-            .cwd = CWD,
-            .binfmt_rule = RULE,
-            .resolv_conf = true,
+                .staging = STAGING,
+                .rootfs = ROOTFS,
+                .upper = UPPER,
+                .work = WORK,
+                .cwd = CWD,
+                .binfmt_rule = RULE,
+                .resolv_conf = true,
         };
 }
 
 static struct xh_session_spec ephemeral_spec(void)
 {
         return (struct xh_session_spec){
-            .staging = STAGING,
-            .rootfs = ROOTFS,
-            .cwd = CWD,
+                .staging = STAGING,
+                .rootfs = ROOTFS,
+                .cwd = CWD,
         };
 }
 
@@ -215,10 +215,10 @@ START_TEST(test_session_escaping)
 {
         static const char *const layers[] = {"/l/a,b:c", "/l/back\\slash", NULL};
         struct xh_session_spec spec = {
-            .staging = "/st,a:ge",
-            .rootfs = "/roots/x:y,z/rootfs",
-            .layers = layers,
-            .cwd = "/src/p,q:r",
+                .staging = "/st,a:ge",
+                .rootfs = "/roots/x:y,z/rootfs",
+                .layers = layers,
+                .cwd = "/src/p,q:r",
         };
         struct xh_plan plan;
         plan_ok(&spec, &plan);
@@ -251,10 +251,10 @@ END_TEST
 START_TEST(test_session_binds)
 {
         static const struct xh_bind binds[] = {
-            {"/srv/ccache", "/root/.ccache", true},
-            {"/opt/data", "/opt/data", false},
-            {"/home/user/.gitconfig", "/etc/gitconfig", true},
-            {NULL, NULL, false},
+                {"/srv/ccache", "/root/.ccache", true},
+                {"/opt/data", "/opt/data", false},
+                {"/home/user/.gitconfig", "/etc/gitconfig", true},
+                {NULL, NULL, false},
         };
         struct xh_session_spec spec = persistent_spec();
         spec.binds = binds;
@@ -319,9 +319,8 @@ START_TEST(test_session_cwd_order)
 }
 END_TEST
 
-#if 1
 /*
- * BUG (overlay/plan.c, xh_plan_session): with the working directory "/" (e.g.
+ * Regression test (overlay/plan.c, xh_plan_session): with the working directory "/" (e.g.
  * `cd / && xhybrid run ...`), in_root() maps it to STAGING/root itself, so the
  * plan recursively binds the host's "/" over the whole target root just
  * before pivot_root: the session runs the host's tree instead of the arm64
@@ -341,7 +340,6 @@ START_TEST(test_session_cwd_root)
         xh_plan_free(&plan);
 }
 END_TEST
-#endif
 
 /* ---- rejected paths ----------------------------------------------------- */
 
@@ -352,27 +350,27 @@ static const struct {
         const char *path;
         const char *what; /* how the message names the field */
 } bad_paths[] = {
-    {F_STAGING, "store/mnt", "staging directory"},
-    {F_STAGING, "/store/./mnt", "staging directory"},
-    {F_STAGING, "", "staging directory"},
-    {F_ROOTFS, "roots/x/rootfs", "root"},
-    {F_ROOTFS, "/store/roots/../rootfs", "root"},
-    {F_ROOTFS, "/store/roots/x/..", "root"},
-    {F_CWD, "src/project", "working directory"},
-    {F_CWD, "/home/user/.", "working directory"},
-    {F_CWD, "/..", "working directory"},
-    {F_CWD, ".", "working directory"},
-    {F_UPPER, "upper", "upper"},
-    {F_UPPER, "/store/sessions/./upper", "upper"},
-    {F_WORK, "work", "work dir"},
-    {F_WORK, "/store/../work", "work dir"},
-    {F_LAYER, "layers/one", "layer"},
-    {F_LAYER, "/store/layers/../../etc", "layer"},
-    {F_BIND_SRC, "relative/src", "bind source"},
-    {F_BIND_SRC, "/srv/./ccache", "bind source"},
-    {F_BIND_DST, "root/.ccache", "bind destination"},
-    {F_BIND_DST, "/root/../etc", "bind destination"},
-    {F_BIND_DST, "/root//.", "bind destination"},
+        {F_STAGING, "store/mnt", "staging directory"},
+        {F_STAGING, "/store/./mnt", "staging directory"},
+        {F_STAGING, "", "staging directory"},
+        {F_ROOTFS, "roots/x/rootfs", "root"},
+        {F_ROOTFS, "/store/roots/../rootfs", "root"},
+        {F_ROOTFS, "/store/roots/x/..", "root"},
+        {F_CWD, "src/project", "working directory"},
+        {F_CWD, "/home/user/.", "working directory"},
+        {F_CWD, "/..", "working directory"},
+        {F_CWD, ".", "working directory"},
+        {F_UPPER, "upper", "upper"},
+        {F_UPPER, "/store/sessions/./upper", "upper"},
+        {F_WORK, "work", "work dir"},
+        {F_WORK, "/store/../work", "work dir"},
+        {F_LAYER, "layers/one", "layer"},
+        {F_LAYER, "/store/layers/../../etc", "layer"},
+        {F_BIND_SRC, "relative/src", "bind source"},
+        {F_BIND_SRC, "/srv/./ccache", "bind source"},
+        {F_BIND_DST, "root/.ccache", "bind destination"},
+        {F_BIND_DST, "/root/../etc", "bind destination"},
+        {F_BIND_DST, "/root//.", "bind destination"},
 };
 
 START_TEST(test_session_bad_path)
@@ -380,9 +378,9 @@ START_TEST(test_session_bad_path)
         const char *bad = bad_paths[_i].path;
         const char *layers[] = {"/store/layers/good", NULL, NULL};
         struct xh_bind binds[] = {
-            {"/srv/good", "/srv/good", false},
-            {"/srv/ccache", "/root/.ccache", false},
-            {NULL, NULL, false},
+                {"/srv/good", "/srv/good", false},
+                {"/srv/ccache", "/root/.ccache", false},
+                {NULL, NULL, false},
         };
         struct xh_session_spec spec = persistent_spec();
         spec.layers = layers;
@@ -435,10 +433,10 @@ START_TEST(test_session_missing_paths)
                 enum field field;
                 const char *what;
         } cases[] = {
-            {F_STAGING, "staging directory '(none)'"},
-            {F_ROOTFS, "root '(none)'"},
-            {F_CWD, "working directory '(none)'"},
-            {F_WORK, "work dir '(none)'"}, /* an upper needs a work dir */
+                {F_STAGING, "staging directory '(none)'"},
+                {F_ROOTFS, "root '(none)'"},
+                {F_CWD, "working directory '(none)'"},
+                {F_WORK, "work dir '(none)'"}, /* an upper needs a work dir */
         };
         for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
                 struct xh_session_spec spec = persistent_spec();
@@ -512,12 +510,12 @@ static const struct {
         bool rule;
         const char *kinds;
 } probe_cases[] = {
-    {0, false, "make-private"},
-    {0, true, "make-private"},
-    {1, true, PROBE_OVERLAY},
-    {2, true, PROBE_OVERLAY " proc"},
-    {3, false, PROBE_OVERLAY " proc binfmt_misc"},
-    {3, true, PROBE_OVERLAY " proc binfmt_misc binfmt-register"},
+        {0, false, "make-private"},
+        {0, true, "make-private"},
+        {1, true, PROBE_OVERLAY},
+        {2, true, PROBE_OVERLAY " proc"},
+        {3, false, PROBE_OVERLAY " proc binfmt_misc"},
+        {3, true, PROBE_OVERLAY " proc binfmt_misc binfmt-register"},
 };
 
 START_TEST(test_probe)
@@ -571,9 +569,8 @@ START_TEST(test_probe_bad_staging)
 }
 END_TEST
 
-#if 1
 /*
- * BUG (latent; overlay/plan.c, xh_plan_probe): the overlay options are built
+ * Regression test (overlay/plan.c, xh_plan_probe): the overlay options are built
  * with a plain "%s" of the staging path, without xh_buf_add_escaped() as in
  * xh_plan_session, so a staging path with ',' or ':' gives broken options.
  * doctor only passes "/tmp" today. Fix: build the data with xh_buf_add_escaped.
@@ -588,7 +585,6 @@ START_TEST(test_probe_escaping)
         xh_plan_free(&plan);
 }
 END_TEST
-#endif
 
 /* ---- printing, freeing, names ------------------------------------------- */
 
@@ -625,9 +621,9 @@ START_TEST(test_golden_persistent)
 {
         static const char *const layers[] = {"/store/layers/toolchain-0123456789ab", NULL};
         static const struct xh_bind binds[] = {
-            {"/home/user/.ccache", "/root/.ccache", false},
-            {"/home/user/.gitconfig", "/etc/gitconfig", true},
-            {NULL, NULL, false},
+                {"/home/user/.ccache", "/root/.ccache", false},
+                {"/home/user/.gitconfig", "/etc/gitconfig", true},
+                {NULL, NULL, false},
         };
         struct xh_session_spec spec = persistent_spec();
         spec.layers = layers;
@@ -670,10 +666,10 @@ START_TEST(test_print_format)
 
         /* Binds show their source; every flag has a name. */
         struct xh_op ops[] = {
-            {XH_OP_BIND, XH_F_REC | XH_F_RDONLY | XH_F_OPTIONAL | XH_F_FILE | XH_F_NODEV, "/a",
-             "/b", NULL},
-            {XH_OP_TMPFS, XH_F_NODEV, NULL, "/t", "mode=1777"},
-            {XH_OP_PROC, 0, "proc", "/p", NULL},
+                {XH_OP_BIND, XH_F_REC | XH_F_RDONLY | XH_F_OPTIONAL | XH_F_FILE | XH_F_NODEV, "/a",
+                 "/b", NULL},
+                {XH_OP_TMPFS, XH_F_NODEV, NULL, "/t", "mode=1777"},
+                {XH_OP_PROC, 0, "proc", "/p", NULL},
         };
         struct xh_plan fake = {ops, XH_ARRAY_SIZE(ops)};
         _cleanup_free_ char *f = print_str(&fake);
@@ -718,16 +714,16 @@ START_TEST(test_op_kind_names)
                 enum xh_op_kind kind;
                 const char *name;
         } names[] = {
-            {XH_OP_MAKE_PRIVATE, "make-private"},
-            {XH_OP_TMPFS, "tmpfs"},
-            {XH_OP_MKDIR, "mkdir"},
-            {XH_OP_OVERLAY, "overlay"},
-            {XH_OP_BIND, "bind"},
-            {XH_OP_PROC, "proc"},
-            {XH_OP_BINFMT, "binfmt_misc"},
-            {XH_OP_BINFMT_REGISTER, "binfmt-register"},
-            {XH_OP_PIVOT, "pivot-root"},
-            {XH_OP_CHDIR, "chdir"},
+                {XH_OP_MAKE_PRIVATE, "make-private"},
+                {XH_OP_TMPFS, "tmpfs"},
+                {XH_OP_MKDIR, "mkdir"},
+                {XH_OP_OVERLAY, "overlay"},
+                {XH_OP_BIND, "bind"},
+                {XH_OP_PROC, "proc"},
+                {XH_OP_BINFMT, "binfmt_misc"},
+                {XH_OP_BINFMT_REGISTER, "binfmt-register"},
+                {XH_OP_PIVOT, "pivot-root"},
+                {XH_OP_CHDIR, "chdir"},
         };
         for (size_t i = 0; i < XH_ARRAY_SIZE(names); i++)
                 ck_assert_str_eq(xh_op_kind_name(names[i].kind), names[i].name);
@@ -747,9 +743,7 @@ static Suite *plan_suite(void)
         tcase_add_test(tc, test_session_escaping);
         tcase_add_test(tc, test_session_binds);
         tcase_add_loop_test(tc, test_session_cwd_order, 0, (int)XH_ARRAY_SIZE(cwd_cases));
-#if 1
-        tcase_add_test(tc, test_session_cwd_root); /* BUG: see above */
-#endif
+        tcase_add_test(tc, test_session_cwd_root);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("paths");
@@ -762,9 +756,7 @@ static Suite *plan_suite(void)
         tcase_add_test(tc, test_host_binfmt);
         tcase_add_loop_test(tc, test_probe, 0, (int)XH_ARRAY_SIZE(probe_cases));
         tcase_add_test(tc, test_probe_bad_staging);
-#if 1
-        tcase_add_test(tc, test_probe_escaping); /* BUG (latent): see above */
-#endif
+        tcase_add_test(tc, test_probe_escaping);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("print");

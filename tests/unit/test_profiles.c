@@ -84,69 +84,70 @@ struct good_case {
 };
 
 static const struct good_case good_cases[] = {
-    /* 0: defaults */
-    {.text = TARGET,
-     .suite = "bookworm",
-     .arch = "arm64",
-     .triplet = "aarch64-linux-gnu",
-     .mirror = "http://deb.debian.org/debian",
-     .variant = "apt",
-     .packages = "",
-     .qemu = "qemu-aarch64-static",
-     .cpu = "",
-     .toolchain = "bash crossbuild-essential-arm64 dash make pkgconf",
-     .emulate = "",
-     .skew = "fallback",
-     .env = "",
-     .description = ""},
-    /* 1: list separators, continuation lines, sorted unique */
-    {.text = TARGET "packages = zlib1g-dev, b0,,a0\n  a0 c++-x\tlib.x+y\n",
-     .packages = "a0 b0 c++-x lib.x+y zlib1g-dev"},
-    /* 2: a repeated list key adds to the list */
-    {.text = TARGET "packages = x1\n[toolchain]\nemulate = perl\n[target]\npackages = a1\n",
-     .packages = "a1 x1",
-     .emulate = "perl"},
-    /* 3: inline comments and ':' separators */
-    {.text = "[target]\nsuite: trixie ; the next stable\narch = arm64 ;x\n"
-             "[profile]\ndescription = a; b\n",
-     .suite = "trixie",
-     .description = "a; b"},
-    /* 4: explicit triplet, variant, https mirror, qemu path, cpu */
-    {.text = "[target]\nsuite = bookworm\narch = armhf\ntriplet = arm-linux-gnueabihf\n"
-             "variant = minbase\nmirror = https://mirror.example/debian\n"
-             "[emulator]\nqemu = /usr/local/bin/qemu-arm\ncpu = cortex-a15\n",
-     .triplet = "arm-linux-gnueabihf",
-     .variant = "minbase",
-     .mirror = "https://mirror.example/debian",
-     .qemu = "/usr/local/bin/qemu-arm",
-     .cpu = "cortex-a15",
-     .toolchain = "bash crossbuild-essential-armhf dash make pkgconf"},
-    /* 5: file: mirror, empty cpu, empty toolchain packages, skew */
-    {.text = TARGET "mirror = file:/srv/mirror\n[emulator]\ncpu =\n"
-                    "[toolchain]\npackages =\nskew = error\n",
-     .mirror = "file:/srv/mirror",
-     .cpu = "",
-     .toolchain = "",
-     .skew = "error"},
-    /* 6: env keeps order and commas; continuation */
-    {.text = TARGET "[session]\nenv = B=1 A CFLAGS=-O2,-g\n    _X=a=b\n",
-     .env = "B=1 A CFLAGS=-O2,-g _X=a=b"},
-    /* 7: CRLF line endings and a UTF-8 BOM */
-    {.text = "\xef\xbb\xbf[target]\r\nsuite = bookworm\r\narch = amd64\r\n"
-             "packages = a1\r\n  b1\r\n",
-     .arch = "amd64",
-     .qemu = "qemu-x86_64-static",
-     .packages = "a1 b1"},
-    /* 8: sections may repeat; keys indented right after a header are keys */
-    {.text = "[target]\n  suite = sid\n[emulator]\nqemu = qemu-aarch64\n[target]\n  arch = arm64\n",
-     .suite = "sid",
-     .qemu = "qemu-aarch64"},
-    /* 9: skew native, emulate over lines, no trailing newline */
-    {.text = TARGET "[toolchain]\nskew = native\nemulate = gcc, g++\n cc",
-     .skew = "native",
-     .emulate = "cc g++ gcc"},
-    /* 10: blank and comment lines between continuation lines */
-    {.text = TARGET "packages = b2\n\n# c\n; c\n  a2\n", .packages = "a2 b2"},
+        /* 0: defaults */
+        {.text = TARGET,
+         .suite = "bookworm",
+         .arch = "arm64",
+         .triplet = "aarch64-linux-gnu",
+         .mirror = "http://deb.debian.org/debian",
+         .variant = "apt",
+         .packages = "",
+         .qemu = "qemu-aarch64-static",
+         .cpu = "",
+         .toolchain = "bash crossbuild-essential-arm64 dash make pkgconf",
+         .emulate = "",
+         .skew = "fallback",
+         .env = "",
+         .description = ""},
+        /* 1: list separators, continuation lines, sorted unique */
+        {.text = TARGET "packages = zlib1g-dev, b0,,a0\n  a0 c++-x\tlib.x+y\n",
+         .packages = "a0 b0 c++-x lib.x+y zlib1g-dev"},
+        /* 2: a repeated list key adds to the list */
+        {.text = TARGET "packages = x1\n[toolchain]\nemulate = perl\n[target]\npackages = a1\n",
+         .packages = "a1 x1",
+         .emulate = "perl"},
+        /* 3: inline comments and ':' separators */
+        {.text = "[target]\nsuite: trixie ; the next stable\narch = arm64 ;x\n"
+                 "[profile]\ndescription = a; b\n",
+         .suite = "trixie",
+         .description = "a; b"},
+        /* 4: explicit triplet, variant, https mirror, qemu path, cpu */
+        {.text = "[target]\nsuite = bookworm\narch = armhf\ntriplet = arm-linux-gnueabihf\n"
+                 "variant = minbase\nmirror = https://mirror.example/debian\n"
+                 "[emulator]\nqemu = /usr/local/bin/qemu-arm\ncpu = cortex-a15\n",
+         .triplet = "arm-linux-gnueabihf",
+         .variant = "minbase",
+         .mirror = "https://mirror.example/debian",
+         .qemu = "/usr/local/bin/qemu-arm",
+         .cpu = "cortex-a15",
+         .toolchain = "bash crossbuild-essential-armhf dash make pkgconf"},
+        /* 5: file: mirror, empty cpu, empty toolchain packages, skew */
+        {.text = TARGET "mirror = file:/srv/mirror\n[emulator]\ncpu =\n"
+                        "[toolchain]\npackages =\nskew = error\n",
+         .mirror = "file:/srv/mirror",
+         .cpu = "",
+         .toolchain = "",
+         .skew = "error"},
+        /* 6: env keeps order and commas; continuation */
+        {.text = TARGET "[session]\nenv = B=1 A CFLAGS=-O2,-g\n    _X=a=b\n",
+         .env = "B=1 A CFLAGS=-O2,-g _X=a=b"},
+        /* 7: CRLF line endings and a UTF-8 BOM */
+        {.text = "\xef\xbb\xbf[target]\r\nsuite = bookworm\r\narch = amd64\r\n"
+                 "packages = a1\r\n  b1\r\n",
+         .arch = "amd64",
+         .qemu = "qemu-x86_64-static",
+         .packages = "a1 b1"},
+        /* 8: sections may repeat; keys indented right after a header are keys */
+        {.text = "[target]\n  suite = sid\n[emulator]\nqemu = qemu-aarch64\n[target]\n  arch = "
+                 "arm64\n",
+         .suite = "sid",
+         .qemu = "qemu-aarch64"},
+        /* 9: skew native, emulate over lines, no trailing newline */
+        {.text = TARGET "[toolchain]\nskew = native\nemulate = gcc, g++\n cc",
+         .skew = "native",
+         .emulate = "cc g++ gcc"},
+        /* 10: blank and comment lines between continuation lines */
+        {.text = TARGET "packages = b2\n\n# c\n; c\n  a2\n", .packages = "a2 b2"},
 };
 
 static void check_field(int i, const char *what, const char *got, const char *want)
@@ -219,90 +220,93 @@ struct bad_case {
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
 
 static const struct bad_case bad_cases[] = {
-    /* 0 */
-    {TARGET "foo = 1\n",
-     ORIGIN ":4: ",
-     {"unknown key 'foo' in section [target]"},
-     "suite, arch, triplet, mirror, variant, packages"},
-    {TARGET "[bogus]\n", ORIGIN ":4: ", {"unknown section [bogus]"}, "[target]"},
-    {"[Target]\nsuite = x\n", ORIGIN ":1: ", {"unknown section [Target]"}, "[emulator]"},
-    {"suite = bookworm\n" TARGET,
-     ORIGIN ":1: ",
-     {"key 'suite'", "outside any section"},
-     "[target]"},
-    {"[target]\nsuite = bookworm\narch = foo\n",
-     ORIGIN ":3: ",
-     {"unknown arch 'foo'"},
-     "known arches: amd64, arm64"},
-    /* 5 */
-    {TARGET "triplet = x86_64-linux-gnu\n",
-     ORIGIN ":4: ",
-     {"triplet 'x86_64-linux-gnu'", "does not match arch 'arm64'"},
-     "aarch64-linux-gnu"},
-    {TARGET "mirror = ftp://example.org/debian\n",
-     ORIGIN ":4: ",
-     {"invalid mirror 'ftp://example.org/debian'"},
-     "https://"},
-    {TARGET "mirror = http://a b\n", ORIGIN ":4: ", {"invalid mirror"}, NULL},
-    {TARGET "variant = tiny\n", ORIGIN ":4: ", {"unknown variant 'tiny'"}, "minbase, buildd"},
-    {TARGET "packages = a1 b1\n  c1 Foo\n",
-     ORIGIN ":5: ",
-     {"invalid package name 'Foo'"},
-     "[a-z0-9][a-z0-9+.-]+"},
-    /* 10 */
-    {TARGET "packages = a\n", ORIGIN ":4: ", {"invalid package name 'a'"}, NULL},
-    {TARGET "packages = lib_x\n", ORIGIN ":4: ", {"invalid package name 'lib_x'"}, NULL},
-    {TARGET "suite = trixie\n", ORIGIN ":4: ", {"duplicate key 'suite' in [target]"}, "line 2"},
-    {"[target]\nsuite = bookworm\n  trixie\narch = arm64\n",
-     ORIGIN ":3: ",
-     {"'suite' in [target]", "single value"},
-     "indent"},
-    {TARGET "packages a b\n", ORIGIN ":4: ", {"syntax error"}, "key = value"},
-    /* 15 */
-    {"[target\nsuite = bookworm\n", ORIGIN ":1: ", {"syntax error"}, "[section]"},
-    {"[target]\n" LONG_LINE "suite = x\n", ORIGIN ":2: ", {"line too long"}, NULL},
-    {"[target]\narch = arm64\n", ORIGIN ": ", {"missing key 'suite' in [target]"}, "suite ="},
-    {"[target]\nsuite = bookworm\n", ORIGIN ": ", {"missing key 'arch' in [target]"}, "arch ="},
-    {"", ORIGIN ": ", {"missing key 'suite' in [target]"}, NULL},
-    /* 20 */
-    {TARGET "[emulator]\ncpu = a b\n", ORIGIN ":5: ", {"invalid cpu 'a b'"}, NULL},
-    {TARGET "[toolchain]\nemulate = gcc g/cc\n", ORIGIN ":5: ", {"invalid tool name 'g/cc'"}, NULL},
-    {TARGET "[toolchain]\nskew = sometimes\n",
-     ORIGIN ":5: ",
-     {"unknown skew policy 'sometimes'"},
-     "fallback, native, error"},
-    {TARGET "[session]\nenv = A=1\n  1FOO=x\n",
-     ORIGIN ":6: ",
-     {"invalid env entry '1FOO=x'"},
-     "NAME=VALUE"},
-    {TARGET "[session]\nenv = =x\n", ORIGIN ":5: ", {"invalid env entry '=x'"}, NULL},
-    /* 25 */
-    {TARGET "[emulator]\nqemu = bin/qemu-aarch64\n",
-     ORIGIN ":5: ",
-     {"invalid qemu program 'bin/qemu-aarch64'"},
-     "absolute path"},
-    {"[target]\nsuite =\narch = arm64\n", ORIGIN ":2: ", {"empty value for 'suite'"}, NULL},
-    {TARGET "[profile]\nname = x\n",
-     ORIGIN ":5: ",
-     {"unknown key 'name' in section [profile]"},
-     "description"},
-    /* The first error wins: a syntax error before a key error... */
-    {"[target]\nbogus line\nfoo = 1\n", ORIGIN ":2: ", {"syntax error"}, NULL},
-    /* ...and a key error before a syntax error. */
-    {"[target]\nfoo = 1\nbogus line\n", ORIGIN ":2: ", {"unknown key 'foo'"}, NULL},
-    /* 30 */
-    {TARGET "[toolchain]\npackages = make Make\n",
-     ORIGIN ":5: ",
-     {"invalid package name 'Make'"},
-     NULL},
-    {TARGET "[emulator]\nqemu = x\n[target]\narch = arm64\n",
-     ORIGIN ":7: ",
-     {"duplicate key 'arch' in [target]"},
-     "line 3"},
-    {TARGET "[emulator]\ncpu = max\ncpu = max\n", ORIGIN ":6: ", {"duplicate key 'cpu'"}, NULL},
-    {"[target]\nsuite = \xc3\xa9t\xc3\xa9\n", ORIGIN ":2: ", {"invalid suite"}, NULL},
-    /* 34: an empty unknown section at the end of the file */
-    {TARGET "[session]\n\n[extra]\n", ORIGIN ":6: ", {"unknown section [extra]"}, "[session]"},
+        /* 0 */
+        {TARGET "foo = 1\n",
+         ORIGIN ":4: ",
+         {"unknown key 'foo' in section [target]"},
+         "suite, arch, triplet, mirror, variant, packages"},
+        {TARGET "[bogus]\n", ORIGIN ":4: ", {"unknown section [bogus]"}, "[target]"},
+        {"[Target]\nsuite = x\n", ORIGIN ":1: ", {"unknown section [Target]"}, "[emulator]"},
+        {"suite = bookworm\n" TARGET,
+         ORIGIN ":1: ",
+         {"key 'suite'", "outside any section"},
+         "[target]"},
+        {"[target]\nsuite = bookworm\narch = foo\n",
+         ORIGIN ":3: ",
+         {"unknown arch 'foo'"},
+         "known arches: amd64, arm64"},
+        /* 5 */
+        {TARGET "triplet = x86_64-linux-gnu\n",
+         ORIGIN ":4: ",
+         {"triplet 'x86_64-linux-gnu'", "does not match arch 'arm64'"},
+         "aarch64-linux-gnu"},
+        {TARGET "mirror = ftp://example.org/debian\n",
+         ORIGIN ":4: ",
+         {"invalid mirror 'ftp://example.org/debian'"},
+         "https://"},
+        {TARGET "mirror = http://a b\n", ORIGIN ":4: ", {"invalid mirror"}, NULL},
+        {TARGET "variant = tiny\n", ORIGIN ":4: ", {"unknown variant 'tiny'"}, "minbase, buildd"},
+        {TARGET "packages = a1 b1\n  c1 Foo\n",
+         ORIGIN ":5: ",
+         {"invalid package name 'Foo'"},
+         "[a-z0-9][a-z0-9+.-]+"},
+        /* 10 */
+        {TARGET "packages = a\n", ORIGIN ":4: ", {"invalid package name 'a'"}, NULL},
+        {TARGET "packages = lib_x\n", ORIGIN ":4: ", {"invalid package name 'lib_x'"}, NULL},
+        {TARGET "suite = trixie\n", ORIGIN ":4: ", {"duplicate key 'suite' in [target]"}, "line 2"},
+        {"[target]\nsuite = bookworm\n  trixie\narch = arm64\n",
+         ORIGIN ":3: ",
+         {"'suite' in [target]", "single value"},
+         "indent"},
+        {TARGET "packages a b\n", ORIGIN ":4: ", {"syntax error"}, "key = value"},
+        /* 15 */
+        {"[target\nsuite = bookworm\n", ORIGIN ":1: ", {"syntax error"}, "[section]"},
+        {"[target]\n" LONG_LINE "suite = x\n", ORIGIN ":2: ", {"line too long"}, NULL},
+        {"[target]\narch = arm64\n", ORIGIN ": ", {"missing key 'suite' in [target]"}, "suite ="},
+        {"[target]\nsuite = bookworm\n", ORIGIN ": ", {"missing key 'arch' in [target]"}, "arch ="},
+        {"", ORIGIN ": ", {"missing key 'suite' in [target]"}, NULL},
+        /* 20 */
+        {TARGET "[emulator]\ncpu = a b\n", ORIGIN ":5: ", {"invalid cpu 'a b'"}, NULL},
+        {TARGET "[toolchain]\nemulate = gcc g/cc\n",
+         ORIGIN ":5: ",
+         {"invalid tool name 'g/cc'"},
+         NULL},
+        {TARGET "[toolchain]\nskew = sometimes\n",
+         ORIGIN ":5: ",
+         {"unknown skew policy 'sometimes'"},
+         "fallback, native, error"},
+        {TARGET "[session]\nenv = A=1\n  1FOO=x\n",
+         ORIGIN ":6: ",
+         {"invalid env entry '1FOO=x'"},
+         "NAME=VALUE"},
+        {TARGET "[session]\nenv = =x\n", ORIGIN ":5: ", {"invalid env entry '=x'"}, NULL},
+        /* 25 */
+        {TARGET "[emulator]\nqemu = bin/qemu-aarch64\n",
+         ORIGIN ":5: ",
+         {"invalid qemu program 'bin/qemu-aarch64'"},
+         "absolute path"},
+        {"[target]\nsuite =\narch = arm64\n", ORIGIN ":2: ", {"empty value for 'suite'"}, NULL},
+        {TARGET "[profile]\nname = x\n",
+         ORIGIN ":5: ",
+         {"unknown key 'name' in section [profile]"},
+         "description"},
+        /* The first error wins: a syntax error before a key error... */
+        {"[target]\nbogus line\nfoo = 1\n", ORIGIN ":2: ", {"syntax error"}, NULL},
+        /* ...and a key error before a syntax error. */
+        {"[target]\nfoo = 1\nbogus line\n", ORIGIN ":2: ", {"unknown key 'foo'"}, NULL},
+        /* 30 */
+        {TARGET "[toolchain]\npackages = make Make\n",
+         ORIGIN ":5: ",
+         {"invalid package name 'Make'"},
+         NULL},
+        {TARGET "[emulator]\nqemu = x\n[target]\narch = arm64\n",
+         ORIGIN ":7: ",
+         {"duplicate key 'arch' in [target]"},
+         "line 3"},
+        {TARGET "[emulator]\ncpu = max\ncpu = max\n", ORIGIN ":6: ", {"duplicate key 'cpu'"}, NULL},
+        {"[target]\nsuite = \xc3\xa9t\xc3\xa9\n", ORIGIN ":2: ", {"invalid suite"}, NULL},
+        /* 34: an empty unknown section at the end of the file */
+        {TARGET "[session]\n\n[extra]\n", ORIGIN ":6: ", {"unknown section [extra]"}, "[session]"},
 };
 
 START_TEST(test_bad)
@@ -602,17 +606,17 @@ START_TEST(test_target_recipe)
 
         /* Same root: description, emulator, toolchain and session do not matter. */
         _cleanup_free_ char *same = target_recipe_of(
-            "[profile]\ndescription = other\n" TARGET "packages = a1,b1\n  a1\n"
-            "[emulator]\ncpu = max\n[toolchain]\nskew = native\n[session]\nenv = A=1\n");
+                "[profile]\ndescription = other\n" TARGET "packages = a1,b1\n  a1\n"
+                "[emulator]\ncpu = max\n[toolchain]\nskew = native\n[session]\nenv = A=1\n");
         ck_assert_str_eq(same, base);
 
         static const char *const different[] = {
-            TARGET "packages = a1 b1 c1\n",
-            TARGET "packages = a1\n",
-            TARGET "packages = a1 b1\nvariant = buildd\n",
-            TARGET "packages = a1 b1\nmirror = http://other/debian\n",
-            "[target]\nsuite = trixie\narch = arm64\npackages = a1 b1\n",
-            "[target]\nsuite = bookworm\narch = armhf\npackages = a1 b1\n",
+                TARGET "packages = a1 b1 c1\n",
+                TARGET "packages = a1\n",
+                TARGET "packages = a1 b1\nvariant = buildd\n",
+                TARGET "packages = a1 b1\nmirror = http://other/debian\n",
+                "[target]\nsuite = trixie\narch = arm64\npackages = a1 b1\n",
+                "[target]\nsuite = bookworm\narch = armhf\npackages = a1 b1\n",
         };
         for (size_t i = 0; i < XH_ARRAY_SIZE(different); i++) {
                 _cleanup_free_ char *r = target_recipe_of(different[i]);
@@ -632,12 +636,12 @@ START_TEST(test_toolchain_recipe)
 #endif
         /* Target packages do not change the toolchain layer; its packages do. */
         _cleanup_profile_ struct xh_profile *q =
-            parse_ok(TARGET "packages = z1\n[toolchain]\npackages = pkgconf make dash "
-                            "bash crossbuild-essential-arm64\n");
+                parse_ok(TARGET "packages = z1\n[toolchain]\npackages = pkgconf make dash "
+                                "bash crossbuild-essential-arm64\n");
         _cleanup_free_ char *rq = xh_profile_toolchain_recipe(q);
         ck_assert_str_eq(rq, r);
         _cleanup_profile_ struct xh_profile *o =
-            parse_ok(TARGET "[toolchain]\npackages = crossbuild-essential-arm64 make\n");
+                parse_ok(TARGET "[toolchain]\npackages = crossbuild-essential-arm64 make\n");
         _cleanup_free_ char *ro = xh_profile_toolchain_recipe(o);
         ck_assert_str_ne(ro, r);
 }

@@ -92,14 +92,14 @@ END_TEST
 static const struct {
         const char *in, *out;
 } escape_cases[] = {
-    {"", ""},
-    {"/plain/path", "/plain/path"},
-    {"/a,b", "/a\\,b"},
-    {"/a:b", "/a\\:b"},
-    {"/a\\b", "/a\\\\b"},
-    {",:\\", "\\,\\:\\\\"},
-    {"/x,,y::z", "/x\\,\\,y\\:\\:z"},
-    {"/sp ace=eq", "/sp ace=eq"},
+        {"", ""},
+        {"/plain/path", "/plain/path"},
+        {"/a,b", "/a\\,b"},
+        {"/a:b", "/a\\:b"},
+        {"/a\\b", "/a\\\\b"},
+        {",:\\", "\\,\\:\\\\"},
+        {"/x,,y::z", "/x\\,\\,y\\:\\:z"},
+        {"/sp ace=eq", "/sp ace=eq"},
 };
 
 START_TEST(test_buf_escaped)
@@ -121,17 +121,17 @@ static const struct {
         const char *in, *seps, *joined;
         size_t n;
 } split_cases[] = {
-    {"", " ", "", 0},
-    {"   ", " ", "", 0},
-    {"a", " ", "a", 1},
-    {"a b c", " ", "a|b|c", 3},
-    {"  a  b  ", " ", "a|b", 2},
-    {"a,b;;c , d", ",; ", "a|b|c|d", 4},
-    {",,,x,,,", ",", "x", 1},
-    {"a\tb\nc d", " \t\n", "a|b|c|d", 4},
-    {"a:b::c:", ":", "a|b|c", 3},
-    {"one", ",", "one", 1},
-    {"a=b c=d", " ", "a=b|c=d", 2},
+        {"", " ", "", 0},
+        {"   ", " ", "", 0},
+        {"a", " ", "a", 1},
+        {"a b c", " ", "a|b|c", 3},
+        {"  a  b  ", " ", "a|b", 2},
+        {"a,b;;c , d", ",; ", "a|b|c|d", 4},
+        {",,,x,,,", ",", "x", 1},
+        {"a\tb\nc d", " \t\n", "a|b|c|d", 4},
+        {"a:b::c:", ":", "a|b|c", 3},
+        {"one", ",", "one", 1},
+        {"a=b c=d", " ", "a=b|c=d", 2},
 };
 
 START_TEST(test_strv_split)
@@ -245,9 +245,8 @@ START_TEST(test_mkdir_p)
 }
 END_TEST
 
-#if 1
 /*
- * BUG (common/xh-util.c, xh_mkdir_p): for "" the loop starts at p + 1, one
+ * Regression test (common/xh-util.c, xh_mkdir_p): for "" the loop starts at p + 1, one
  * past the terminating NUL of a 1-byte allocation, and reads out of bounds
  * (valgrind: "Invalid read of size 1"). Fix: return -ENOENT for an empty path
  * before the loop. Disabled so the suite stays clean under valgrind.
@@ -257,7 +256,6 @@ START_TEST(test_mkdir_p_empty)
         ck_assert_int_eq(xh_mkdir_p("", 0755), -ENOENT);
 }
 END_TEST
-#endif
 
 START_TEST(test_rm_rf)
 {
@@ -393,9 +391,8 @@ START_TEST(test_hash64)
 }
 END_TEST
 
-#if 1
 /*
- * BUG (common/xh-util.c, xh_hash64): the offset basis is written as
+ * Regression test (common/xh-util.c, xh_hash64): the offset basis is written as
  * 1469598103934665603ULL, the FNV-1a 64 basis with its last digit dropped; the
  * real one is 14695981039346656037ULL (0xcbf29ce484222325), so the function is
  * not FNV-1a as documented: xh_hash64("") returns 0x14650fb0739d0383.
@@ -409,7 +406,6 @@ START_TEST(test_hash64_known_values)
         ck_assert_uint_eq(xh_hash64("foobar"), 0x85944171f73967e8ULL);
 }
 END_TEST
-#endif
 
 START_TEST(test_strings)
 {
@@ -473,9 +469,7 @@ static Suite *util_suite(void)
 
         tc = tcase_create("fs");
         tcase_add_test(tc, test_mkdir_p);
-#if 1
-        tcase_add_test(tc, test_mkdir_p_empty); /* BUG: see above */
-#endif
+        tcase_add_test(tc, test_mkdir_p_empty);
         tcase_add_test(tc, test_rm_rf);
         tcase_add_test(tc, test_path_predicates);
         tcase_add_test(tc, test_read_write_file);
@@ -483,9 +477,7 @@ static Suite *util_suite(void)
 
         tc = tcase_create("misc");
         tcase_add_test(tc, test_hash64);
-#if 1
-        tcase_add_test(tc, test_hash64_known_values); /* BUG: see above */
-#endif
+        tcase_add_test(tc, test_hash64_known_values);
         tcase_add_test(tc, test_strings);
         tcase_add_test(tc, test_error);
         suite_add_tcase(s, tc);

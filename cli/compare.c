@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compare two build trees made from the same source at the same path in two
+ * modes: the set of files, configure's results (config.h and the
+ * substitutions in config.status), and every ELF file section by section,
+ * ignoring only .comment (the compiler's version text) and
+ * .note.gnu.build-id (a hash over the rest).
+ */
+#include "cli.h"
+#include "emulator.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const ignored_sections[] = {".comment", ".note.gnu.build-id", NULL};
+
+/* Collect the regular files under root, as paths relative to it, sorted. */
+static size_t walk_skip;
+static char ***walk_out;
+
+static int walk_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)ftw;
+        if (flag == FTW_F && S_ISREG(st->st_mode))
+                xh_strv_push(walk_out, path + walk_skip);
+        return 0;
+}
+
+static int strv_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_files(const char *root, char ***out)
+{
+        *out = xh_malloc(sizeof(char *));
+        walk_out = out;
+        walk_skip = strlen(root) + 1;
+        if (nftw(root, walk_one, 32, FTW_PHYS) < 0)
+                return -errno;
+        qsort(*out, xh_strv_len(*out), sizeof(char *), strv_cmp);
+        return 0;
+}
+
+static bool is_elf(const char *path)
+{
+        FILE *f = fopen(path, "rbe");
+        if (!f)
+                return false;
+        unsigned char m[4] = {0};
+        size_t n = fread(m, 1, 4, f);
+        fclose(f);
+        return n == 4 && m[0] == 0x7f && m[1] == 'E' && m[2] == 'L' && m[3] == 'F';
+}
+
+static bool same_contents(const char *a, const char *b)
+{
+        _cleanup_free_ char *ta = NULL, *tb = NULL;
+        size_t la = 0, lb = 0;
+        if (xh_read_file(a, &ta, &la) < 0 || xh_read_file(b, &tb, &lb) < 0)
+                return false;
+        return la == lb && memcmp(ta, tb, la) == 0;
+}
+
+/* The substitutions of config.status: the S["NAME"]="VALUE" lines. */
+static char **substitutions(const char *path)
+{
+        char **v = xh_malloc(sizeof(char *));
+        _cleanup_free_ char *text = NULL;
+        if (xh_read_file(path, &text, NULL) < 0)
+                return v;
+        for (char *l = text; l && *l;) {
+                char *nl = strchr(l, '\n');
+                if (nl)
+                        *nl = '\0';
+                if (strncmp(l, "S[\"", 3) == 0)
+                        xh_strv_push(&v, l);
+                l = nl ? nl + 1 : NULL;
+        }
+        return v;
+}
+
+static void report(struct xh_compare *c, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static void report(struct xh_compare *c, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) >= 0) {
+                xh_strv_push(&c->differences, s);
+                free(s);
+        }
+        va_end(ap);
+}
+
+int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_error *err)
+{
+        *c = (struct xh_compare){0};
+        c->differences = xh_malloc(sizeof(char *));
+        _cleanup_strv_ char **fa = NULL;
+        _cleanup_strv_ char **fb = NULL;
+        int r;
+        if ((r = list_files(a, &fa)) < 0)
+                return xh_fail(err, -r, "%s: %s", a, strerror(-r));
+        if ((r = list_files(b, &fb)) < 0)
+                return xh_fail(err, -r, "%s: %s", b, strerror(-r));
+
+        for (char **f = fa; *f; f++)
+                if (!xh_strv_contains(fb, *f))
+                        report(c, "%s: only in %s", *f, a);
+        for (char **f = fb; *f; f++)
+                if (!xh_strv_contains(fa, *f))
+                        report(c, "%s: only in %s", *f, b);
+
+        for (char **f = fa; *f; f++) {
+                if (!xh_strv_contains(fb, *f))
+                        continue;
+                _cleanup_free_ char *pa = xh_asprintf("%s/%s", a, *f);
+                _cleanup_free_ char *pb = xh_asprintf("%s/%s", b, *f);
+                const char *base = strrchr(*f, '/') ? strrchr(*f, '/') + 1 : *f;
+                c->files++;
+                if (strcmp(base, "config.h") == 0) {
+                        c->config_headers++;
+                        if (!same_contents(pa, pb))
+                                report(c, "%s: contents differ", *f);
+                        continue;
+                }
+                if (strcmp(base, "config.status") == 0) {
+                        c->config_status++;
+                        _cleanup_strv_ char **sa = substitutions(pa);
+                        _cleanup_strv_ char **sb = substitutions(pb);
+                        for (char **s = sa; *s; s++)
+                                if (!xh_strv_contains(sb, *s))
+                                        report(c, "%s: substitution %.*s differs", *f,
+                                               (int)strcspn(*s, "="), *s);
+                        continue;
+                }
+                bool ea = is_elf(pa), eb = is_elf(pb);
+                if (ea != eb) {
+                        report(c, "%s: ELF in one tree only", *f);
+                        continue;
+                }
+                if (!ea)
+                        continue;
+                c->elf_files++;
+                _cleanup_strv_ char **diffs = NULL;
+                xh_error e = {0};
+                if (xh_elf_compare(pa, pb, (char *const *)ignored_sections, &diffs, &e) < 0) {
+                        report(c, "%s: %s", *f, e.msg);
+                        xh_error_clear(&e);
+                        continue;
+                }
+                for (char **d = diffs; *d; d++)
+                        report(c, "%s: %s differs", *f, *d);
+        }
+        return 0;
+}
+
+void xh_compare_clear(struct xh_compare *c)
+{
+        xh_strv_free(c->differences);
+        *c = (struct xh_compare){0};
+}
+
+int xh_cmd_compare(const struct xh_args *a)
+{
+        if (xh_strv_len(a->rest) != 2) {
+                fprintf(stderr, "xhybrid: compare: expected two directories\n");
+                return XH_EXIT_USAGE;
+        }
+        struct xh_compare c;
+        xh_error err = {0};
+        if (xh_compare_trees(a->rest[0], a->rest[1], &c, &err) < 0) {
+                xh_print_error(&err);
+                xh_error_clear(&err);
+                return XH_EXIT_ERROR;
+        }
+        for (char **d = c.differences; *d; d++)
+                printf("DIFF %s\n", *d);
+        size_t n = xh_strv_len(c.differences);
+        printf("%s: %zu files, %zu ELF files compared section by section (ignoring .comment and "
+               ".note.gnu.build-id), %zu config.h, %zu config.status; %zu differences\n",
+               n ? "DIFFERENT" : "IDENTICAL", c.files, c.elf_files, c.config_headers,
+               c.config_status, n);
+        xh_compare_clear(&c);
+        return n ? XH_EXIT_FAIL : XH_EXIT_OK;
+}

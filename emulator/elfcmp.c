@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Section-by-section comparison of two ELF files with libelf. Sections are
+ * matched by position and name; headers are compared field by field except
+ * file offsets (a differing ignored section, such as .comment, moves the
+ * ones after it in the file without changing what is loaded).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "emulator.h"
+
+struct elf_file {
+        int fd;
+        Elf *elf;
+        size_t shstrndx;
+};
+
+static void close_file(struct elf_file *f)
+{
+        if (f->elf)
+                elf_end(f->elf);
+        if (f->fd >= 0)
+                close(f->fd);
+}
+
+static int open_file(const char *path, struct elf_file *f, xh_error *err)
+{
+        *f = (struct elf_file){.fd = -1};
+        if (elf_version(EV_CURRENT) == EV_NONE)
+                return xh_fail(err, EIO, "libelf: %s", elf_errmsg(-1));
+        f->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (f->fd < 0)
+                return xh_fail(err, errno, "%s: %s", path, strerror(errno));
+        f->elf = elf_begin(f->fd, ELF_C_READ, NULL);
+        if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
+                close_file(f);
+                return xh_fail(err, ENOEXEC, "%s: not an ELF file", path);
+        }
+        if (elf_getshdrstrndx(f->elf, &f->shstrndx) < 0) {
+                close_file(f);
+                return xh_fail(err, ENOEXEC, "%s: %s", path, elf_errmsg(-1));
+        }
+        return 0;
+}
+
+static const char *section_name(struct elf_file *f, const GElf_Shdr *sh)
+{
+        const char *n = elf_strptr(f->elf, f->shstrndx, sh->sh_name);
+        return n ? n : "?";
+}
+
+static void note(char ***diffs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(char ***diffs, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) >= 0) {
+                xh_strv_push(diffs, s);
+                free(s);
+        }
+        va_end(ap);
+}
+
+static bool same_data(Elf_Scn *a, Elf_Scn *b, const GElf_Shdr *sa)
+{
+        if (sa->sh_type == SHT_NOBITS)
+                return true;
+        Elf_Data *da = elf_rawdata(a, NULL), *db = elf_rawdata(b, NULL);
+        if (!da || !db)
+                return da == db;
+        return da->d_size == db->d_size &&
+               (da->d_size == 0 || memcmp(da->d_buf, db->d_buf, da->d_size) == 0);
+}
+
+int xh_elf_compare(const char *path_a, const char *path_b, char *const *ignore, char ***diffs,
+                   xh_error *err)
+{
+        struct elf_file a, b;
+        int r = open_file(path_a, &a, err);
+        if (r < 0)
+                return r;
+        if ((r = open_file(path_b, &b, err)) < 0) {
+                close_file(&a);
+                return r;
+        }
+        *diffs = xh_malloc(sizeof(char *));
+
+        GElf_Ehdr ea, eb;
+        gelf_getehdr(a.elf, &ea);
+        gelf_getehdr(b.elf, &eb);
+        if (memcmp(ea.e_ident, eb.e_ident, EI_NIDENT) != 0 || ea.e_type != eb.e_type ||
+            ea.e_machine != eb.e_machine || ea.e_entry != eb.e_entry || ea.e_flags != eb.e_flags ||
+            ea.e_phnum != eb.e_phnum || ea.e_phoff != eb.e_phoff)
+                note(diffs, "ELF header");
+
+        for (size_t i = 0; i < ea.e_phnum && i < eb.e_phnum; i++) {
+                GElf_Phdr pa, pb;
+                if (!gelf_getphdr(a.elf, (int)i, &pa) || !gelf_getphdr(b.elf, (int)i, &pb))
+                        continue;
+                /* A note segment holds the build-id note; its placement is what counts. */
+                if (memcmp(&pa, &pb, sizeof(pa)) != 0)
+                        note(diffs, "program header %zu", i);
+        }
+
+        size_t na = 0, nb = 0;
+        elf_getshdrnum(a.elf, &na);
+        elf_getshdrnum(b.elf, &nb);
+        if (na != nb)
+                note(diffs, "section count (%zu vs %zu)", na, nb);
+        for (size_t i = 1; i < na && i < nb; i++) {
+                Elf_Scn *sa = elf_getscn(a.elf, i), *sb = elf_getscn(b.elf, i);
+                GElf_Shdr ha, hb;
+                if (!sa || !sb || !gelf_getshdr(sa, &ha) || !gelf_getshdr(sb, &hb)) {
+                        note(diffs, "section %zu (unreadable)", i);
+                        continue;
+                }
+                const char *name = section_name(&a, &ha);
+                const char *name_b = section_name(&b, &hb);
+                if (strcmp(name, name_b) != 0) {
+                        note(diffs, "section %zu (%s vs %s)", i, name, name_b);
+                        continue;
+                }
+                if (xh_strv_contains(ignore, name))
+                        continue;
+                if (ha.sh_type != hb.sh_type || ha.sh_flags != hb.sh_flags ||
+                    ha.sh_addr != hb.sh_addr || ha.sh_size != hb.sh_size ||
+                    ha.sh_link != hb.sh_link || ha.sh_info != hb.sh_info ||
+                    ha.sh_addralign != hb.sh_addralign || ha.sh_entsize != hb.sh_entsize)
+                        note(diffs, "%s (section header)", name);
+                else if (!same_data(sa, sb, &ha))
+                        note(diffs, "%s", name);
+        }
+        close_file(&a);
+        close_file(&b);
+        return 0;
+}

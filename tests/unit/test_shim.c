@@ -1,0 +1,1159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the shim's pure decision logic: the tool table, canonical
+ * names, shim.conf parse/format, xh_shim_decide as a table of input -> expected
+ * exec, and the parsers of the target's "gcc -E -v" and
+ * "pkgconf --dump-personality" output.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim.h"
+
+#define TRIPLET "aarch64-linux-gnu"
+#define LIBDIR  "/usr/lib/gcc/aarch64-linux-gnu/12"
+
+/* Shimmed files as seen inside the session, and where they lead. */
+#define GCC     "/usr/bin/aarch64-linux-gnu-gcc-12"
+#define GXX     "/usr/bin/aarch64-linux-gnu-g++-12"
+#define CPP     "/usr/bin/aarch64-linux-gnu-cpp-12"
+#define LD      "/usr/bin/aarch64-linux-gnu-ld"
+#define LDBFD   "/usr/bin/aarch64-linux-gnu-ld.bfd"
+#define AS      "/usr/bin/aarch64-linux-gnu-as"
+#define AR      "/usr/bin/aarch64-linux-gnu-ar"
+#define NM      "/usr/bin/aarch64-linux-gnu-nm"
+#define STRIP   "/usr/bin/aarch64-linux-gnu-strip"
+#define CXXFILT "/usr/bin/aarch64-linux-gnu-c++filt"
+#define OBJDUMP "/usr/bin/aarch64-linux-gnu-objdump"
+#define PKGCONF "/usr/bin/pkgconf"
+#define XPKGCFG "/usr/bin/aarch64-linux-gnu-pkg-config"
+#define BASH    "/usr/bin/bash"
+#define DASH    "/usr/bin/dash"
+#define MAKE    "/usr/bin/make"
+#define SED     "/usr/bin/sed"
+#define TAIL    "/usr/bin/tail"
+
+#define TC(exe)   XH_TOOLCHAIN_DIR exe
+#define ORIG(exe) XH_ORIG_DIR exe
+
+#define LTO_PLUGIN "/usr/libexec/gcc/aarch64-linux-gnu/12/liblto_plugin.so"
+#define TC_PLUGIN  XH_TOOLCHAIN_DIR LTO_PLUGIN
+
+/* The arguments the shim appends to a native compile. */
+#define INC_C_DIRS                                                                                 \
+        "-isystem", "/usr/lib/gcc/aarch64-linux-gnu/12/include", "-isystem", "/usr/local/include", \
+                "-isystem", "/usr/include/aarch64-linux-gnu", "-isystem", "/usr/include"
+#define INC_C "-nostdinc", INC_C_DIRS
+#define INC_CXX                                                                                    \
+        "-nostdinc", "-isystem", "/usr/include/c++/12", "-isystem",                                \
+                "/usr/include/aarch64-linux-gnu/c++/12", "-isystem",                               \
+                "/usr/include/c++/12/backward", INC_C_DIRS
+#define LGCC "-L" LIBDIR
+
+#define PC_PATH "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/lib/pkgconfig:/usr/share/pkgconfig"
+#define PC_LIBS "/lib:/lib/aarch64-linux-gnu:/usr/lib:/usr/lib/aarch64-linux-gnu"
+#define PC_INCS "/usr/include"
+
+#define CONF_TEXT                                                                                  \
+        "triplet=" TRIPLET "\n"                                                                    \
+        "gcc_libdir=" LIBDIR "\n"                                                                  \
+        "hosttype=aarch64\n"                                                                       \
+        "machtype=aarch64-unknown-linux-gnu\n"                                                     \
+        "emulate=objdump,tail\n"
+
+/* ---- helpers ---- */
+
+static char *strv_str(char *const *v)
+{
+        if (!v)
+                return xh_strdup("(null)");
+        xh_buf b = {0};
+        for (size_t i = 0; v[i]; i++)
+                xh_buf_addf(&b, "%s[%s]", i ? " " : "", v[i]);
+        return xh_buf_steal(&b);
+}
+
+/* Compare a vector with a NULL-terminated array of expected strings. */
+static void assert_strv_eq(char *const *got, const char *const *want, const char *what)
+{
+        ck_assert_msg(got != NULL, "%s: vector is NULL", what);
+        size_t n = 0;
+        while (want[n])
+                n++;
+        bool same = xh_strv_len(got) == n;
+        for (size_t i = 0; same && i < n; i++)
+                same = strcmp(got[i], want[i]) == 0;
+        if (!same) {
+                _cleanup_free_ char *g = strv_str(got);
+                _cleanup_free_ char *w = strv_str((char *const *)want);
+                ck_abort_msg("%s:\n  got      %s\n  expected %s", what, g, w);
+        }
+}
+
+static void assert_strv_joined(char *const *got, const char *joined, const char *what)
+{
+        _cleanup_free_ char *s = xh_strv_join(got, " ");
+        ck_assert_msg(got != NULL && strcmp(s, joined) == 0, "%s: got '%s', expected '%s'", what, s,
+                      joined);
+}
+
+static void conf_init(struct xh_shim_config *c)
+{
+        xh_error err = {0};
+        int r = xh_shim_config_parse(CONF_TEXT, c, &err);
+        ck_assert_msg(r == 0, "config parse failed (%d): %s", r, err.msg ? err.msg : "(none)");
+        xh_error_clear(&err);
+}
+
+static char **strv_of(const char *const *list)
+{
+        char **v = xh_malloc(sizeof(char *));
+        *v = NULL;
+        for (; *list; list++)
+                xh_strv_push(&v, *list);
+        return v;
+}
+
+static void facts_init(struct xh_shim_facts *f)
+{
+        static const char *const c[] = {"/usr/lib/gcc/aarch64-linux-gnu/12/include",
+                                        "/usr/local/include", "/usr/include/aarch64-linux-gnu",
+                                        "/usr/include", NULL};
+        static const char *const cxx[] = {"/usr/include/c++/12",
+                                          "/usr/include/aarch64-linux-gnu/c++/12",
+                                          "/usr/include/c++/12/backward",
+                                          "/usr/lib/gcc/aarch64-linux-gnu/12/include",
+                                          "/usr/local/include",
+                                          "/usr/include/aarch64-linux-gnu",
+                                          "/usr/include",
+                                          NULL};
+        *f = (struct xh_shim_facts){0};
+        f->inc_c = strv_of(c);
+        f->inc_cxx = strv_of(cxx);
+        f->pc_path = xh_strdup(PC_PATH);
+        f->pc_libs = xh_strdup(PC_LIBS);
+        f->pc_incs = xh_strdup(PC_INCS);
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+        return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* ---- the tool table ---- */
+
+START_TEST(test_table_sorted_unique)
+{
+        size_t n = 0;
+        const struct xh_shim_tool *t = xh_shim_table(&n);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_uint_gt(n, 0);
+        for (size_t i = 0; i < n; i++) {
+                ck_assert_msg(t[i].name && *t[i].name, "entry %zu has no name", i);
+                if (i > 0)
+                        ck_assert_msg(strcmp(t[i - 1].name, t[i].name) < 0,
+                                      "table not sorted or duplicated at %zu: '%s' then '%s'", i,
+                                      t[i - 1].name, t[i].name);
+                /* Compiler drivers have a language, nothing else has. */
+                if (t[i].strategy == XH_SHIM_GCC)
+                        ck_assert_msg(t[i].lang != XH_LANG_NONE, "%s: no language", t[i].name);
+                else
+                        ck_assert_msg(t[i].lang == XH_LANG_NONE, "%s: language set", t[i].name);
+        }
+}
+END_TEST
+
+START_TEST(test_table_lookup_all)
+{
+        size_t n = 0;
+        const struct xh_shim_tool *t = xh_shim_table(&n);
+        for (size_t i = 0; i < n; i++) {
+                ck_assert_msg(xh_shim_lookup(t[i].name) == &t[i], "lookup of '%s' failed",
+                              t[i].name);
+                /* Table names are canonical: prefixed and versioned forms map back. */
+                _cleanup_free_ char *same = xh_shim_canonical(t[i].name, TRIPLET);
+                ck_assert_str_eq(same, t[i].name);
+                _cleanup_free_ char *full = xh_asprintf(TRIPLET "-%s-12", t[i].name);
+                _cleanup_free_ char *canon = xh_shim_canonical(full, TRIPLET);
+                ck_assert_msg(strcmp(canon, t[i].name) == 0, "'%s' -> '%s'", full, canon);
+        }
+}
+END_TEST
+
+START_TEST(test_table_lookup_unknown)
+{
+        static const char *const unknown[] = {
+                "",        "a",      "zzz",    "GCC",   "gcc-12", "gcc ", "aarch64-linux-gnu-gcc",
+                "python3", "ld.lld", "gcc-ar", "clang", "perl",
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(unknown); i++)
+                ck_assert_msg(xh_shim_lookup(unknown[i]) == NULL, "'%s' found", unknown[i]);
+}
+END_TEST
+
+START_TEST(test_table_entries)
+{
+        static const struct {
+                const char *name;
+                enum xh_shim_strategy strategy;
+                enum xh_shim_lang lang;
+        } want[] = {
+                {"gcc", XH_SHIM_GCC, XH_LANG_C},
+                {"cc", XH_SHIM_GCC, XH_LANG_C},
+                {"cpp", XH_SHIM_GCC, XH_LANG_C},
+                {"g++", XH_SHIM_GCC, XH_LANG_CXX},
+                {"c++", XH_SHIM_GCC, XH_LANG_CXX},
+                {"ld", XH_SHIM_BINUTIL, XH_LANG_NONE},
+                {"ld.bfd", XH_SHIM_BINUTIL, XH_LANG_NONE},
+                {"as", XH_SHIM_BINUTIL, XH_LANG_NONE},
+                {"ar", XH_SHIM_BINUTIL, XH_LANG_NONE},
+                {"c++filt", XH_SHIM_BINUTIL, XH_LANG_NONE},
+                {"pkg-config", XH_SHIM_PKGCONFIG, XH_LANG_NONE},
+                {"pkgconf", XH_SHIM_PKGCONFIG, XH_LANG_NONE},
+                {"bash", XH_SHIM_BASH, XH_LANG_NONE},
+                {"dash", XH_SHIM_NATIVE, XH_LANG_NONE},
+                {"sh", XH_SHIM_NATIVE, XH_LANG_NONE},
+                {"make", XH_SHIM_NATIVE, XH_LANG_NONE},
+                {"sed", XH_SHIM_NATIVE, XH_LANG_NONE},
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(want); i++) {
+                const struct xh_shim_tool *t = xh_shim_lookup(want[i].name);
+                ck_assert_msg(t != NULL, "'%s' not in the table", want[i].name);
+                ck_assert_str_eq(t->name, want[i].name);
+                ck_assert_msg(t->strategy == want[i].strategy, "%s: strategy %d", want[i].name,
+                              (int)t->strategy);
+                ck_assert_msg(t->lang == want[i].lang, "%s: lang %d", want[i].name, (int)t->lang);
+        }
+}
+END_TEST
+
+/* ---- canonical names ---- */
+
+static const struct {
+        const char *base, *triplet, *want;
+} canonical_cases[] = {
+        {"aarch64-linux-gnu-gcc-12", TRIPLET, "gcc"},
+        {"gcc-12", TRIPLET, "gcc"},
+        {"g++-12", TRIPLET, "g++"},
+        {"aarch64-linux-gnu-g++-12", TRIPLET, "g++"},
+        {"aarch64-linux-gnu-ld.bfd", TRIPLET, "ld.bfd"},
+        {"ld.bfd", TRIPLET, "ld.bfd"},
+        {"pkg-config", TRIPLET, "pkg-config"},
+        {"aarch64-linux-gnu-pkg-config", TRIPLET, "pkg-config"},
+        {"c++filt", TRIPLET, "c++filt"},
+        {"aarch64-linux-gnu-c++filt", TRIPLET, "c++filt"},
+        {"x86_64-linux-gnu-gcc", TRIPLET, "x86_64-linux-gnu-gcc"},
+        {"x86_64-linux-gnu-gcc-12", TRIPLET, "x86_64-linux-gnu-gcc"},
+        {"gcc-ar-12", TRIPLET, "gcc-ar"},
+        {"aarch64-linux-gnu-gcc-ar-12", TRIPLET, "gcc-ar"},
+        {"python3.11", TRIPLET, "python3.11"},
+        {"python3", TRIPLET, "python3"},
+        {"a-1.2", TRIPLET, "a"},
+        {"gcc-12.2.0", TRIPLET, "gcc"},
+        {"cpp-4.3", TRIPLET, "cpp"},
+        {"2to3-2.7", TRIPLET, "2to3"},
+        {"gcc", TRIPLET, "gcc"},
+        {"make", TRIPLET, "make"},
+        /* Not a version: nothing after the '-', a dot first, nothing before. */
+        {"gcc-", TRIPLET, "gcc-"},
+        {"foo-.5", TRIPLET, "foo-.5"},
+        {"-12", TRIPLET, "-12"},
+        {"", TRIPLET, ""},
+        /* The triplet alone, or with only a '-', is kept. */
+        {"aarch64-linux-gnu", TRIPLET, "aarch64-linux-gnu"},
+        {"aarch64-linux-gnu-", TRIPLET, "aarch64-linux-gnu-"},
+        /* The triplet must be followed by '-'. */
+        {"aarch64-linux-gnux-gcc", TRIPLET, "aarch64-linux-gnux-gcc"},
+        /* Without a triplet only the version goes. */
+        {"aarch64-linux-gnu-gcc-12", NULL, "aarch64-linux-gnu-gcc"},
+        {"arm-linux-gnueabihf-gcc-12", "arm-linux-gnueabihf", "gcc"},
+};
+
+START_TEST(test_canonical)
+{
+        const char *base = canonical_cases[_i].base;
+        const char *triplet = canonical_cases[_i].triplet;
+        _cleanup_free_ char *got = xh_shim_canonical(base, triplet);
+        ck_assert_msg(got && strcmp(got, canonical_cases[_i].want) == 0,
+                      "canonical('%s', %s) = '%s', expected '%s'", base, triplet ? triplet : "NULL",
+                      got ? got : "(null)", canonical_cases[_i].want);
+}
+END_TEST
+
+/* ---- shim.conf ---- */
+
+START_TEST(test_config_parse_good)
+{
+        struct xh_shim_config c;
+        xh_error err = {0};
+        int r = xh_shim_config_parse("# written by xhybrid\n"
+                                     "triplet=aarch64-linux-gnu\n"
+                                     "\n"
+                                     "gcc_libdir=/usr/lib/gcc/aarch64-linux-gnu/12\n"
+                                     "hosttype=aarch64\n"
+                                     "machtype=aarch64-unknown-linux-gnu\n"
+                                     "emulate=objdump, tail,,perl\n",
+                                     &c, &err);
+        ck_assert_msg(r == 0, "parse failed: %s", err.msg ? err.msg : "(none)");
+        ck_assert_str_eq(c.triplet, "aarch64-linux-gnu");
+        ck_assert_str_eq(c.gcc_libdir, "/usr/lib/gcc/aarch64-linux-gnu/12");
+        ck_assert_str_eq(c.hosttype, "aarch64");
+        ck_assert_str_eq(c.machtype, "aarch64-unknown-linux-gnu");
+        assert_strv_joined(c.emulate, "objdump tail perl", "emulate");
+        ck_assert_ptr_null(err.msg);
+        xh_shim_config_clear(&c);
+        ck_assert_ptr_null(c.triplet);
+        ck_assert_ptr_null(c.emulate);
+        xh_shim_config_clear(&c); /* twice is harmless */
+}
+END_TEST
+
+START_TEST(test_config_parse_minimal)
+{
+        struct xh_shim_config c;
+        /* Required keys only, no final newline; '=' inside a value; a repeated key wins. */
+        int r = xh_shim_config_parse("triplet=x\ngcc_libdir=/a=b\ntriplet=arm-linux-gnueabihf", &c,
+                                     NULL);
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(c.triplet, "arm-linux-gnueabihf");
+        ck_assert_str_eq(c.gcc_libdir, "/a=b");
+        ck_assert_ptr_null(c.hosttype);
+        ck_assert_ptr_null(c.machtype);
+        ck_assert_ptr_nonnull(c.emulate);
+        ck_assert_ptr_null(c.emulate[0]);
+        xh_shim_config_clear(&c);
+
+        /* A later emulate line replaces an earlier one; an empty one empties it. */
+        r = xh_shim_config_parse("triplet=t\ngcc_libdir=/l\nemulate=a,b\nemulate=c\n", &c, NULL);
+        ck_assert_int_eq(r, 0);
+        assert_strv_joined(c.emulate, "c", "emulate");
+        xh_shim_config_clear(&c);
+        r = xh_shim_config_parse("triplet=t\ngcc_libdir=/l\nemulate=a\nemulate=\n", &c, NULL);
+        ck_assert_int_eq(r, 0);
+        ck_assert_ptr_nonnull(c.emulate);
+        ck_assert_ptr_null(c.emulate[0]);
+        xh_shim_config_clear(&c);
+}
+END_TEST
+
+static const struct {
+        const char *text;
+        const char *msg; /* expected in the message */
+} bad_configs[] = {
+        {"triplet=t\ngcc_libdir=/l\nfoo=bar\n", XH_SHIM_CONF ":3: unknown key 'foo'"},
+        {"foo=bar\ntriplet=t\ngcc_libdir=/l\n", XH_SHIM_CONF ":1: unknown key 'foo'"},
+        {"triplet=t\n# comment\n\nTriplet=u\n", XH_SHIM_CONF ":4: unknown key 'Triplet'"},
+        {" triplet=t\ngcc_libdir=/l\n", XH_SHIM_CONF ":1: unknown key ' triplet'"},
+        {"triplet=t\nnoequals\ngcc_libdir=/l\n", XH_SHIM_CONF ":2: expected key=value"},
+        {"# c\n\n\nbad line\n", XH_SHIM_CONF ":4: expected key=value"},
+        {"gcc_libdir=/l\nhosttype=aarch64\n", XH_SHIM_CONF ": triplet and gcc_libdir are required"},
+        {"triplet=t\nemulate=make\n", XH_SHIM_CONF ": triplet and gcc_libdir are required"},
+        {"", XH_SHIM_CONF ": triplet and gcc_libdir are required"},
+        {"# only a comment\n", XH_SHIM_CONF ": triplet and gcc_libdir are required"},
+};
+
+START_TEST(test_config_parse_bad)
+{
+        struct xh_shim_config c;
+        xh_error err = {0};
+        int r = xh_shim_config_parse(bad_configs[_i].text, &c, &err);
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_msg(err.msg && strstr(err.msg, bad_configs[_i].msg),
+                      "message '%s' does not contain '%s'", err.msg ? err.msg : "(none)",
+                      bad_configs[_i].msg);
+        /* Nothing is left allocated on failure. */
+        ck_assert_ptr_null(c.triplet);
+        ck_assert_ptr_null(c.gcc_libdir);
+        ck_assert_ptr_null(c.hosttype);
+        ck_assert_ptr_null(c.machtype);
+        ck_assert_ptr_null(c.emulate);
+        xh_error_clear(&err);
+
+        /* Without an error value the failure is still reported. */
+        ck_assert_int_eq(xh_shim_config_parse(bad_configs[_i].text, &c, NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_config_round_trip)
+{
+        char *emulate[] = {"objdump", "tail", NULL};
+        struct xh_shim_config c = {
+                .triplet = "aarch64-linux-gnu",
+                .gcc_libdir = LIBDIR,
+                .hosttype = "aarch64",
+                .machtype = "aarch64-unknown-linux-gnu",
+                .emulate = emulate,
+        };
+        _cleanup_free_ char *text = xh_shim_config_format(&c);
+        ck_assert_str_eq(text, CONF_TEXT);
+
+        struct xh_shim_config p;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_shim_config_parse(text, &p, &err), 0);
+        ck_assert_str_eq(p.triplet, c.triplet);
+        ck_assert_str_eq(p.gcc_libdir, c.gcc_libdir);
+        ck_assert_str_eq(p.hosttype, c.hosttype);
+        ck_assert_str_eq(p.machtype, c.machtype);
+        assert_strv_eq(p.emulate, (const char *const[]){"objdump", "tail", NULL}, "emulate");
+        _cleanup_free_ char *again = xh_shim_config_format(&p);
+        ck_assert_str_eq(again, text);
+        xh_shim_config_clear(&p);
+
+        /* Optional keys unset, no emulate list. */
+        struct xh_shim_config m = {.triplet = "t", .gcc_libdir = "/l"};
+        _cleanup_free_ char *mt = xh_shim_config_format(&m);
+        ck_assert_str_eq(mt, "triplet=t\ngcc_libdir=/l\nemulate=\n");
+        ck_assert_int_eq(xh_shim_config_parse(mt, &p, &err), 0);
+        ck_assert_ptr_null(p.hosttype);
+        ck_assert_ptr_null(p.machtype);
+        ck_assert_ptr_null(p.emulate[0]);
+        _cleanup_free_ char *mt2 = xh_shim_config_format(&p);
+        ck_assert_str_eq(mt2, mt);
+        xh_shim_config_clear(&p);
+        ck_assert_ptr_null(err.msg);
+}
+END_TEST
+
+/* ---- xh_shim_decide: input -> expected exec ---- */
+
+struct decide_case {
+        /* input */
+        const char *exe;
+        const char *argv[16];
+        const char *emulate_env; /* $XHYBRID_EMULATE */
+        bool no_facts;           /* pass facts = NULL */
+        /* expected */
+        int ret;
+        const char *path;
+        bool same_argv;      /* the argv is the input's */
+        const char *out[32]; /* otherwise this argv */
+        const char *env[4];  /* setenv */
+        bool emulated;
+        bool needs_facts;
+        const char *why; /* prefix of out->why, or of the error message */
+};
+
+/* The configuration (CONF_TEXT) emulates objdump and tail. */
+static const struct decide_case decide_cases[] = {
+        /* ---- compiler driver, native ---- */
+        {.exe = GCC,
+         .argv = {"aarch64-linux-gnu-gcc-12", "-c", "x.c", "-o", "x.o", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-c", "x.c", "-o", "x.o", INC_C, LGCC},
+         .why = "native"},
+        /* user arguments stay in order and whole (a space inside one) */
+        {.exe = GCC,
+         .argv = {"gcc", "-O2", "-Iinc", "-DMSG=\"a b\"", "-Wall", "-c", "a.c", "-o", "a.o", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-O2", "-Iinc", "-DMSG=\"a b\"", "-Wall", "-c", "a.c", "-o", "a.o", INC_C,
+                 LGCC}},
+        /* argv[0] as cc, with a directory: replaced by the native path */
+        {.exe = GCC,
+         .argv = {"/usr/bin/cc", "-c", "x.c", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-c", "x.c", INC_C, LGCC}},
+        /* the unversioned, unprefixed file */
+        {.exe = "/usr/bin/gcc-12",
+         .argv = {"gcc", "-c", "x.c", NULL},
+         .path = TC("/usr/bin/gcc-12"),
+         .out = {TC("/usr/bin/gcc-12"), "-c", "x.c", INC_C, LGCC}},
+        /* a link */
+        {.exe = GCC,
+         .argv = {"gcc", "x.o", "-o", "prog", "-lm", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "x.o", "-o", "prog", "-lm", INC_C, LGCC}},
+        /* cpp is a C driver */
+        {.exe = CPP,
+         .argv = {"cpp", "-P", "x.h", NULL},
+         .path = TC(CPP),
+         .out = {TC(CPP), "-P", "x.h", INC_C, LGCC}},
+        /* g++: the C++ list */
+        {.exe = GXX,
+         .argv = {"g++", "-c", "x.cc", NULL},
+         .path = TC(GXX),
+         .out = {TC(GXX), "-c", "x.cc", INC_CXX, LGCC}},
+        {.exe = GXX,
+         .argv = {"c++", "-std=c++17", "-c", "x.c", NULL},
+         .path = TC(GXX),
+         .out = {TC(GXX), "-std=c++17", "-c", "x.c", INC_CXX, LGCC}},
+        /* gcc compiling C++ sources, by name or by -x */
+        {.exe = GCC,
+         .argv = {"gcc", "-c", "x.cpp", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-c", "x.cpp", INC_CXX, LGCC}},
+        {.exe = GCC,
+         .argv = {"gcc", "-c", "src/x.cxx", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-c", "src/x.cxx", INC_CXX, LGCC}},
+        {.exe = GCC,
+         .argv = {"gcc", "-c", "x.C", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-c", "x.C", INC_CXX, LGCC}},
+        {.exe = GCC,
+         .argv = {"gcc", "-x", "c++", "-c", "x", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-x", "c++", "-c", "x", INC_CXX, LGCC}},
+        {.exe = GCC,
+         .argv = {"gcc", "-xc++", "-E", "-", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-xc++", "-E", "-", INC_CXX, LGCC}},
+        {.exe = GCC,
+         .argv = {"gcc", "-x", "c++-header", "x.h", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-x", "c++-header", "x.h", INC_CXX, LGCC}},
+        /* C stays C */
+        {.exe = GCC,
+         .argv = {"gcc", "-x", "c", "-c", "x.h", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-x", "c", "-c", "x.h", INC_C, LGCC}},
+        /* -x as the last argument does not read past the end */
+        {.exe = GCC,
+         .argv = {"gcc", "-c", "x.c", "-x", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-c", "x.c", "-x", INC_C, LGCC}},
+        /* the user's -nostdinc: no include dirs, still the library dir */
+        {.exe = GCC,
+         .argv = {"gcc", "-nostdinc", "-Iown", "-c", "x.c", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "-nostdinc", "-Iown", "-c", "x.c", LGCC}},
+        {.exe = GXX,
+         .argv = {"g++", "-nostdinc", "-c", "x.cc", NULL},
+         .path = TC(GXX),
+         .out = {TC(GXX), "-nostdinc", "-c", "x.cc", LGCC}},
+        /* ... and it needs no facts */
+        {.exe = GCC,
+         .argv = {"gcc", "-nostdinc", "-c", "x.c", NULL},
+         .no_facts = true,
+         .path = TC(GCC),
+         .out = {TC(GCC), "-nostdinc", "-c", "x.c", LGCC}},
+        /* -nostdinc++: the C list only */
+        {.exe = GXX,
+         .argv = {"g++", "-nostdinc++", "-c", "x.cc", NULL},
+         .path = TC(GXX),
+         .out = {TC(GXX), "-nostdinc++", "-c", "x.cc", INC_C, LGCC}},
+        /* the user's sysroot: nothing added at all, no facts needed */
+        {.exe = GCC,
+         .argv = {"gcc", "--sysroot=/x", "-c", "x.c", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "--sysroot=/x", "-c", "x.c"},
+         .why = "native (user sysroot)"},
+        {.exe = GCC,
+         .argv = {"gcc", "--sysroot", "/x", "-c", "x.c", NULL},
+         .no_facts = true,
+         .path = TC(GCC),
+         .out = {TC(GCC), "--sysroot", "/x", "-c", "x.c"}},
+        {.exe = GXX,
+         .argv = {"g++", "-isysroot", "/x", "-c", "x.cc", NULL},
+         .no_facts = true,
+         .path = TC(GXX),
+         .out = {TC(GXX), "-isysroot", "/x", "-c", "x.cc"}},
+        {.exe = GCC,
+         .argv = {"gcc", "--sysroot=/x", "-nostdinc", "-c", "x.c", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), "--sysroot=/x", "-nostdinc", "-c", "x.c"}},
+        /* no facts yet: ask for them */
+        {.exe = GCC, .argv = {"gcc", "-c", "x.c", NULL}, .no_facts = true, .needs_facts = true},
+        {.exe = GXX, .argv = {"g++", "-c", "x.cc", NULL}, .no_facts = true, .needs_facts = true},
+        {.exe = GCC, .argv = {"gcc", NULL}, .no_facts = true, .needs_facts = true},
+
+/* ---- compiler probes: the target's answers ---- */
+#define PROBE(exe_, a0, ...)                                                                       \
+        {                                                                                          \
+                .exe = exe_, .argv = {a0, __VA_ARGS__, NULL}, .no_facts = true,                    \
+                .path = ORIG(exe_), .same_argv = true, .emulated = true,                           \
+                .why = "emulated (compiler probe)"                                                 \
+        }
+        PROBE(GCC, "aarch64-linux-gnu-gcc-12", "-v"),
+        PROBE(GCC, "gcc", "--version"),
+        PROBE(GCC, "gcc", "-dumpmachine"),
+        PROBE(GCC, "gcc", "-dumpversion"),
+        PROBE(GCC, "gcc", "-dumpfullversion"),
+        PROBE(GCC, "gcc", "-dumpspecs"),
+        PROBE(GCC, "gcc", "-print-search-dirs"),
+        PROBE(GCC, "gcc", "-print-prog-name=ld"),
+        PROBE(GCC, "cc", "-print-file-name=libc.so"),
+        PROBE(GCC, "gcc", "-print-libgcc-file-name"),
+        PROBE(GCC, "gcc", "-print-multiarch"),
+        PROBE(GCC, "gcc", "-print-multi-os-directory"),
+        PROBE(GCC, "gcc", "-print-sysroot"),
+        PROBE(GCC, "gcc", "--print-file-name=crt1.o"),
+        PROBE(GCC, "gcc", "-###", "-c", "x.c"),
+        PROBE(GCC, "gcc", "--help"),
+        PROBE(GCC, "gcc", "--help=target"),
+        PROBE(GCC, "gcc", "--target-help"),
+        PROBE(GCC, "gcc", "-E", "-v", "-x", "c", "/dev/null"),
+        PROBE(GCC, "gcc", "-v", "-c", "x.c", "-o", "x.o"),
+        PROBE(GCC, "gcc", "-c", "x.c", "-v"),
+        PROBE(GCC, "gcc", "--sysroot=/x", "-dumpmachine"),
+        PROBE(GXX, "g++", "-v"),
+        PROBE(GXX, "c++", "-print-file-name=libstdc++.so"),
+        PROBE(CPP, "cpp", "--version"),
+#undef PROBE
+
+/* ---- XHYBRID_EMULATE and the configured emulate list ---- */
+#define EMULATED(exe_, env_, a0, ...)                                                              \
+        {                                                                                          \
+                .exe = exe_, .argv = {a0, __VA_ARGS__, NULL}, .emulate_env = env_,                 \
+                .no_facts = true, .path = ORIG(exe_), .same_argv = true, .emulated = true,         \
+                .why = "emulated"                                                                  \
+        }
+        EMULATED(GCC, "gcc", "gcc", "-c", "x.c"),
+        EMULATED(GCC, "make,gcc", "aarch64-linux-gnu-gcc", "-c", "x.c"),
+        EMULATED(GCC, "make gcc", "gcc", "-c", "x.c"),
+        EMULATED(GCC, "make:gcc", "gcc", "-c", "x.c"),
+        EMULATED(GCC, " , gcc ,", "gcc", "-c", "x.c"),
+        EMULATED(GCC, "all", "gcc", "-c", "x.c"),
+        EMULATED(MAKE, "all", "make", "-j4"),
+        EMULATED(MAKE, "make,gcc", "make", "-j4"),
+        EMULATED(SED, "sed", "sed", "-e", "s/a/b/"),
+        EMULATED(PKGCONF, "pkgconf", "pkg-config", "--cflags", "zlib"),
+        EMULATED(BASH, "bash", "bash", "-c", "true"),
+        EMULATED(LD, "ld", "ld", "-o", "a.out", "x.o"),
+        /* by the name it was started as */
+        EMULATED(GCC, "cc", "cc", "-c", "x.c"),
+        EMULATED(GCC, "cc", "/usr/bin/cc", "-c", "x.c"),
+        EMULATED(GXX, "c++", "c++", "-c", "x.cc"),
+        EMULATED(DASH, "sh", "sh", "-c", "true"),
+        EMULATED(DASH, "sh", "/bin/sh", "-c", "true"),
+        /* the configured list (objdump, tail) */
+        EMULATED(OBJDUMP, NULL, "aarch64-linux-gnu-objdump", "-d", "x.o"),
+        EMULATED(TAIL, NULL, "tail", "-n", "1", "f"),
+        EMULATED(TAIL, "", "tail", "-n", "1", "f"),
+        EMULATED(TAIL, "make", "tail", "-n", "1", "f"),
+#undef EMULATED
+        /* other names, or names that are only part of the list, do not emulate */
+        {.exe = GCC,
+         .argv = {"gcc", "-c", "x.c", NULL},
+         .emulate_env = "g++,make,gc,gcc-12,aarch64-linux-gnu-gcc-12",
+         .path = TC(GCC),
+         .out = {TC(GCC), "-c", "x.c", INC_C, LGCC}},
+        {.exe = GCC,
+         .argv = {"gcc", "-c", "x.c", NULL},
+         .emulate_env = "",
+         .path = TC(GCC),
+         .out = {TC(GCC), "-c", "x.c", INC_C, LGCC}},
+        {.exe = MAKE,
+         .argv = {"make", "-j4", NULL},
+         .emulate_env = "cmake,gmake,al",
+         .path = TC(MAKE),
+         .same_argv = true},
+
+/* ---- binutils: emulated when loading a target plugin ---- */
+#define PLUGIN(exe_, a0, ...)                                                                      \
+        {                                                                                          \
+                .exe = exe_, .argv = {a0, __VA_ARGS__, NULL}, .no_facts = true,                    \
+                .path = ORIG(exe_), .same_argv = true, .emulated = true,                           \
+                .why = "emulated (target plugin)"                                                  \
+        }
+        PLUGIN(LD, "ld", "-plugin", LTO_PLUGIN, "-plugin-opt=-pass-through=-lc", "-o", "a.out",
+               "x.o"),
+        PLUGIN(LDBFD, "aarch64-linux-gnu-ld.bfd", "-o", "a.out", "-plugin", LTO_PLUGIN, "x.o"),
+        PLUGIN(LD, "ld", "--plugin=" LTO_PLUGIN, "x.o"),
+        PLUGIN(LD, "ld", "-plugin=" LTO_PLUGIN, "x.o"),
+        PLUGIN(AR, "aarch64-linux-gnu-ar", "--plugin", LTO_PLUGIN, "rcs", "libx.a", "a.o"),
+        PLUGIN(AR, "ar", "--plugin=" LTO_PLUGIN, "rcs", "libx.a", "a.o"),
+        PLUGIN(NM, "nm", "--plugin", LTO_PLUGIN, "x.o"),
+        PLUGIN(AS, "as", "-plugin", LTO_PLUGIN, "x.s"),
+        /* a relative plugin is not the toolchain's */
+        PLUGIN(LD, "ld", "-plugin", "liblto_plugin.so", "x.o"),
+        /* the first plugin from outside the toolchain layer decides */
+        PLUGIN(LD, "ld", "-plugin", TC_PLUGIN, "-plugin", LTO_PLUGIN, "x.o"),
+#undef PLUGIN
+        /* a plugin of the toolchain layer: native */
+        {.exe = LD,
+         .argv = {"ld", "-plugin", TC_PLUGIN, "-o", "a.out", "x.o", NULL},
+         .path = TC(LD),
+         .same_argv = true,
+         .why = "native"},
+        {.exe = AR,
+         .argv = {"ar", "--plugin=" TC_PLUGIN, "rcs", "libx.a", "a.o", NULL},
+         .path = TC(AR),
+         .same_argv = true},
+        {.exe = LD,
+         .argv = {"ld", "-plugin=" TC_PLUGIN, "x.o", NULL},
+         .path = TC(LD),
+         .same_argv = true},
+        /* plugin options, a prefix of the layer's name, a dangling -plugin */
+        {.exe = LD,
+         .argv = {"ld", "-plugin-opt=" LTO_PLUGIN, "x.o", NULL},
+         .path = TC(LD),
+         .same_argv = true},
+        {.exe = LD,
+         .argv = {"ld", "-plugin", XH_TOOLCHAIN_DIR "x/liblto_plugin.so", "x.o", NULL},
+         .path = ORIG(LD),
+         .same_argv = true,
+         .emulated = true},
+        {.exe = LD, .argv = {"ld", "x.o", "-plugin", NULL}, .path = TC(LD), .same_argv = true},
+        /* binutils without a plugin: native, argv as is, no facts */
+        {.exe = AS,
+         .argv = {"as", "-o", "x.o", "x.s", NULL},
+         .no_facts = true,
+         .path = TC(AS),
+         .same_argv = true,
+         .why = "native"},
+        {.exe = AR,
+         .argv = {"ar", "rcs", "libx.a", "a.o", NULL},
+         .path = TC(AR),
+         .same_argv = true},
+        {.exe = LDBFD,
+         .argv = {"ld.bfd", "-o", "a.out", "x.o", NULL},
+         .path = TC(LDBFD),
+         .same_argv = true},
+        {.exe = LD,
+         .argv = {"aarch64-linux-gnu-ld", "-o", "a.out", "x.o", NULL},
+         .path = TC(LD),
+         .same_argv = true},
+        {.exe = STRIP, .argv = {"strip", "prog", NULL}, .path = TC(STRIP), .same_argv = true},
+        {.exe = CXXFILT,
+         .argv = {"c++filt", "_Z1fv", NULL},
+         .path = TC(CXXFILT),
+         .same_argv = true},
+        /* probes are for compilers only */
+        {.exe = AS, .argv = {"as", "--version", NULL}, .path = TC(AS), .same_argv = true},
+        {.exe = LD, .argv = {"ld", "-v", NULL}, .path = TC(LD), .same_argv = true},
+
+        /* ---- pkg-config: the target's search path and system dirs ---- */
+        {.exe = PKGCONF,
+         .argv = {"pkg-config", "--cflags", "--libs", "glib-2.0", NULL},
+         .path = TC(PKGCONF),
+         .same_argv = true,
+         .env = {"PKG_CONFIG_LIBDIR=" PC_PATH, "PKG_CONFIG_SYSTEM_LIBRARY_PATH=" PC_LIBS,
+                 "PKG_CONFIG_SYSTEM_INCLUDE_PATH=" PC_INCS},
+         .why = "native"},
+        {.exe = XPKGCFG,
+         .argv = {"aarch64-linux-gnu-pkg-config", "--modversion", "zlib", NULL},
+         .path = TC(XPKGCFG),
+         .same_argv = true,
+         .env = {"PKG_CONFIG_LIBDIR=" PC_PATH, "PKG_CONFIG_SYSTEM_LIBRARY_PATH=" PC_LIBS,
+                 "PKG_CONFIG_SYSTEM_INCLUDE_PATH=" PC_INCS}},
+        {.exe = PKGCONF,
+         .argv = {"pkg-config", "--cflags", "zlib", NULL},
+         .no_facts = true,
+         .needs_facts = true},
+
+        /* ---- bash: the target's HOSTTYPE and MACHTYPE ---- */
+        {.exe = BASH,
+         .argv = {"bash", "-c", "echo $HOSTTYPE", NULL},
+         .no_facts = true,
+         .path = TC(BASH),
+         .same_argv = true,
+         .env = {"HOSTTYPE=aarch64", "MACHTYPE=aarch64-unknown-linux-gnu"},
+         .why = "native"},
+        {.exe = "/bin/bash",
+         .argv = {"/bin/bash", NULL},
+         .path = TC("/bin/bash"),
+         .same_argv = true,
+         .env = {"HOSTTYPE=aarch64", "MACHTYPE=aarch64-unknown-linux-gnu"}},
+
+        /* ---- plain native tools ---- */
+        {.exe = DASH,
+         .argv = {"sh", "-c", "echo -v --version", NULL},
+         .no_facts = true,
+         .path = TC(DASH),
+         .same_argv = true,
+         .why = "native"},
+        {.exe = MAKE,
+         .argv = {"make", "-j4", "CC=gcc", "all", NULL},
+         .no_facts = true,
+         .path = TC(MAKE),
+         .same_argv = true},
+        {.exe = SED,
+         .argv = {"sed", "-i", "s/-v/-q/", "f", NULL},
+         .path = TC(SED),
+         .same_argv = true},
+        {.exe = "/bin/sed", .argv = {"sed", NULL}, .path = TC("/bin/sed"), .same_argv = true},
+
+        /* ---- errors ---- */
+        {.exe = "/usr/bin/python3.11",
+         .argv = {"python3", "-c", "1", NULL},
+         .ret = -ENOENT,
+         .why = "'python3.11' (/usr/bin/python3.11) is not a tool the shim knows"},
+        {.exe = "/usr/bin/x86_64-linux-gnu-gcc-12",
+         .argv = {"x86_64-linux-gnu-gcc-12", "-c", "x.c", NULL},
+         .ret = -ENOENT,
+         .why = "'x86_64-linux-gnu-gcc-12'"},
+        {.exe = "/usr/bin/", .argv = {"x", NULL}, .ret = -ENOENT},
+        {.exe = "usr/bin/make", .argv = {"make", NULL}, .ret = -EINVAL, .why = "bad invocation"},
+        {.exe = "make", .argv = {"make", NULL}, .ret = -EINVAL, .why = "bad invocation"},
+        {.exe = "", .argv = {"make", NULL}, .ret = -EINVAL},
+        {.exe = MAKE, .argv = {NULL}, .ret = -EINVAL, .why = "bad invocation"},
+};
+
+START_TEST(test_decide)
+{
+        const struct decide_case *k = &decide_cases[_i];
+        struct xh_shim_config conf;
+        struct xh_shim_facts facts;
+        conf_init(&conf);
+        facts_init(&facts);
+        _cleanup_free_ char *in = strv_str((char *const *)k->argv);
+        _cleanup_free_ char *what = xh_asprintf("row %d: %s %s (XHYBRID_EMULATE=%s%s)", _i, k->exe,
+                                                in, k->emulate_env ? k->emulate_env : "unset",
+                                                k->no_facts ? ", no facts" : "");
+
+        struct xh_shim_exec x;
+        xh_error err = {0};
+        int r = xh_shim_decide(&conf, k->exe, (char *const *)k->argv, k->emulate_env,
+                               k->no_facts ? NULL : &facts, &x, &err);
+        ck_assert_msg(r == k->ret, "%s: returned %d (%s), expected %d", what, r,
+                      err.msg ? err.msg : "no message", k->ret);
+
+        if (r < 0) {
+                ck_assert_msg(err.msg != NULL, "%s: no message", what);
+                if (k->why)
+                        ck_assert_msg(strstr(err.msg, k->why), "%s: message '%s' lacks '%s'", what,
+                                      err.msg, k->why);
+                ck_assert_ptr_null(x.path);
+                ck_assert_ptr_null(x.argv);
+                ck_assert_ptr_null(x.setenv);
+                ck_assert(!x.emulated && !x.needs_facts);
+        } else {
+                ck_assert_msg(err.msg == NULL, "%s: message '%s' on success", what, err.msg);
+                ck_assert_msg(x.needs_facts == k->needs_facts, "%s: needs_facts %d", what,
+                              x.needs_facts);
+                ck_assert_msg(x.emulated == k->emulated, "%s: emulated %d", what, x.emulated);
+                /* The caller walks argv and setenv without checking for NULL. */
+                ck_assert_ptr_nonnull(x.argv);
+                ck_assert_ptr_nonnull(x.setenv);
+                static const char *const none[] = {NULL};
+                if (k->needs_facts) {
+                        /* Nothing to run yet (the path: see test_needs_facts_no_path). */
+                        assert_strv_eq(x.argv, none, what);
+                        assert_strv_eq(x.setenv, none, what);
+                } else {
+                        ck_assert_msg(x.path && strcmp(x.path, k->path) == 0,
+                                      "%s: path '%s', expected '%s'", what,
+                                      x.path ? x.path : "(null)", k->path);
+                        assert_strv_eq(x.argv, k->same_argv ? k->argv : k->out, what);
+                        assert_strv_eq(x.setenv, k->env, what);
+                        ck_assert_msg(x.why != NULL, "%s: no reason", what);
+                        ck_assert_msg(has_prefix(x.why, x.emulated ? "emulated" : "native"),
+                                      "%s: reason '%s'", what, x.why);
+                        if (k->why)
+                                ck_assert_msg(has_prefix(x.why, k->why),
+                                              "%s: reason '%s', expected '%s'", what, x.why,
+                                              k->why);
+                }
+        }
+        xh_shim_exec_clear(&x);
+        ck_assert_ptr_null(x.path);
+        ck_assert_ptr_null(x.argv);
+        xh_error_clear(&err);
+        xh_shim_facts_clear(&facts);
+        xh_shim_config_clear(&conf);
+}
+END_TEST
+
+/*
+ * Regression test (shim/shim.c, xh_shim_decide): shim.h says that when facts are needed
+ * the function "sets out->needs_facts and returns 0 with no path", but out->path
+ * is set to the toolchain path before the strategy switch, so gcc_native's and
+ * the pkg-config case's needs_facts returns leave a path (with an empty argv).
+ * shim/main.c checks needs_facts first, so nothing runs it today, but a caller
+ * trusting the contract would execv an empty argv. Fix: free and NULL out->path
+ * on the needs_facts returns (gcc_native needs the path only after its facts
+ * check), or correct the comment.
+ */
+START_TEST(test_needs_facts_no_path)
+{
+        static const char *const gcc[] = {"gcc", "-c", "x.c", NULL};
+        static const char *const pc[] = {"pkg-config", "--cflags", "zlib", NULL};
+        struct xh_shim_config conf;
+        conf_init(&conf);
+        struct xh_shim_exec x;
+        ck_assert_int_eq(xh_shim_decide(&conf, GCC, (char *const *)gcc, NULL, NULL, &x, NULL), 0);
+        ck_assert(x.needs_facts);
+        ck_assert_ptr_null(x.path);
+        xh_shim_exec_clear(&x);
+        ck_assert_int_eq(xh_shim_decide(&conf, PKGCONF, (char *const *)pc, NULL, NULL, &x, NULL),
+                         0);
+        ck_assert(x.needs_facts);
+        ck_assert_ptr_null(x.path);
+        xh_shim_exec_clear(&x);
+        xh_shim_config_clear(&conf);
+}
+END_TEST
+
+/* A first run without facts, then the run with them, as shim/main.c does. */
+START_TEST(test_decide_two_steps)
+{
+        static const char *const argv[] = {"g++", "-c", "x.cc", NULL};
+        struct xh_shim_config conf;
+        struct xh_shim_facts facts;
+        conf_init(&conf);
+        facts_init(&facts);
+        struct xh_shim_exec x;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_shim_decide(&conf, GXX, (char *const *)argv, NULL, NULL, &x, &err), 0);
+        ck_assert(x.needs_facts);
+        xh_shim_exec_clear(&x);
+        ck_assert_int_eq(xh_shim_decide(&conf, GXX, (char *const *)argv, NULL, &facts, &x, &err),
+                         0);
+        ck_assert(!x.needs_facts);
+        ck_assert_str_eq(x.path, TC(GXX));
+        assert_strv_eq(x.argv, (const char *const[]){TC(GXX), "-c", "x.cc", INC_CXX, LGCC, NULL},
+                       "argv");
+        /* The input is untouched. */
+        assert_strv_eq((char *const *)argv, (const char *const[]){"g++", "-c", "x.cc", NULL},
+                       "input");
+        xh_shim_exec_clear(&x);
+        xh_shim_exec_clear(&x); /* twice is harmless */
+        ck_assert_ptr_null(err.msg);
+        xh_shim_facts_clear(&facts);
+        xh_shim_config_clear(&conf);
+}
+END_TEST
+
+/* Unset config or fact values are not exported. */
+START_TEST(test_decide_partial_values)
+{
+        static const char *const bash[] = {"bash", NULL};
+        static const char *const pc[] = {"pkg-config", "--libs", "zlib", NULL};
+        struct xh_shim_config conf;
+        ck_assert_int_eq(xh_shim_config_parse("triplet=" TRIPLET "\ngcc_libdir=" LIBDIR
+                                              "\nmachtype=aarch64-unknown-linux-gnu\n",
+                                              &conf, NULL),
+                         0);
+        struct xh_shim_exec x;
+        ck_assert_int_eq(xh_shim_decide(&conf, BASH, (char *const *)bash, NULL, NULL, &x, NULL), 0);
+        assert_strv_joined(x.setenv, "MACHTYPE=aarch64-unknown-linux-gnu", "bash setenv");
+        xh_shim_exec_clear(&x);
+
+        struct xh_shim_facts facts = {.pc_path = xh_strdup(PC_PATH)};
+        ck_assert_int_eq(xh_shim_decide(&conf, PKGCONF, (char *const *)pc, NULL, &facts, &x, NULL),
+                         0);
+        ck_assert(!x.needs_facts);
+        assert_strv_joined(x.setenv, "PKG_CONFIG_LIBDIR=" PC_PATH, "pkg-config setenv");
+        xh_shim_exec_clear(&x);
+        xh_shim_facts_clear(&facts);
+        ck_assert_ptr_null(facts.pc_path);
+
+        /* A configuration built by hand, without an emulate list. */
+        struct xh_shim_config bare = {.triplet = TRIPLET, .gcc_libdir = LIBDIR};
+        ck_assert_int_eq(xh_shim_decide(&bare, BASH, (char *const *)bash, NULL, NULL, &x, NULL), 0);
+        ck_assert(!x.emulated);
+        ck_assert_ptr_null(x.setenv[0]);
+        xh_shim_exec_clear(&x);
+        xh_shim_config_clear(&conf);
+}
+END_TEST
+
+/* ---- parsers of the target's answers ---- */
+
+#define GCC_V_HEAD                                                                                 \
+        "Using built-in specs.\n"                                                                  \
+        "COLLECT_GCC=gcc\n"                                                                        \
+        "Target: aarch64-linux-gnu\n"                                                              \
+        "Configured with: ../src/configure -v --with-pkgversion='Debian 12.2.0-14' "               \
+        "--enable-languages=c,ada,c++,go,d,fortran,objc,obj-c++,m2 --prefix=/usr "                 \
+        "--build=aarch64-linux-gnu --host=aarch64-linux-gnu --target=aarch64-linux-gnu\n"          \
+        "Thread model: posix\n"                                                                    \
+        "Supported LTO compression algorithms: zlib zstd\n"                                        \
+        "gcc version 12.2.0 (Debian 12.2.0-14) \n"                                                 \
+        "COLLECT_GCC_OPTIONS='-E' '-v' '-mlittle-endian' '-mabi=lp64'\n"
+
+#define GCC_V_C                                                                                    \
+        GCC_V_HEAD                                                                                 \
+        " /usr/lib/gcc/aarch64-linux-gnu/12/cc1 -E -quiet -v -imultiarch aarch64-linux-gnu "       \
+        "/dev/null -mlittle-endian -mabi=lp64 -dumpbase null\n"                                    \
+        "ignoring nonexistent directory \"/usr/local/include/aarch64-linux-gnu\"\n"                \
+        "ignoring nonexistent directory \"/usr/lib/gcc/aarch64-linux-gnu/12/include-fixed\"\n"     \
+        "ignoring nonexistent directory "                                                          \
+        "\"/usr/lib/gcc/aarch64-linux-gnu/12/../../../../aarch64-linux-gnu/include\"\n"            \
+        "#include \"...\" search starts here:\n"                                                   \
+        "#include <...> search starts here:\n"                                                     \
+        " /usr/lib/gcc/aarch64-linux-gnu/12/include\n"                                             \
+        " /usr/local/include\n"                                                                    \
+        " /usr/include/aarch64-linux-gnu\n"                                                        \
+        " /usr/include\n"                                                                          \
+        "End of search list.\n"                                                                    \
+        "COMPILER_PATH=/usr/lib/gcc/aarch64-linux-gnu/12/:/usr/lib/gcc/aarch64-linux-gnu/\n"       \
+        "LIBRARY_PATH=/usr/lib/gcc/aarch64-linux-gnu/12/:/lib/aarch64-linux-gnu/:/lib/\n"          \
+        "COLLECT_GCC_OPTIONS='-E' '-v' '-mlittle-endian' '-mabi=lp64'\n"
+
+#define GCC_V_CXX                                                                                  \
+        GCC_V_HEAD                                                                                 \
+        " /usr/lib/gcc/aarch64-linux-gnu/12/cc1plus -E -quiet -v -imultiarch aarch64-linux-gnu "   \
+        "-D_GNU_SOURCE /dev/null -mlittle-endian -mabi=lp64 -dumpbase null\n"                      \
+        "ignoring duplicate directory \"/usr/include/aarch64-linux-gnu/c++/12\"\n"                 \
+        "ignoring nonexistent directory \"/usr/local/include/aarch64-linux-gnu\"\n"                \
+        "#include \"...\" search starts here:\n"                                                   \
+        " /home/u/quoted\n"                                                                        \
+        "#include <...> search starts here:\n"                                                     \
+        " /usr/include/c++/12\n"                                                                   \
+        " /usr/include/aarch64-linux-gnu/c++/12\n"                                                 \
+        " /usr/include/c++/12/backward\n"                                                          \
+        " /usr/lib/gcc/aarch64-linux-gnu/12/include\n"                                             \
+        " /usr/local/include\n"                                                                    \
+        " /usr/include/aarch64-linux-gnu\n"                                                        \
+        " /usr/include\n"                                                                          \
+        "End of search list.\n"                                                                    \
+        "# 0 \"/dev/null\"\n"
+
+static const struct {
+        const char *text;
+        const char *want; /* ' '-joined */
+} incdir_cases[] = {
+        {GCC_V_C, "/usr/lib/gcc/aarch64-linux-gnu/12/include /usr/local/include "
+                  "/usr/include/aarch64-linux-gnu /usr/include"},
+        {GCC_V_CXX, "/usr/include/c++/12 /usr/include/aarch64-linux-gnu/c++/12 "
+                    "/usr/include/c++/12/backward /usr/lib/gcc/aarch64-linux-gnu/12/include "
+                    "/usr/local/include /usr/include/aarch64-linux-gnu /usr/include"},
+        /* no "End of search list." (cut short): up to the end */
+        {"#include <...> search starts here:\n /a\n /b", "/a /b"},
+        {"#include <...> search starts here:\n /a\n /b\n", "/a /b"},
+        /* an empty list */
+        {"#include <...> search starts here:\nEnd of search list.\n", ""},
+        {"#include <...> search starts here:", ""},
+        /* without the marker: an empty list */
+        {GCC_V_HEAD "gcc: error: unrecognized command-line option '-E'\n", ""},
+        {"#include \"...\" search starts here:\n /q\nEnd of search list.\n", ""},
+        {"", ""},
+};
+
+START_TEST(test_parse_incdirs)
+{
+        _cleanup_strv_ char **dirs = xh_shim_parse_incdirs(incdir_cases[_i].text);
+        ck_assert_ptr_nonnull(dirs);
+        assert_strv_joined(dirs, incdir_cases[_i].want, "include dirs");
+}
+END_TEST
+
+/* The facts shim/main.c builds from captured output drive the decision. */
+START_TEST(test_parsed_facts_decide)
+{
+        static const char *const argv[] = {"gcc", "-c", "x.c", NULL};
+        struct xh_shim_config conf;
+        conf_init(&conf);
+        struct xh_shim_facts facts = {
+                .inc_c = xh_shim_parse_incdirs(GCC_V_C),
+                .inc_cxx = xh_shim_parse_incdirs(GCC_V_CXX),
+        };
+        struct xh_shim_exec x;
+        ck_assert_int_eq(xh_shim_decide(&conf, GCC, (char *const *)argv, NULL, &facts, &x, NULL),
+                         0);
+        assert_strv_eq(x.argv, (const char *const[]){TC(GCC), "-c", "x.c", INC_C, LGCC, NULL},
+                       "argv");
+        xh_shim_exec_clear(&x);
+        xh_shim_facts_clear(&facts);
+        ck_assert_ptr_null(facts.inc_c);
+        xh_shim_facts_clear(&facts); /* twice is harmless */
+        xh_shim_config_clear(&conf);
+}
+END_TEST
+
+#define PERSONALITY                                                                                \
+        "Triplet: default\n"                                                                       \
+        "DefaultSearchPaths: /usr/lib/aarch64-linux-gnu/pkgconfig /usr/lib/pkgconfig "             \
+        "/usr/share/pkgconfig \n"                                                                  \
+        "SystemIncludePaths: /usr/include \n"                                                      \
+        "SystemLibraryPaths: /lib /lib/aarch64-linux-gnu /usr/lib /usr/lib/aarch64-linux-gnu \n"
+
+static const struct {
+        const char *dump, *key;
+        const char *want; /* NULL: absent */
+} personality_cases[] = {
+        {PERSONALITY, "DefaultSearchPaths", PC_PATH},
+        {PERSONALITY, "SystemIncludePaths", PC_INCS},
+        {PERSONALITY, "SystemLibraryPaths", PC_LIBS},
+        {PERSONALITY, "Triplet", "default"},
+        /* absent keys, prefixes and suffixes of keys */
+        {PERSONALITY, "WantDefaultStatic", NULL},
+        {PERSONALITY, "Default", NULL},
+        {PERSONALITY, "SearchPaths", NULL},
+        {PERSONALITY, "Triplet:", NULL},
+        {"", "Triplet", NULL},
+        /* the last line without a newline, tabs, an empty value */
+        {"Triplet: default\nSystemIncludePaths:\t/usr/include\t/opt/inc", "SystemIncludePaths",
+         "/usr/include:/opt/inc"},
+        {"SystemLibraryPaths: \nTriplet: default\n", "SystemLibraryPaths", ""},
+        /* the first of two */
+        {"Triplet: a\nTriplet: b\n", "Triplet", "a"},
+};
+
+START_TEST(test_parse_personality)
+{
+        const char *want = personality_cases[_i].want;
+        _cleanup_free_ char *got =
+                xh_shim_parse_personality(personality_cases[_i].dump, personality_cases[_i].key);
+        if (!want)
+                ck_assert_msg(got == NULL, "%s: got '%s', expected none", personality_cases[_i].key,
+                              got);
+        else
+                ck_assert_msg(got && strcmp(got, want) == 0, "%s: got '%s', expected '%s'",
+                              personality_cases[_i].key, got ? got : "(null)", want);
+}
+END_TEST
+
+START_TEST(test_personality_decide)
+{
+        static const char *const argv[] = {"pkg-config", "--cflags", "zlib", NULL};
+        struct xh_shim_config conf;
+        conf_init(&conf);
+        struct xh_shim_facts facts = {
+                .pc_path = xh_shim_parse_personality(PERSONALITY, "DefaultSearchPaths"),
+                .pc_libs = xh_shim_parse_personality(PERSONALITY, "SystemLibraryPaths"),
+                .pc_incs = xh_shim_parse_personality(PERSONALITY, "SystemIncludePaths"),
+        };
+        struct xh_shim_exec x;
+        ck_assert_int_eq(
+                xh_shim_decide(&conf, PKGCONF, (char *const *)argv, NULL, &facts, &x, NULL), 0);
+        assert_strv_eq(x.setenv,
+                       (const char *const[]){"PKG_CONFIG_LIBDIR=" PC_PATH,
+                                             "PKG_CONFIG_SYSTEM_LIBRARY_PATH=" PC_LIBS,
+                                             "PKG_CONFIG_SYSTEM_INCLUDE_PATH=" PC_INCS, NULL},
+                       "setenv");
+        xh_shim_exec_clear(&x);
+        xh_shim_facts_clear(&facts);
+        xh_shim_config_clear(&conf);
+}
+END_TEST
+
+static Suite *shim_suite(void)
+{
+        Suite *s = suite_create("shim");
+
+        TCase *tc = tcase_create("table");
+        tcase_add_test(tc, test_table_sorted_unique);
+        tcase_add_test(tc, test_table_lookup_all);
+        tcase_add_test(tc, test_table_lookup_unknown);
+        tcase_add_test(tc, test_table_entries);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("canonical");
+        tcase_add_loop_test(tc, test_canonical, 0, (int)XH_ARRAY_SIZE(canonical_cases));
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("config");
+        tcase_add_test(tc, test_config_parse_good);
+        tcase_add_test(tc, test_config_parse_minimal);
+        tcase_add_loop_test(tc, test_config_parse_bad, 0, (int)XH_ARRAY_SIZE(bad_configs));
+        tcase_add_test(tc, test_config_round_trip);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("decide");
+        tcase_add_loop_test(tc, test_decide, 0, (int)XH_ARRAY_SIZE(decide_cases));
+        tcase_add_test(tc, test_decide_two_steps);
+        tcase_add_test(tc, test_decide_partial_values);
+        tcase_add_test(tc, test_needs_facts_no_path);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("parsers");
+        tcase_add_loop_test(tc, test_parse_incdirs, 0, (int)XH_ARRAY_SIZE(incdir_cases));
+        tcase_add_test(tc, test_parsed_facts_decide);
+        tcase_add_loop_test(tc, test_parse_personality, 0, (int)XH_ARRAY_SIZE(personality_cases));
+        tcase_add_test(tc, test_personality_decide);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(shim_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
