@@ -285,6 +285,33 @@ int xh_cmd_run(const struct xh_args *a)
         return pass_status(status);
 }
 
+/* The tools a hybrid session of p replaces, with both versions and the decision. */
+static void print_tools(const char *store, const struct xh_profile *p)
+{
+        _cleanup_free_ char *root = xh_store_root_path(store, p);
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
+        _cleanup_free_ char *tc = xh_store_toolchain_path(store, p);
+        _cleanup_free_ char *tcfs = xh_asprintf("%s/rootfs", tc);
+        _cleanup_free_ char *sess = xh_store_session_path(store, p);
+        _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
+        struct xh_binding *b = NULL;
+        size_t n = 0;
+        if (xh_toolchain_bindings(p, rootfs, upper, tcfs, &b, &n) < 0)
+                return;
+        printf("# tools of a hybrid session (skew = %s):\n", xh_skew_policy_name(p->skew));
+        printf("#   %-36s %-32s %-40s %s\n", "path", "target package", "toolchain package", "runs");
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *tp =
+                        xh_asprintf("%s %s", b[i].target_pkg ? b[i].target_pkg : "?",
+                                    b[i].target_ver ? b[i].target_ver : "");
+                _cleanup_free_ char *cp = xh_asprintf("%s %s", b[i].tc_pkg ? b[i].tc_pkg : "-",
+                                                      b[i].tc_ver ? b[i].tc_ver : "");
+                printf("#   %-36s %-32s %-40s %s\n", b[i].path, tp, cp,
+                       xh_binding_decision_name(b[i].decision));
+        }
+        xh_bindings_free(b, n);
+}
+
 int xh_cmd_profiles(const struct xh_args *a)
 {
         xh_error err = {0};
@@ -301,6 +328,8 @@ int xh_cmd_profiles(const struct xh_args *a)
                 _cleanup_free_ char *tc = xh_store_toolchain_path(store, p);
                 printf("# toolchain layer: %s/rootfs (%s)\n", tc,
                        xh_store_toolchain_ready(store, p) ? "created" : "not created");
+                if (xh_store_root_ready(store, p) && xh_store_toolchain_ready(store, p))
+                        print_tools(store, p);
                 return XH_EXIT_OK;
         }
         _cleanup_strv_ char **names = NULL;

@@ -177,6 +177,8 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         xh_buf_add_escaped(&o, upper);
         xh_buf_add(&o, ",workdir=");
         xh_buf_add_escaped(&o, work);
+        /* In a user namespace overlayfs can only keep its metadata in user.* xattrs. */
+        xh_buf_add(&o, ",userxattr");
         add_op(plan, XH_OP_OVERLAY, 0, "overlay", root, o.s);
         xh_buf_free(&o);
 
@@ -273,7 +275,7 @@ int xh_plan_probe(const char *staging, int level, const char *binfmt_rule, struc
                 xh_buf_add_escaped(&o, staging);
                 xh_buf_add(&o, "/upper,workdir=");
                 xh_buf_add_escaped(&o, staging);
-                xh_buf_add(&o, "/work");
+                xh_buf_add(&o, "/work,userxattr");
                 _cleanup_free_ char *data = xh_buf_steal(&o);
                 _cleanup_free_ char *merged = xh_asprintf("%s/merged", staging);
                 add_op(plan, XH_OP_OVERLAY, 0, "overlay", merged, data);

@@ -89,9 +89,14 @@ static void ask_target(const char *exe, enum xh_shim_strategy strategy, struct x
         _cleanup_free_ char *orig = xh_asprintf("%s%s", XH_ORIG_DIR, exe);
         if (strategy == XH_SHIM_PKGCONFIG) {
                 char *const argv[] = {"pkg-config", "--dump-personality", NULL};
+                char *const pc_argv[] = {"pkg-config", "--variable", "pc_path", "pkg-config", NULL};
                 _cleanup_free_ char *dump = capture(orig, argv, STDOUT_FILENO);
-                if (!dump || !(f->pc_path = xh_shim_parse_personality(dump, "DefaultSearchPaths")))
+                _cleanup_free_ char *pc_path = capture(orig, pc_argv, STDOUT_FILENO);
+                if (!dump || !pc_path || !*pc_path)
                         die(125, "cannot get the search path of the target's pkg-config %s", orig);
+                /* The compiled-in path; pkgconf skips the dirs that do not exist. */
+                pc_path[strcspn(pc_path, "\n")] = '\0';
+                f->pc_path = steal_pointer(&pc_path);
                 f->pc_libs = xh_shim_parse_personality(dump, "SystemLibraryPaths");
                 f->pc_incs = xh_shim_parse_personality(dump, "SystemIncludePaths");
                 return;

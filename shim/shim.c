@@ -225,6 +225,20 @@ static bool is_probe(const char *a)
         return starts_with(a, "-print-") || starts_with(a, "--print-") || starts_with(a, "--help=");
 }
 
+/*
+ * Questions to pkg-config about itself (its version, its compiled-in search
+ * path as the variables of the virtual package "pkg-config").
+ */
+static bool is_pkgconfig_probe(const char *a)
+{
+        static const char *const probes[] = {"--version", "--about", "--dump-personality",
+                                             "pkg-config", "pkgconf"};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(probes); i++)
+                if (strcmp(a, probes[i]) == 0)
+                        return true;
+        return false;
+}
+
 static bool has_suffix(const char *s, const char *suffix)
 {
         size_t n = strlen(s), m = strlen(suffix);
@@ -280,9 +294,13 @@ static void push_env(struct xh_shim_exec *out, const char *name, const char *val
 static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool *t,
                       char *const *argv, const struct xh_shim_facts *inc, struct xh_shim_exec *out)
 {
-        bool nostdinc = false, sysroot = false, nostdincxx = false;
+        bool nostdinc = false, sysroot = false, nostdincxx = false, hosted = true;
         for (size_t i = 1; argv[i]; i++) {
                 const char *a = argv[i];
+                if (strcmp(a, "-ffreestanding") == 0 || strcmp(a, "-fno-hosted") == 0)
+                        hosted = false;
+                else if (strcmp(a, "-fhosted") == 0 || strcmp(a, "-fno-freestanding") == 0)
+                        hosted = true;
                 if (strcmp(a, "-nostdinc") == 0)
                         nostdinc = true;
                 else if (strcmp(a, "-nostdinc++") == 0)
@@ -297,6 +315,18 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
                 return 0;
         }
         xh_strv_push(&out->argv, out->path); /* gcc finds its own parts from argv[0] */
+        if (!sysroot && !nostdinc) {
+                /*
+                 * -nostdinc also drops the implicit "#include <stdc-predef.h>"
+                 * of a hosted compile; name it first, as the target compiler
+                 * includes it before any -include of the command line.
+                 */
+                xh_strv_push(&out->argv, "-nostdinc");
+                if (hosted) {
+                        xh_strv_push(&out->argv, "-include");
+                        xh_strv_push(&out->argv, "stdc-predef.h");
+                }
+        }
         for (size_t i = 1; argv[i]; i++)
                 xh_strv_push(&out->argv, argv[i]);
         if (sysroot) {
@@ -310,7 +340,6 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
                  */
                 char **dirs = compile_lang(t, argv) == XH_LANG_CXX && !nostdincxx ? inc->inc_cxx
                                                                                   : inc->inc_c;
-                xh_strv_push(&out->argv, "-nostdinc");
                 for (char **d = dirs; d && *d; d++) {
                         xh_strv_push(&out->argv, "-isystem");
                         xh_strv_push(&out->argv, *d);
@@ -366,6 +395,13 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                         if (is_probe(argv[i])) {
                                 emulate = true;
                                 why = "emulated (compiler probe)";
+                        }
+        }
+        if (!emulate && t->strategy == XH_SHIM_PKGCONFIG) {
+                for (size_t i = 1; argv[i] && !emulate; i++)
+                        if (is_pkgconfig_probe(argv[i])) {
+                                emulate = true;
+                                why = "emulated (pkg-config probe)";
                         }
         }
         if (!emulate && t->strategy == XH_SHIM_BINUTIL && loads_target_plugin(argv)) {

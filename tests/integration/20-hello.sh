@@ -13,10 +13,10 @@ cat >g.c <<'SRC'
 int main(void) { g_print("hello from glib %d\n", GLIB_MAJOR_VERSION); return 0; }
 SRC
 [ ! -e /usr/include/glib-2.0 ] || echo "note: the host has glib headers too; the target's are used" >&2
-capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c 'gcc hello.c -o hello && ./hello'
+capture "$XHYBRID" run --emulated --ephemeral "$PROFILE" -- sh -c 'gcc hello.c -o hello && ./hello'
 expect_rc 0 "plain hello"
 [ "$OUT" = hello ] || fail "plain hello printed '$OUT'"
-capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c 'gcc g.c -o g $(pkg-config --cflags --libs glib-2.0) && ./g'
+capture "$XHYBRID" run --emulated --ephemeral "$PROFILE" -- sh -c 'gcc g.c -o g $(pkg-config --cflags --libs glib-2.0) && ./g'
 expect_rc 0 "glib hello"
 [ "$OUT" = "hello from glib 2" ] || fail "glib hello printed '$OUT'"
 capture "$XHYBRID" elf hello g

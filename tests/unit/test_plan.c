@@ -140,7 +140,7 @@ START_TEST(test_session_persistent)
         assert_op(&plan, i++, XH_OP_TMPFS, 0, NULL, STAGING, "mode=0755");
         assert_op(&plan, i++, XH_OP_MKDIR, 0, NULL, ROOT, NULL);
         assert_op(&plan, i++, XH_OP_OVERLAY, 0, "overlay", ROOT,
-                  "lowerdir=" ROOTFS ",upperdir=" UPPER ",workdir=" WORK);
+                  "lowerdir=" ROOTFS ",upperdir=" UPPER ",workdir=" WORK ",userxattr");
         assert_op(&plan, i++, XH_OP_PROC, 0, "proc", ROOT "/proc", NULL);
         assert_op(&plan, i++, XH_OP_BINFMT, 0, "binfmt_misc", ROOT "/proc/sys/fs/binfmt_misc",
                   NULL);
@@ -178,7 +178,8 @@ START_TEST(test_session_ephemeral)
         assert_op(&plan, 4, XH_OP_MKDIR, 0, NULL, STAGING "/work", NULL);
         /* The throwaway upper lives in the session tmpfs. */
         assert_op(&plan, 5, XH_OP_OVERLAY, 0, "overlay", ROOT,
-                  "lowerdir=" ROOTFS ",upperdir=" STAGING "/upper,workdir=" STAGING "/work");
+                  "lowerdir=" ROOTFS ",upperdir=" STAGING "/upper,workdir=" STAGING
+                  "/work,userxattr");
         /* No rule: no binfmt_misc; no resolv.conf unless asked. */
         ck_assert_int_eq(find_op(&plan, XH_OP_BINFMT, ROOT "/proc/sys/fs/binfmt_misc"), -1);
         ck_assert_int_eq(find_op(&plan, XH_OP_BIND, ROOT "/etc/resolv.conf"), -1);
@@ -196,9 +197,9 @@ START_TEST(test_session_layers_top_first)
         plan_ok(&spec, &plan);
         long i = find_op(&plan, XH_OP_OVERLAY, ROOT);
         ck_assert_int_ge(i, 0);
-        ck_assert_str_eq(plan.ops[i].data,
-                         "lowerdir=/store/layers/three:/store/layers/two:"
-                         "/store/layers/one:" ROOTFS ",upperdir=" UPPER ",workdir=" WORK);
+        ck_assert_str_eq(plan.ops[i].data, "lowerdir=/store/layers/three:/store/layers/two:"
+                                           "/store/layers/one:" ROOTFS ",upperdir=" UPPER
+                                           ",workdir=" WORK ",userxattr");
         xh_plan_free(&plan);
 
         /* An empty layer list is the same as none. */
@@ -206,7 +207,8 @@ START_TEST(test_session_layers_top_first)
         spec.layers = none;
         plan_ok(&spec, &plan);
         i = find_op(&plan, XH_OP_OVERLAY, ROOT);
-        ck_assert_str_eq(plan.ops[i].data, "lowerdir=" ROOTFS ",upperdir=" UPPER ",workdir=" WORK);
+        ck_assert_str_eq(plan.ops[i].data,
+                         "lowerdir=" ROOTFS ",upperdir=" UPPER ",workdir=" WORK ",userxattr");
         xh_plan_free(&plan);
 }
 END_TEST
@@ -227,7 +229,7 @@ START_TEST(test_session_escaping)
         ck_assert_str_eq(plan.ops[i].data, "lowerdir=/l/back\\\\slash:/l/a\\,b\\:c:"
                                            "/roots/x\\:y\\,z/rootfs"
                                            ",upperdir=/st\\,a\\:ge/upper"
-                                           ",workdir=/st\\,a\\:ge/work");
+                                           ",workdir=/st\\,a\\:ge/work,userxattr");
         /* Only overlay options are escaped: mount points and binds are plain paths. */
         ck_assert_int_ge(find_op(&plan, XH_OP_MKDIR, "/st,a:ge/upper"), 0);
         long c = find_op(&plan, XH_OP_BIND, "/st,a:ge/root/src/p,q:r");
@@ -242,8 +244,9 @@ START_TEST(test_session_escaping)
         spec.layers = NULL;
         plan_ok(&spec, &plan);
         i = find_op(&plan, XH_OP_OVERLAY, "/st,a:ge/root");
-        ck_assert_str_eq(plan.ops[i].data,
-                         "lowerdir=/roots/x\\:y\\,z/rootfs,upperdir=/up\\,per,workdir=/wo\\:rk");
+        ck_assert_str_eq(
+                plan.ops[i].data,
+                "lowerdir=/roots/x\\:y\\,z/rootfs,upperdir=/up\\,per,workdir=/wo\\:rk,userxattr");
         xh_plan_free(&plan);
 }
 END_TEST
@@ -536,7 +539,7 @@ START_TEST(test_probe)
                 assert_op(&plan, 5, XH_OP_MKDIR, 0, NULL, "/tmp/probe/merged", NULL);
                 assert_op(&plan, 6, XH_OP_OVERLAY, 0, "overlay", "/tmp/probe/merged",
                           "lowerdir=/tmp/probe/lower,upperdir=/tmp/probe/upper,"
-                          "workdir=/tmp/probe/work");
+                          "workdir=/tmp/probe/work,userxattr");
         }
         if (level >= 2)
                 assert_op(&plan, 7, XH_OP_PROC, 0, "proc", "/proc", NULL);
@@ -581,7 +584,7 @@ START_TEST(test_probe_escaping)
         ck_assert_int_eq(xh_plan_probe("/tmp/a,b:c", 1, NULL, &plan, NULL), 0);
         assert_op(&plan, 6, XH_OP_OVERLAY, 0, "overlay", "/tmp/a,b:c/merged",
                   "lowerdir=/tmp/a\\,b\\:c/lower,upperdir=/tmp/a\\,b\\:c/upper,"
-                  "workdir=/tmp/a\\,b\\:c/work");
+                  "workdir=/tmp/a\\,b\\:c/work,userxattr");
         xh_plan_free(&plan);
 }
 END_TEST

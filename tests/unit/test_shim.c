@@ -41,15 +41,20 @@
 #define LTO_PLUGIN "/usr/libexec/gcc/aarch64-linux-gnu/12/liblto_plugin.so"
 #define TC_PLUGIN  XH_TOOLCHAIN_DIR LTO_PLUGIN
 
-/* The arguments the shim appends to a native compile. */
-#define INC_C_DIRS                                                                                 \
+/*
+ * The arguments the shim puts first in a native compile, right after argv[0]:
+ * no cross compiler headers, and (unless freestanding) the target's implicit
+ * stdc-predef.h that -nostdinc drops.
+ */
+#define NOSTDINC "-nostdinc"
+#define PRE      NOSTDINC, "-include", "stdc-predef.h"
+/* ... and those it appends after the user's: the target's include dirs, libgcc's dir. */
+#define INC_C                                                                                      \
         "-isystem", "/usr/lib/gcc/aarch64-linux-gnu/12/include", "-isystem", "/usr/local/include", \
                 "-isystem", "/usr/include/aarch64-linux-gnu", "-isystem", "/usr/include"
-#define INC_C "-nostdinc", INC_C_DIRS
 #define INC_CXX                                                                                    \
-        "-nostdinc", "-isystem", "/usr/include/c++/12", "-isystem",                                \
-                "/usr/include/aarch64-linux-gnu/c++/12", "-isystem",                               \
-                "/usr/include/c++/12/backward", INC_C_DIRS
+        "-isystem", "/usr/include/c++/12", "-isystem", "/usr/include/aarch64-linux-gnu/c++/12",    \
+                "-isystem", "/usr/include/c++/12/backward", INC_C
 #define LGCC "-L" LIBDIR
 
 #define PC_PATH "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/lib/pkgconfig:/usr/share/pkgconfig"
@@ -441,78 +446,128 @@ static const struct decide_case decide_cases[] = {
         {.exe = GCC,
          .argv = {"aarch64-linux-gnu-gcc-12", "-c", "x.c", "-o", "x.o", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-c", "x.c", "-o", "x.o", INC_C, LGCC},
+         .out = {TC(GCC), PRE, "-c", "x.c", "-o", "x.o", INC_C, LGCC},
          .why = "native"},
         /* user arguments stay in order and whole (a space inside one) */
         {.exe = GCC,
          .argv = {"gcc", "-O2", "-Iinc", "-DMSG=\"a b\"", "-Wall", "-c", "a.c", "-o", "a.o", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-O2", "-Iinc", "-DMSG=\"a b\"", "-Wall", "-c", "a.c", "-o", "a.o", INC_C,
-                 LGCC}},
+         .out = {TC(GCC), PRE, "-O2", "-Iinc", "-DMSG=\"a b\"", "-Wall", "-c", "a.c", "-o", "a.o",
+                 INC_C, LGCC}},
         /* argv[0] as cc, with a directory: replaced by the native path */
         {.exe = GCC,
          .argv = {"/usr/bin/cc", "-c", "x.c", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-c", "x.c", INC_C, LGCC}},
+         .out = {TC(GCC), PRE, "-c", "x.c", INC_C, LGCC}},
         /* the unversioned, unprefixed file */
         {.exe = "/usr/bin/gcc-12",
          .argv = {"gcc", "-c", "x.c", NULL},
          .path = TC("/usr/bin/gcc-12"),
-         .out = {TC("/usr/bin/gcc-12"), "-c", "x.c", INC_C, LGCC}},
+         .out = {TC("/usr/bin/gcc-12"), PRE, "-c", "x.c", INC_C, LGCC}},
         /* a link */
         {.exe = GCC,
          .argv = {"gcc", "x.o", "-o", "prog", "-lm", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "x.o", "-o", "prog", "-lm", INC_C, LGCC}},
+         .out = {TC(GCC), PRE, "x.o", "-o", "prog", "-lm", INC_C, LGCC}},
         /* cpp is a C driver */
         {.exe = CPP,
          .argv = {"cpp", "-P", "x.h", NULL},
          .path = TC(CPP),
-         .out = {TC(CPP), "-P", "x.h", INC_C, LGCC}},
+         .out = {TC(CPP), PRE, "-P", "x.h", INC_C, LGCC}},
         /* g++: the C++ list */
         {.exe = GXX,
          .argv = {"g++", "-c", "x.cc", NULL},
          .path = TC(GXX),
-         .out = {TC(GXX), "-c", "x.cc", INC_CXX, LGCC}},
+         .out = {TC(GXX), PRE, "-c", "x.cc", INC_CXX, LGCC}},
         {.exe = GXX,
          .argv = {"c++", "-std=c++17", "-c", "x.c", NULL},
          .path = TC(GXX),
-         .out = {TC(GXX), "-std=c++17", "-c", "x.c", INC_CXX, LGCC}},
+         .out = {TC(GXX), PRE, "-std=c++17", "-c", "x.c", INC_CXX, LGCC}},
         /* gcc compiling C++ sources, by name or by -x */
         {.exe = GCC,
          .argv = {"gcc", "-c", "x.cpp", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-c", "x.cpp", INC_CXX, LGCC}},
+         .out = {TC(GCC), PRE, "-c", "x.cpp", INC_CXX, LGCC}},
         {.exe = GCC,
          .argv = {"gcc", "-c", "src/x.cxx", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-c", "src/x.cxx", INC_CXX, LGCC}},
+         .out = {TC(GCC), PRE, "-c", "src/x.cxx", INC_CXX, LGCC}},
         {.exe = GCC,
          .argv = {"gcc", "-c", "x.C", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-c", "x.C", INC_CXX, LGCC}},
+         .out = {TC(GCC), PRE, "-c", "x.C", INC_CXX, LGCC}},
         {.exe = GCC,
          .argv = {"gcc", "-x", "c++", "-c", "x", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-x", "c++", "-c", "x", INC_CXX, LGCC}},
+         .out = {TC(GCC), PRE, "-x", "c++", "-c", "x", INC_CXX, LGCC}},
         {.exe = GCC,
          .argv = {"gcc", "-xc++", "-E", "-", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-xc++", "-E", "-", INC_CXX, LGCC}},
+         .out = {TC(GCC), PRE, "-xc++", "-E", "-", INC_CXX, LGCC}},
         {.exe = GCC,
          .argv = {"gcc", "-x", "c++-header", "x.h", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-x", "c++-header", "x.h", INC_CXX, LGCC}},
+         .out = {TC(GCC), PRE, "-x", "c++-header", "x.h", INC_CXX, LGCC}},
         /* C stays C */
         {.exe = GCC,
          .argv = {"gcc", "-x", "c", "-c", "x.h", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-x", "c", "-c", "x.h", INC_C, LGCC}},
+         .out = {TC(GCC), PRE, "-x", "c", "-c", "x.h", INC_C, LGCC}},
         /* -x as the last argument does not read past the end */
         {.exe = GCC,
          .argv = {"gcc", "-c", "x.c", "-x", NULL},
          .path = TC(GCC),
-         .out = {TC(GCC), "-c", "x.c", "-x", INC_C, LGCC}},
+         .out = {TC(GCC), PRE, "-c", "x.c", "-x", INC_C, LGCC}},
+        /* g++ told the input is C: the C list */
+        {.exe = GXX,
+         .argv = {"g++", "-x", "c", "-c", "x.c", NULL},
+         .path = TC(GXX),
+         .out = {TC(GXX), PRE, "-x", "c", "-c", "x.c", INC_C, LGCC}},
+        {.exe = GXX,
+         .argv = {"c++", "-xc", "-c", "x.c", NULL},
+         .path = TC(GXX),
+         .out = {TC(GXX), PRE, "-xc", "-c", "x.c", INC_C, LGCC}},
+        {.exe = GXX,
+         .argv = {"g++", "-x", "c-header", "x.h", NULL},
+         .path = TC(GXX),
+         .out = {TC(GXX), PRE, "-x", "c-header", "x.h", INC_C, LGCC}},
+        /* the shim's -include comes before the user's */
+        {.exe = GCC,
+         .argv = {"gcc", "-include", "config.h", "-c", "x.c", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), PRE, "-include", "config.h", "-c", "x.c", INC_C, LGCC}},
+        /* freestanding: -nostdinc and the include dirs, no stdc-predef.h */
+        {.exe = GCC,
+         .argv = {"gcc", "-ffreestanding", "-c", "x.c", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), NOSTDINC, "-ffreestanding", "-c", "x.c", INC_C, LGCC},
+         .why = "native"},
+        {.exe = GCC,
+         .argv = {"gcc", "-c", "x.c", "-fno-hosted", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), NOSTDINC, "-c", "x.c", "-fno-hosted", INC_C, LGCC}},
+        {.exe = GXX,
+         .argv = {"g++", "-ffreestanding", "-c", "x.cc", NULL},
+         .path = TC(GXX),
+         .out = {TC(GXX), NOSTDINC, "-ffreestanding", "-c", "x.cc", INC_CXX, LGCC}},
+        /* the last of -ffreestanding/-fno-hosted and -fhosted/-fno-freestanding wins */
+        {.exe = GCC,
+         .argv = {"gcc", "-ffreestanding", "-fhosted", "-c", "x.c", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), PRE, "-ffreestanding", "-fhosted", "-c", "x.c", INC_C, LGCC}},
+        {.exe = GCC,
+         .argv = {"gcc", "-fno-hosted", "-fno-freestanding", "-c", "x.c", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), PRE, "-fno-hosted", "-fno-freestanding", "-c", "x.c", INC_C, LGCC}},
+        {.exe = GCC,
+         .argv = {"gcc", "-fhosted", "-ffreestanding", "-c", "x.c", NULL},
+         .path = TC(GCC),
+         .out = {TC(GCC), NOSTDINC, "-fhosted", "-ffreestanding", "-c", "x.c", INC_C, LGCC}},
+        /* freestanding still needs the facts (the include dirs) */
+        {.exe = GCC,
+         .argv = {"gcc", "-ffreestanding", "-c", "x.c", NULL},
+         .no_facts = true,
+         .needs_facts = true},
         /* the user's -nostdinc: no include dirs, still the library dir */
         {.exe = GCC,
          .argv = {"gcc", "-nostdinc", "-Iown", "-c", "x.c", NULL},
@@ -528,11 +583,16 @@ static const struct decide_case decide_cases[] = {
          .no_facts = true,
          .path = TC(GCC),
          .out = {TC(GCC), "-nostdinc", "-c", "x.c", LGCC}},
+        {.exe = GCC,
+         .argv = {"gcc", "-ffreestanding", "-nostdinc", "-c", "x.c", NULL},
+         .no_facts = true,
+         .path = TC(GCC),
+         .out = {TC(GCC), "-ffreestanding", "-nostdinc", "-c", "x.c", LGCC}},
         /* -nostdinc++: the C list only */
         {.exe = GXX,
          .argv = {"g++", "-nostdinc++", "-c", "x.cc", NULL},
          .path = TC(GXX),
-         .out = {TC(GXX), "-nostdinc++", "-c", "x.cc", INC_C, LGCC}},
+         .out = {TC(GXX), PRE, "-nostdinc++", "-c", "x.cc", INC_C, LGCC}},
         /* the user's sysroot: nothing added at all, no facts needed */
         {.exe = GCC,
          .argv = {"gcc", "--sysroot=/x", "-c", "x.c", NULL},
@@ -553,6 +613,12 @@ static const struct decide_case decide_cases[] = {
          .argv = {"gcc", "--sysroot=/x", "-nostdinc", "-c", "x.c", NULL},
          .path = TC(GCC),
          .out = {TC(GCC), "--sysroot=/x", "-nostdinc", "-c", "x.c"}},
+        {.exe = GCC,
+         .argv = {"gcc", "-ffreestanding", "--sysroot=/x", "-c", "x.c", NULL},
+         .no_facts = true,
+         .path = TC(GCC),
+         .out = {TC(GCC), "-ffreestanding", "--sysroot=/x", "-c", "x.c"},
+         .why = "native (user sysroot)"},
         /* no facts yet: ask for them */
         {.exe = GCC, .argv = {"gcc", "-c", "x.c", NULL}, .no_facts = true, .needs_facts = true},
         {.exe = GXX, .argv = {"g++", "-c", "x.cc", NULL}, .no_facts = true, .needs_facts = true},
@@ -628,12 +694,12 @@ static const struct decide_case decide_cases[] = {
          .argv = {"gcc", "-c", "x.c", NULL},
          .emulate_env = "g++,make,gc,gcc-12,aarch64-linux-gnu-gcc-12",
          .path = TC(GCC),
-         .out = {TC(GCC), "-c", "x.c", INC_C, LGCC}},
+         .out = {TC(GCC), PRE, "-c", "x.c", INC_C, LGCC}},
         {.exe = GCC,
          .argv = {"gcc", "-c", "x.c", NULL},
          .emulate_env = "",
          .path = TC(GCC),
-         .out = {TC(GCC), "-c", "x.c", INC_C, LGCC}},
+         .out = {TC(GCC), PRE, "-c", "x.c", INC_C, LGCC}},
         {.exe = MAKE,
          .argv = {"make", "-j4", NULL},
          .emulate_env = "cmake,gmake,al",
@@ -732,6 +798,37 @@ static const struct decide_case decide_cases[] = {
          .argv = {"pkg-config", "--cflags", "zlib", NULL},
          .no_facts = true,
          .needs_facts = true},
+        /* not quite a probe: native */
+        {.exe = PKGCONF,
+         .argv = {"pkg-config", "--variable=prefix", "zlib", NULL},
+         .path = TC(PKGCONF),
+         .same_argv = true,
+         .env = {"PKG_CONFIG_LIBDIR=" PC_PATH, "PKG_CONFIG_SYSTEM_LIBRARY_PATH=" PC_LIBS,
+                 "PKG_CONFIG_SYSTEM_INCLUDE_PATH=" PC_INCS},
+         .why = "native"},
+        {.exe = PKGCONF,
+         .argv = {"pkgconf", "--exists", "pkg-config-helper", "--print-errors", NULL},
+         .path = TC(PKGCONF),
+         .same_argv = true,
+         .env = {"PKG_CONFIG_LIBDIR=" PC_PATH, "PKG_CONFIG_SYSTEM_LIBRARY_PATH=" PC_LIBS,
+                 "PKG_CONFIG_SYSTEM_INCLUDE_PATH=" PC_INCS}},
+
+/* ---- pkg-config probes: the target's answers, no facts needed ---- */
+#define PCPROBE(exe_, a0, ...)                                                                     \
+        {                                                                                          \
+                .exe = exe_, .argv = {a0, __VA_ARGS__, NULL}, .no_facts = true,                    \
+                .path = ORIG(exe_), .same_argv = true, .emulated = true,                           \
+                .why = "emulated (pkg-config probe)"                                               \
+        }
+        PCPROBE(PKGCONF, "pkg-config", "--variable", "pc_path", "pkg-config"),
+        PCPROBE(PKGCONF, "pkg-config", "--variable=pc_path", "pkg-config"),
+        PCPROBE(PKGCONF, "pkgconf", "--variable=pc_system_libdirs", "pkgconf"),
+        PCPROBE(PKGCONF, "pkg-config", "--version"),
+        PCPROBE(PKGCONF, "pkgconf", "--about"),
+        PCPROBE(PKGCONF, "pkgconf", "--dump-personality"),
+        PCPROBE(XPKGCFG, "aarch64-linux-gnu-pkg-config", "--version"),
+        PCPROBE(XPKGCFG, "aarch64-linux-gnu-pkg-config", "--cflags", "zlib", "--version"),
+#undef PCPROBE
 
         /* ---- bash: the target's HOSTTYPE and MACHTYPE ---- */
         {.exe = BASH,
@@ -819,7 +916,9 @@ START_TEST(test_decide)
                 ck_assert_ptr_nonnull(x.setenv);
                 static const char *const none[] = {NULL};
                 if (k->needs_facts) {
-                        /* Nothing to run yet (the path: see test_needs_facts_no_path). */
+                        /* Nothing to run yet: no path, empty vectors. */
+                        ck_assert_msg(x.path == NULL, "%s: path '%s' while facts are needed", what,
+                                      x.path);
                         assert_strv_eq(x.argv, none, what);
                         assert_strv_eq(x.setenv, none, what);
                 } else {
@@ -847,14 +946,11 @@ START_TEST(test_decide)
 END_TEST
 
 /*
- * Regression test (shim/shim.c, xh_shim_decide): shim.h says that when facts are needed
- * the function "sets out->needs_facts and returns 0 with no path", but out->path
- * is set to the toolchain path before the strategy switch, so gcc_native's and
- * the pkg-config case's needs_facts returns leave a path (with an empty argv).
- * shim/main.c checks needs_facts first, so nothing runs it today, but a caller
- * trusting the contract would execv an empty argv. Fix: free and NULL out->path
- * on the needs_facts returns (gcc_native needs the path only after its facts
- * check), or correct the comment.
+ * Regression test (shim/shim.c, xh_shim_decide): shim.h says that when facts are
+ * needed the function "sets out->needs_facts and returns 0 with no path". The
+ * toolchain path used to be set before the strategy switch and left behind by
+ * gcc_native's and the pkg-config case's needs_facts returns (with an empty
+ * argv), so a caller trusting the contract would execv an empty argv.
  */
 START_TEST(test_needs_facts_no_path)
 {
@@ -893,7 +989,8 @@ START_TEST(test_decide_two_steps)
                          0);
         ck_assert(!x.needs_facts);
         ck_assert_str_eq(x.path, TC(GXX));
-        assert_strv_eq(x.argv, (const char *const[]){TC(GXX), "-c", "x.cc", INC_CXX, LGCC, NULL},
+        assert_strv_eq(x.argv,
+                       (const char *const[]){TC(GXX), PRE, "-c", "x.cc", INC_CXX, LGCC, NULL},
                        "argv");
         /* The input is untouched. */
         assert_strv_eq((char *const *)argv, (const char *const[]){"g++", "-c", "x.cc", NULL},
@@ -1034,7 +1131,7 @@ START_TEST(test_parsed_facts_decide)
         struct xh_shim_exec x;
         ck_assert_int_eq(xh_shim_decide(&conf, GCC, (char *const *)argv, NULL, &facts, &x, NULL),
                          0);
-        assert_strv_eq(x.argv, (const char *const[]){TC(GCC), "-c", "x.c", INC_C, LGCC, NULL},
+        assert_strv_eq(x.argv, (const char *const[]){TC(GCC), PRE, "-c", "x.c", INC_C, LGCC, NULL},
                        "argv");
         xh_shim_exec_clear(&x);
         xh_shim_facts_clear(&facts);

@@ -1,0 +1,37 @@
+# The target's own tools keep working inside a hybrid session:
+# XHYBRID_EMULATE sends named tools to their emulated originals (the emulated
+# gcc then links through the emulated ld, since it loads its arm64 LTO
+# plugin), the profile's emulate key does the same, and the target's cc1
+# runs by its own path.
+. "$(dirname "$0")/lib.sh"
+need_root
+scratch
+cd "$SCRATCH"
+printf '#include <stdio.h>\nint main(void) { puts("fallback ok"); return 0; }\n' >f.c
+printf 'all: f\nf: f.c\n\tgcc -O2 -o f f.c\n' >Makefile
+capture "$XHYBRID" run --ephemeral --env XHYBRID_EMULATE=gcc,make --env XHYBRID_TRACE="$SCRATCH/trace" \
+        "$PROFILE" -- sh -c 'make && ./f'
+expect_rc 0 "emulated gcc and make in a hybrid session"
+expect_out "^fallback ok$" "emulated gcc and make"
+grep -q "/usr/bin/make -> emulated (XHYBRID_EMULATE)" trace || fail "make was not emulated: $(cat trace)"
+grep -q "gcc-12 -> emulated (XHYBRID_EMULATE)" trace || fail "gcc was not emulated"
+grep -q "ld.bfd -> emulated (target plugin)" trace || fail "the emulated gcc's link did not use the emulated ld"
+"$XHYBRID" elf f | grep -q aarch64 || fail "f is not aarch64"
+
+capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c \
+        'gcc -E f.c -o f.i && /usr/lib/gcc/aarch64-linux-gnu/12/cc1 -quiet -fpreprocessed f.i -o f.s && grep -c "bl	puts" f.s'
+expect_rc 0 "the target's cc1 by its own path"
+expect_out "^1$" "the target's cc1 made aarch64 assembly"
+
+export XDG_CONFIG_HOME="$SCRATCH/config"
+mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
+"$XHYBRID" profiles show "$PROFILE" | sed -n '/^\[/,/^# root/p' | grep -v '^#' |
+        sed 's/^emulate =.*/emulate = make/' >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-em.ini"
+capture "$XHYBRID" profiles show xhtest-em
+expect_out "/usr/bin/make .*emulated (profile: emulate)" "profiles show with emulate = make"
+rm -f trace f
+capture "$XHYBRID" run --ephemeral --env XHYBRID_TRACE="$SCRATCH/trace" xhtest-em -- sh -c 'make && ./f'
+expect_rc 0 "profile emulate = make"
+grep -q "/usr/bin/make ->" trace && fail "make went through the shim although the profile emulates it"
+grep -q "gcc-12 -> native" trace || fail "gcc should still run native"
+pass
