@@ -116,10 +116,13 @@ struct xh_binding {
         char *target_pkg, *target_ver;
         char *tc_pkg, *tc_ver;
         enum xh_bind_decision decision;
+        bool direct; /* native with no decision per run: bind the program itself */
 };
 
+/* emulate: extra tools to leave emulated (XHYBRID_EMULATE of the session), may be NULL. */
 int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const char *upper,
-                          const char *toolchain, struct xh_binding **out, size_t *count);
+                          const char *toolchain, char *const *emulate, struct xh_binding **out,
+                          size_t *count);
 const char *xh_binding_decision_name(enum xh_bind_decision d);
 void xh_bindings_free(struct xh_binding *list, size_t n);
 char *xh_upstream_version(const char *debian_version);

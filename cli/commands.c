@@ -296,7 +296,7 @@ static void print_tools(const char *store, const struct xh_profile *p)
         _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
         struct xh_binding *b = NULL;
         size_t n = 0;
-        if (xh_toolchain_bindings(p, rootfs, upper, tcfs, &b, &n) < 0)
+        if (xh_toolchain_bindings(p, rootfs, upper, tcfs, NULL, &b, &n) < 0)
                 return;
         printf("# tools of a hybrid session (skew = %s):\n", xh_skew_policy_name(p->skew));
         printf("#   %-36s %-32s %-40s %s\n", "path", "target package", "toolchain package", "runs");

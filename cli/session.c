@@ -108,6 +108,7 @@ struct hybrid {
         char *shim_dir;
         char *conf;
         char **targets;
+        char **direct;
         char **hide;
         struct xh_binding *bindings;
         size_t nbindings;
@@ -119,13 +120,14 @@ static void hybrid_clear(struct hybrid *h)
         free(h->shim_dir);
         free(h->conf);
         xh_strv_free(h->targets);
+        xh_strv_free(h->direct);
         xh_strv_free(h->hide);
         xh_bindings_free(h->bindings, h->nbindings);
         *h = (struct hybrid){0};
 }
 
 static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, const char *upper,
-                        struct hybrid *h, xh_error *err)
+                        char *const *env, struct hybrid *h, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
         _cleanup_free_ char *tc = xh_store_toolchain_path(o->store, p);
@@ -140,11 +142,18 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
         }
         if (!(h->shim_dir = shim_dir(err)))
                 return -ENOENT;
-        int r = xh_toolchain_bindings(p, rootfs, upper, h->toolchain, &h->bindings, &h->nbindings);
+        /* Tools named in the session's XHYBRID_EMULATE are left alone from the start. */
+        _cleanup_strv_ char **emulate = NULL;
+        for (char *const *e = env; e && *e; e++)
+                if (strncmp(*e, "XHYBRID_EMULATE=", 16) == 0)
+                        emulate = xh_strv_split(*e + 16, ", :");
+        int r = xh_toolchain_bindings(p, rootfs, upper, h->toolchain, emulate, &h->bindings,
+                                      &h->nbindings);
         if (r < 0)
                 return xh_fail(err, r, "cannot read the tools of the root: %s", strerror(-r));
 
         h->targets = xh_malloc(sizeof(char *));
+        h->direct = xh_malloc(sizeof(char *));
         const char *gcc_version = NULL;
         for (size_t i = 0; i < h->nbindings; i++) {
                 const struct xh_binding *b = &h->bindings[i];
@@ -153,7 +162,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 switch (b->decision) {
                 case XH_BIND_NATIVE:
                 case XH_BIND_NATIVE_SKEW:
-                        xh_strv_push(&h->targets, b->path);
+                        xh_strv_push(b->direct ? &h->direct : &h->targets, b->path);
                         if (b->decision == XH_BIND_NATIVE_SKEW)
                                 fprintf(stderr,
                                         "xhybrid: warning: %s: target %s %s, toolchain %s %s; "
@@ -254,8 +263,9 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         };
         struct hybrid h = {0};
         const char *mode = o->emulated ? "emulated" : "hybrid";
+        _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
         if (!o->emulated) {
-                if ((r = hybrid_setup(o, rootfs, upper, &h, err)) < 0) {
+                if ((r = hybrid_setup(o, rootfs, upper, env, &h, err)) < 0) {
                         hybrid_clear(&h);
                         return r;
                 }
@@ -265,6 +275,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 spec.shim_dir = h.shim_dir;
                 spec.shim_conf = h.conf;
                 spec.shim_targets = (const char *const *)h.targets;
+                spec.direct_targets = (const char *const *)h.direct;
                 spec.lib64_link = !xh_path_exists(lib64);
                 spec.host_libdir = xh_arch_host()->triplet;
         }
@@ -273,8 +284,6 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         hybrid_clear(&h);
         if (r < 0)
                 return r;
-
-        _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
 
         if (o->dry_run) {
                 printf("# profile %s (%s), mode %s, %s upper\n", p->name, p->origin, mode,

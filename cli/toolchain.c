@@ -179,7 +179,8 @@ static void add_binding(struct xh_binding **list, size_t *n, const char *name, c
 }
 
 int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const char *upper,
-                          const char *toolchain, struct xh_binding **out, size_t *count)
+                          const char *toolchain, char *const *emulate, struct xh_binding **out,
+                          size_t *count)
 {
         size_t ntools;
         const struct xh_shim_tool *tools = xh_shim_table(&ntools);
@@ -232,7 +233,8 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                         continue;
                 }
                 b->tc_ver = version_of(toolchain, b->tc_pkg);
-                if (xh_strv_contains(p->emulate, b->canonical)) {
+                if (xh_strv_contains(p->emulate, b->canonical) ||
+                    xh_strv_contains(emulate, b->canonical) || xh_strv_contains(emulate, "all")) {
                         b->decision = XH_BIND_EMULATE;
                         continue;
                 }
@@ -246,6 +248,12 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                         b->decision = XH_BIND_SKEW_ERROR;
                 else
                         b->decision = XH_BIND_SKEW_FALLBACK;
+                /*
+                 * Plain tools are bound directly; make stays behind the shim so
+                 * that XHYBRID_EMULATE=make set inside a session still works.
+                 */
+                const struct xh_shim_tool *t = xh_shim_lookup(b->canonical);
+                b->direct = t && t->strategy == XH_SHIM_NATIVE && strcmp(b->canonical, "make") != 0;
         }
         free(paths);
         free(towners);

@@ -78,13 +78,16 @@ struct xh_session_spec {
          * /.xhybrid/shim.conf. A generated layer above the root links the
          * x86-64 loader and libraries (/lib64, /usr/lib/HOST_LIBDIR) into the
          * toolchain layer. After the pivot, /.xhybrid/bin/xhybrid-shim is
-         * bound over each path of shim_targets.
+         * bound over each path of shim_targets, and the toolchain's own
+         * program of the same path over each of direct_targets (tools that
+         * need no decision per run: one exec instead of two).
          */
         const char *toolchain;
         const char *const *hide;
         const char *shim_dir;
         const char *shim_conf;
         const char *const *shim_targets;
+        const char *const *direct_targets;
         bool lib64_link;         /* the target has no /lib64: add the loader link */
         const char *host_libdir; /* multiarch dir of the host: x86_64-linux-gnu */
 };

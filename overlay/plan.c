@@ -236,6 +236,14 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 }
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, "/.xhybrid/bin/xhybrid-shim", *t, NULL);
         }
+        for (const char *const *t = spec->direct_targets; hybrid && t && *t; t++) {
+                if ((r = check_path("native target", *t, err)) < 0) {
+                        xh_plan_free(plan);
+                        return r;
+                }
+                _cleanup_free_ char *native = xh_asprintf("/.xhybrid/toolchain%s", *t);
+                add_op(plan, XH_OP_BIND, XH_F_RDONLY, native, *t, NULL);
+        }
         add_op(plan, XH_OP_CHDIR, 0, NULL, spec->cwd, NULL);
         return 0;
 }

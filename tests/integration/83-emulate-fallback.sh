@@ -9,8 +9,8 @@ scratch
 cd "$SCRATCH"
 printf '#include <stdio.h>\nint main(void) { puts("fallback ok"); return 0; }\n' >f.c
 printf 'all: f\nf: f.c\n\tgcc -O2 -o f f.c\n' >Makefile
-capture "$XHYBRID" run --ephemeral --env XHYBRID_EMULATE=gcc,make --env XHYBRID_TRACE="$SCRATCH/trace" \
-        "$PROFILE" -- sh -c 'make && ./f'
+capture "$XHYBRID" run --ephemeral --env XHYBRID_TRACE="$SCRATCH/trace" \
+        "$PROFILE" -- sh -c 'export XHYBRID_EMULATE=gcc,make; make && ./f'
 expect_rc 0 "emulated gcc and make in a hybrid session"
 expect_out "^fallback ok$" "emulated gcc and make"
 grep -q "/usr/bin/make -> emulated (XHYBRID_EMULATE)" trace || fail "make was not emulated: $(cat trace)"
@@ -22,6 +22,14 @@ capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c \
         'gcc -E f.c -o f.i && /usr/lib/gcc/aarch64-linux-gnu/12/cc1 -quiet -fpreprocessed f.i -o f.s && grep -c "bl	puts" f.s'
 expect_rc 0 "the target's cc1 by its own path"
 expect_out "^1$" "the target's cc1 made aarch64 assembly"
+
+# Named when the session starts, a tool is not replaced at all.
+rm -f trace f
+capture "$XHYBRID" run --ephemeral --env XHYBRID_EMULATE=make --env XHYBRID_TRACE="$SCRATCH/trace" \
+        "$PROFILE" -- sh -c 'grep -c " /usr/bin/make " /proc/self/mountinfo; make >/dev/null && ./f'
+expect_rc 0 "--env XHYBRID_EMULATE=make"
+[ "$OUT" = "$(printf '0\nfallback ok')" ] || fail "--env XHYBRID_EMULATE=make: make is still bound over: $OUT"
+grep -q "/usr/bin/make ->" trace && fail "make went through the shim with XHYBRID_EMULATE=make"
 
 export XDG_CONFIG_HOME="$SCRATCH/config"
 mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
