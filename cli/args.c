@@ -9,9 +9,10 @@ static const struct {
         enum xh_cmd cmd;
 } commands[] = {
         /* sorted */
-        {"compare", XH_CMD_COMPARE},   {"create", XH_CMD_CREATE}, {"doctor", XH_CMD_DOCTOR},
-        {"elf", XH_CMD_ELF},           {"enter", XH_CMD_ENTER},   {"help", XH_CMD_HELP},
-        {"profiles", XH_CMD_PROFILES}, {"run", XH_CMD_RUN},       {"version", XH_CMD_VERSION},
+        {"bench", XH_CMD_BENCH},     {"compare", XH_CMD_COMPARE},   {"create", XH_CMD_CREATE},
+        {"doctor", XH_CMD_DOCTOR},   {"elf", XH_CMD_ELF},           {"enter", XH_CMD_ENTER},
+        {"help", XH_CMD_HELP},       {"profiles", XH_CMD_PROFILES}, {"run", XH_CMD_RUN},
+        {"version", XH_CMD_VERSION},
 };
 
 const char *xh_usage(void)
@@ -27,6 +28,9 @@ const char *xh_usage(void)
                "  elf FILE...                     describe ELF files (machine, class, linkage)\n"
                "  compare DIR_A DIR_B             compare two build trees (files, config.h,\n"
                "                                  config.status, ELF sections)\n"
+               "  bench [OPTIONS] PROFILE SOURCE  time configure and build: emulated, hybrid,\n"
+               "                                  native-cross\n"
+               "  verify [OPTIONS] PROFILE SOURCE build emulated and hybrid, compare the results\n"
                "  version\n"
                "\n"
                "run/enter options:\n"
@@ -34,6 +38,20 @@ const char *xh_usage(void)
                "  --ephemeral        throw the session's changes away at exit\n"
                "  --env NAME[=VALUE] pass a variable into the session (repeatable)\n"
                "  --dry-run          print the mount plan and the command; mount nothing\n"
+               "\n"
+               "bench/verify options (SOURCE: DIR, TARBALL or deb:NAME):\n"
+               "  --configure CMD    configure command (default ./configure when present;\n"
+               "                     --configure '' for none)\n"
+               "  --build CMD        build command (default make -j$(nproc))\n"
+               "  --runs N           bench: runs per mode (default 3)\n"
+               "  --modes LIST       bench: emulated,hybrid,native-cross (default all)\n"
+               "  --json FILE        write the results as JSON\n"
+               "  --markdown FILE    bench: write a Markdown table\n"
+               "  --svg FILE         bench: write a bar chart\n"
+               "  --check CMD        verify: also run the package's tests in both modes\n"
+               "  --skip-patches     deb:NAME as upstream released it (no Debian patches)\n"
+               "  --reuse-emulated   verify: reuse the cached emulated build when its inputs\n"
+               "                     are unchanged\n"
                "\n"
                "Store: --store DIR, else $XHYBRID_STORE, else $XDG_DATA_HOME/xhybrid.\n"
                "Exit status: the command's own; 1 check failed; 2 usage; 125 xhybrid error;\n"
@@ -112,6 +130,8 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
         a->rest = xh_malloc(sizeof(char *));
         a->env = xh_malloc(sizeof(char *));
         bool session = a->cmd == XH_CMD_RUN || a->cmd == XH_CMD_ENTER;
+        bool bench = a->cmd == XH_CMD_BENCH || a->cmd == XH_CMD_VERIFY;
+        a->runs = 3;
 
         /* Command options come before the operands; "--" ends them. */
         for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -133,6 +153,47 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
                         if ((r = parse_env_value(v, err)) < 0)
                                 return r;
                         xh_strv_push(&a->env, v);
+                } else if (bench && (r = take_value(argc, argv, &i, "--configure",
+                                                    &a->configure_cmd, err)) != 0) {
+                        if (r < 0)
+                                return r;
+                } else if (bench &&
+                           (r = take_value(argc, argv, &i, "--build", &a->build_cmd, err)) != 0) {
+                        if (r < 0)
+                                return r;
+                } else if (bench &&
+                           (r = take_value(argc, argv, &i, "--json", &a->json, err)) != 0) {
+                        if (r < 0)
+                                return r;
+                } else if (bench && strcmp(s, "--skip-patches") == 0) {
+                        a->skip_patches = true;
+                } else if (a->cmd == XH_CMD_BENCH &&
+                           (r = take_value(argc, argv, &i, "--modes", &a->modes, err)) != 0) {
+                        if (r < 0)
+                                return r;
+                } else if (a->cmd == XH_CMD_BENCH &&
+                           (r = take_value(argc, argv, &i, "--markdown", &a->markdown, err)) != 0) {
+                        if (r < 0)
+                                return r;
+                } else if (a->cmd == XH_CMD_BENCH &&
+                           (r = take_value(argc, argv, &i, "--svg", &a->svg, err)) != 0) {
+                        if (r < 0)
+                                return r;
+                } else if (a->cmd == XH_CMD_BENCH &&
+                           (r = take_value(argc, argv, &i, "--runs", &v, err)) != 0) {
+                        if (r < 0)
+                                return r;
+                        char *end = NULL;
+                        long n = strtol(v, &end, 10);
+                        if (!*v || *end || n < 1 || n > 100)
+                                return xh_fail(err, EINVAL, "--runs '%s': expected 1 to 100", v);
+                        a->runs = (int)n;
+                } else if (a->cmd == XH_CMD_VERIFY &&
+                           (r = take_value(argc, argv, &i, "--check", &a->check_cmd, err)) != 0) {
+                        if (r < 0)
+                                return r;
+                } else if (a->cmd == XH_CMD_VERIFY && strcmp(s, "--reuse-emulated") == 0) {
+                        a->reuse_emulated = true;
                 } else if ((r = take_value(argc, argv, &i, "--store", &a->store, err)) != 0) {
                         if (r < 0)
                                 return r;
@@ -161,6 +222,15 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
                 } else if (i < argc) {
                         return xh_fail(err, EINVAL, "%s: unexpected argument '%s'", name, argv[i]);
                 }
+                break;
+        case XH_CMD_BENCH:
+        case XH_CMD_VERIFY:
+                if (i < argc && strcmp(argv[i], "--") == 0)
+                        i++;
+                if (argc - i != 2)
+                        return xh_fail(err, EINVAL, "%s: expected PROFILE SOURCE", name);
+                a->profile = xh_strdup(argv[i++]);
+                a->source = xh_strdup(argv[i++]);
                 break;
         case XH_CMD_PROFILES:
                 if (i < argc && strcmp(argv[i], "--") == 0)
@@ -200,5 +270,13 @@ void xh_args_free(struct xh_args *a)
         free(a->subcommand);
         xh_strv_free(a->env);
         xh_strv_free(a->rest);
+        free(a->source);
+        free(a->configure_cmd);
+        free(a->build_cmd);
+        free(a->check_cmd);
+        free(a->modes);
+        free(a->json);
+        free(a->markdown);
+        free(a->svg);
         *a = (struct xh_args){0};
 }

@@ -33,6 +33,8 @@ enum xh_cmd {
         XH_CMD_DOCTOR,
         XH_CMD_ELF,
         XH_CMD_COMPARE,
+        XH_CMD_BENCH,
+        XH_CMD_VERIFY,
 };
 
 struct xh_args {
@@ -47,6 +49,19 @@ struct xh_args {
         char *profile;    /* PROFILE */
         char *subcommand; /* profiles: "list" or "show" */
         char **rest;      /* run: the command; elf/doctor: paths or profiles */
+
+        /* bench and verify */
+        char *source;        /* SOURCE: a directory, a tarball or deb:NAME */
+        char *configure_cmd; /* --configure CMD ("" for none) */
+        char *build_cmd;     /* --build CMD */
+        char *check_cmd;     /* verify --check CMD */
+        char *modes;         /* bench --modes LIST */
+        int runs;            /* bench --runs N */
+        char *json;          /* --json FILE */
+        char *markdown;      /* bench --markdown FILE */
+        char *svg;           /* bench --svg FILE */
+        bool skip_patches;   /* deb:NAME without Debian's patches */
+        bool reuse_emulated; /* verify: reuse a cached emulated build */
 };
 
 /* Parse argv. On error returns -EINVAL and a message for "xhybrid: MSG". */
@@ -72,6 +87,12 @@ struct xh_session_opts {
         bool emulated;
         bool ephemeral;
         bool dry_run;
+        /*
+         * The floor for benchmarks: run on the toolchain layer itself (an
+         * amd64 root) with its cross tools first in PATH under their plain
+         * names; no emulator, no target root.
+         */
+        bool native_cross;
         char *const *env;  /* --env */
         char *const *argv; /* command to run */
 };
@@ -135,6 +156,8 @@ struct xh_compare {
 int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_error *err);
 void xh_compare_clear(struct xh_compare *c);
 int xh_cmd_compare(const struct xh_args *a);
+int xh_cmd_bench(const struct xh_args *a);
+int xh_cmd_verify(const struct xh_args *a);
 
 /* Print "xhybrid: MSG" (+ "hint: ...") from an error value. */
 void xh_print_error(const xh_error *err);

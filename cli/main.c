@@ -49,6 +49,12 @@ int main(int argc, char **argv)
         case XH_CMD_COMPARE:
                 rc = xh_cmd_compare(&a);
                 break;
+        case XH_CMD_BENCH:
+                rc = xh_cmd_bench(&a);
+                break;
+        case XH_CMD_VERIFY:
+                rc = xh_cmd_verify(&a);
+                break;
         default:
                 fputs(xh_usage(), stderr);
                 rc = XH_EXIT_USAGE;

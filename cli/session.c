@@ -217,21 +217,47 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
         return 0;
 }
 
+/* /usr/local/bin/NAME -> /usr/bin/TRIPLET-NAME for the cross tools of a native-cross session. */
+static char **cross_links(const struct xh_profile *p)
+{
+        static const char *const tools[] = {
+                "addr2line",  "ar",     "as",      "c++",  "cc",      "cpp",
+                "g++",        "gcc",    "ld",      "nm",   "objcopy", "objdump",
+                "pkg-config", "ranlib", "readelf", "size", "strings", "strip",
+        };
+        char **v = xh_malloc(sizeof(char *));
+        for (size_t i = 0; i < XH_ARRAY_SIZE(tools); i++) {
+                const char *t = tools[i];
+                if (strcmp(t, "cc") == 0)
+                        t = "gcc";
+                else if (strcmp(t, "c++") == 0)
+                        t = "g++";
+                _cleanup_free_ char *at = xh_asprintf("/usr/local/bin/%s", tools[i]);
+                _cleanup_free_ char *to = xh_asprintf("/usr/bin/%s-%s", p->triplet, t);
+                xh_strv_push(&v, at);
+                xh_strv_push(&v, to);
+        }
+        return v;
+}
+
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
         int r;
 
-        _cleanup_free_ char *root = xh_store_root_path(o->store, p);
+        _cleanup_free_ char *root = o->native_cross ? xh_store_toolchain_path(o->store, p)
+                                                    : xh_store_root_path(o->store, p);
         _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
         if (!xh_is_dir(rootfs)) {
-                xh_fail(err, ENOENT, "no root for profile '%s' in the store (%s)", p->name, rootfs);
+                xh_fail(err, ENOENT, "no %s for profile '%s' in the store (%s)",
+                        o->native_cross ? "toolchain layer" : "root", p->name, rootfs);
                 return xh_hint(err, ENOENT, "create it first: xhybrid create %s", p->name);
         }
 
         _cleanup_free_ char *rule = NULL;
-        if ((r = binfmt_rule_for(p, &rule, err)) < 0)
+        if (!o->native_cross && (r = binfmt_rule_for(p, &rule, err)) < 0)
                 return r;
+        _cleanup_strv_ char **links = o->native_cross ? cross_links(p) : NULL;
 
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd)))
@@ -248,7 +274,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
          * persistent upper, when there is one, becomes a read-only layer.
          */
         const char *layers[2] = {NULL, NULL};
-        if (o->ephemeral && xh_is_dir(upper))
+        if (o->ephemeral && !o->native_cross && xh_is_dir(upper))
                 layers[0] = upper;
 
         struct xh_session_spec spec = {
@@ -260,11 +286,12 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 .cwd = cwd,
                 .binfmt_rule = rule,
                 .resolv_conf = true,
+                .links = (const char *const *)links,
         };
         struct hybrid h = {0};
-        const char *mode = o->emulated ? "emulated" : "hybrid";
+        const char *mode = o->native_cross ? "native-cross" : o->emulated ? "emulated" : "hybrid";
         _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
-        if (!o->emulated) {
+        if (!o->emulated && !o->native_cross) {
                 if ((r = hybrid_setup(o, rootfs, upper, env, &h, err)) < 0) {
                         hybrid_clear(&h);
                         return r;

@@ -88,6 +88,12 @@ struct xh_session_spec {
         const char *shim_conf;
         const char *const *shim_targets;
         const char *const *direct_targets;
+
+        /*
+         * Symlinks added in the generated layer (any session): pairs of
+         * path inside, link target, NULL-terminated.
+         */
+        const char *const *links;
         bool lib64_link;         /* the target has no /lib64: add the loader link */
         const char *host_libdir; /* multiarch dir of the host: x86_64-linux-gnu */
 };

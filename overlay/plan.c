@@ -160,10 +160,23 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 add_op(plan, XH_OP_WRITE, 0, NULL, conf, spec->shim_conf ? spec->shim_conf : "");
         }
 
+        bool has_links = spec->links && spec->links[0];
+        for (const char *const *l = spec->links; has_links && l[0] && l[1]; l += 2) {
+                if ((r = check_path("link", l[0], err)) < 0) {
+                        xh_plan_free(plan);
+                        return r;
+                }
+                _cleanup_free_ char *at = in_root(layer, l[0]);
+                _cleanup_free_ char *dir = xh_strdup(at);
+                *strrchr(dir, '/') = '\0';
+                add_op(plan, XH_OP_MKDIR, 0, NULL, dir, NULL);
+                add_op(plan, XH_OP_SYMLINK, 0, NULL, at, l[1]);
+        }
+
         /* overlayfs lists lower layers top first. */
         xh_buf o = {0};
         xh_buf_add(&o, "lowerdir=");
-        if (hybrid) {
+        if (hybrid || has_links) {
                 xh_buf_add_escaped(&o, layer);
                 xh_buf_add(&o, ":");
         }
