@@ -289,6 +289,11 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 .links = (const char *const *)links,
         };
         struct hybrid h = {0};
+        _cleanup_free_ char *cache = xh_asprintf("%s/cache/%s", o->store, p->name);
+        if (!o->dry_run && xh_mkdir_p(cache, 0755) < 0) {
+                free(cache);
+                cache = NULL;
+        }
         const char *mode = o->native_cross ? "native-cross" : o->emulated ? "emulated" : "hybrid";
         _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
         if (!o->emulated && !o->native_cross) {
@@ -300,6 +305,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 spec.toolchain = h.toolchain;
                 spec.hide = (const char *const *)h.hide;
                 spec.shim_dir = h.shim_dir;
+                spec.cache_dir = cache;
                 spec.shim_conf = h.conf;
                 spec.shim_targets = (const char *const *)h.targets;
                 spec.direct_targets = (const char *const *)h.direct;

@@ -85,6 +85,7 @@ struct xh_session_spec {
         const char *toolchain;
         const char *const *hide;
         const char *shim_dir;
+        const char *cache_dir; /* writable, bound at /.xhybrid/cache (may be NULL) */
         const char *shim_conf;
         const char *const *shim_targets;
         const char *const *direct_targets;

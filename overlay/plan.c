@@ -136,7 +136,7 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         bool hybrid = spec->toolchain != NULL;
         _cleanup_free_ char *layer = xh_asprintf("%s/layer", spec->staging);
         if (hybrid) {
-                static const char *const dirs[] = {"toolchain", "orig", "bin", "run"};
+                static const char *const dirs[] = {"toolchain", "orig", "bin", "run", "cache"};
                 if ((r = check_path("toolchain layer", spec->toolchain, err)) < 0 ||
                     (r = check_path("shim directory", spec->shim_dir, err)) < 0) {
                         xh_plan_free(plan);
@@ -218,6 +218,10 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 }
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->shim_dir, bin, NULL);
                 add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, run, "mode=1777");
+                if (spec->cache_dir) {
+                        _cleanup_free_ char *cache = in_root(root, "/.xhybrid/cache");
+                        add_op(plan, XH_OP_BIND, 0, spec->cache_dir, cache, NULL);
+                }
         }
         add_op(plan, XH_OP_PROC, 0, "proc", proc, NULL);
         if (spec->binfmt_rule) {

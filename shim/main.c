@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,7 +125,28 @@ static void ask_target(const char *exe, enum xh_shim_strategy strategy, struct x
  */
 static void load_facts(const char *exe, enum xh_shim_strategy strategy, struct xh_shim_facts *f)
 {
-        _cleanup_free_ char *cache = xh_asprintf("%s/facts-%016llx", XH_RUN_DIR, xh_hash64(exe));
+        /*
+         * The cache outlives the session (a directory of the profile in the
+         * store); its key changes with the program and with the directories
+         * whose contents the answers list.
+         */
+        xh_buf key = {0};
+        static const char *const watched[] = {"/usr/include",       "/usr/include/c++",
+                                              "/usr/local/include", "/usr/lib/gcc",
+                                              "/usr/lib/pkgconfig", "/usr/share/pkgconfig"};
+        _cleanup_free_ char *orig = xh_asprintf("%s%s", XH_ORIG_DIR, exe);
+        struct stat st;
+        xh_buf_add(&key, exe);
+        if (stat(orig, &st) == 0)
+                xh_buf_addf(&key, ":%llu:%lld:%lld", (unsigned long long)st.st_ino,
+                            (long long)st.st_size, (long long)st.st_mtime);
+        for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++)
+                if (stat(watched[i], &st) == 0)
+                        xh_buf_addf(&key, ":%lld.%ld", (long long)st.st_mtim.tv_sec,
+                                    st.st_mtim.tv_nsec);
+        const char *dir = access(XH_CACHE_DIR, W_OK) == 0 ? XH_CACHE_DIR : XH_RUN_DIR;
+        _cleanup_free_ char *cache = xh_asprintf("%s/facts-%016llx", dir, xh_hash64(key.s));
+        xh_buf_free(&key);
         _cleanup_free_ char *text = NULL;
         *f = (struct xh_shim_facts){0};
         if (xh_read_file(cache, &text, NULL) == 0) {
@@ -201,6 +223,13 @@ int main(int argc, char **argv)
                 *eq = '\0';
                 setenv(*e, eq + 1, 0);
                 *eq = '=';
+        }
+        if (x.link_at) {
+                _cleanup_free_ char *dir = xh_strdup(x.link_at);
+                *strrchr(dir, '/') = '\0';
+                xh_mkdir_p(dir, 0755);
+                if (symlink(x.link_to, x.link_at) < 0 && errno != EEXIST)
+                        die(125, "cannot create %s: %s", x.link_at, strerror(errno));
         }
         trace(exe, &x);
         execv(x.path, x.argv);

@@ -177,6 +177,8 @@ void xh_shim_config_clear(struct xh_shim_config *c)
 void xh_shim_exec_clear(struct xh_shim_exec *e)
 {
         free(e->path);
+        free(e->link_at);
+        free(e->link_to);
         xh_strv_free(e->argv);
         xh_strv_free(e->setenv);
         *e = (struct xh_shim_exec){0};
@@ -314,7 +316,16 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
                 out->path = NULL;
                 return 0;
         }
-        xh_strv_push(&out->argv, out->path); /* gcc finds its own parts from argv[0] */
+        /*
+         * gcc finds its own parts from argv[0] (following symlinks) and names
+         * itself after it: a link named as the user called the driver.
+         */
+        const char *a0 = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+        if (!*a0 || strcmp(a0, ".") == 0 || strcmp(a0, "..") == 0)
+                a0 = strrchr(out->path, '/') + 1;
+        out->link_at = xh_asprintf("%s/names/%s", XH_RUN_DIR, a0);
+        out->link_to = xh_strdup(out->path);
+        xh_strv_push(&out->argv, out->link_at);
         if (!sysroot && !nostdinc) {
                 /*
                  * -nostdinc also drops the implicit "#include <stdc-predef.h>"

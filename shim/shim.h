@@ -26,6 +26,7 @@
 #define XH_TOOLCHAIN_DIR XH_SESSION_DIR "/toolchain"
 #define XH_ORIG_DIR      XH_SESSION_DIR "/orig"
 #define XH_RUN_DIR       XH_SESSION_DIR "/run"
+#define XH_CACHE_DIR     XH_SESSION_DIR "/cache"
 #define XH_SHIM_CONF     XH_SESSION_DIR "/shim.conf"
 
 enum xh_shim_strategy {
@@ -81,6 +82,13 @@ struct xh_shim_exec {
         bool emulated;    /* the target's original program */
         const char *why;  /* short reason, for the trace */
         bool needs_facts; /* the caller must supply facts about the target (see below) */
+        /*
+         * When set, the caller creates the symlink link_at -> link_to before
+         * the exec (the driver's argv[0]: gcc finds its own parts through it
+         * and names itself in messages as the user called it).
+         */
+        char *link_at;
+        char *link_to;
 };
 
 /*

@@ -925,7 +925,30 @@ START_TEST(test_decide)
                         ck_assert_msg(x.path && strcmp(x.path, k->path) == 0,
                                       "%s: path '%s', expected '%s'", what,
                                       x.path ? x.path : "(null)", k->path);
-                        assert_strv_eq(x.argv, k->same_argv ? k->argv : k->out, what);
+                        const char *const *want = k->same_argv ? k->argv : k->out;
+                        if (x.link_at) {
+                                /*
+                                 * A native driver runs as a link named like argv[0]
+                                 * (the table lists the program the link leads to).
+                                 */
+                                const char *a0 = strrchr(k->argv[0], '/')
+                                                         ? strrchr(k->argv[0], '/') + 1
+                                                         : k->argv[0];
+                                _cleanup_free_ char *link =
+                                        xh_asprintf("%s/names/%s", XH_RUN_DIR, a0);
+                                ck_assert_msg(strcmp(x.link_at, link) == 0,
+                                              "%s: link '%s', expected '%s'", what, x.link_at,
+                                              link);
+                                ck_assert_msg(strcmp(x.link_to, want[0]) == 0,
+                                              "%s: link to '%s', expected '%s'", what, x.link_to,
+                                              want[0]);
+                                ck_assert_msg(strcmp(x.argv[0], link) == 0,
+                                              "%s: argv[0] '%s', expected '%s'", what, x.argv[0],
+                                              link);
+                                assert_strv_eq(x.argv + 1, want + 1, what);
+                        } else {
+                                assert_strv_eq(x.argv, want, what);
+                        }
                         assert_strv_eq(x.setenv, k->env, what);
                         ck_assert_msg(x.why != NULL, "%s: no reason", what);
                         ck_assert_msg(has_prefix(x.why, x.emulated ? "emulated" : "native"),
@@ -990,7 +1013,8 @@ START_TEST(test_decide_two_steps)
         ck_assert(!x.needs_facts);
         ck_assert_str_eq(x.path, TC(GXX));
         assert_strv_eq(x.argv,
-                       (const char *const[]){TC(GXX), PRE, "-c", "x.cc", INC_CXX, LGCC, NULL},
+                       (const char *const[]){XH_RUN_DIR "/names/g++", PRE, "-c", "x.cc", INC_CXX,
+                                             LGCC, NULL},
                        "argv");
         /* The input is untouched. */
         assert_strv_eq((char *const *)argv, (const char *const[]){"g++", "-c", "x.cc", NULL},
@@ -1131,8 +1155,10 @@ START_TEST(test_parsed_facts_decide)
         struct xh_shim_exec x;
         ck_assert_int_eq(xh_shim_decide(&conf, GCC, (char *const *)argv, NULL, &facts, &x, NULL),
                          0);
-        assert_strv_eq(x.argv, (const char *const[]){TC(GCC), PRE, "-c", "x.c", INC_C, LGCC, NULL},
-                       "argv");
+        assert_strv_eq(
+                x.argv,
+                (const char *const[]){XH_RUN_DIR "/names/gcc", PRE, "-c", "x.c", INC_C, LGCC, NULL},
+                "argv");
         xh_shim_exec_clear(&x);
         xh_shim_facts_clear(&facts);
         ck_assert_ptr_null(facts.inc_c);
