@@ -9,10 +9,10 @@ static const struct {
         enum xh_cmd cmd;
 } commands[] = {
         /* sorted */
-        {"bench", XH_CMD_BENCH},     {"compare", XH_CMD_COMPARE},   {"create", XH_CMD_CREATE},
-        {"doctor", XH_CMD_DOCTOR},   {"elf", XH_CMD_ELF},           {"enter", XH_CMD_ENTER},
-        {"help", XH_CMD_HELP},       {"profiles", XH_CMD_PROFILES}, {"run", XH_CMD_RUN},
-        {"version", XH_CMD_VERSION},
+        {"bench", XH_CMD_BENCH},   {"compare", XH_CMD_COMPARE},   {"create", XH_CMD_CREATE},
+        {"doctor", XH_CMD_DOCTOR}, {"elf", XH_CMD_ELF},           {"enter", XH_CMD_ENTER},
+        {"help", XH_CMD_HELP},     {"profiles", XH_CMD_PROFILES}, {"run", XH_CMD_RUN},
+        {"verify", XH_CMD_VERIFY}, {"version", XH_CMD_VERSION},
 };
 
 const char *xh_usage(void)

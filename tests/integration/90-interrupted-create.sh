@@ -1,0 +1,50 @@
+# An interrupted create never leaves a root that a later call takes as
+# complete; the next create removes the leftover; a create stopped by SIGTERM
+# cleans up after itself. All in a scratch store.
+. "$(dirname "$0")/lib.sh"
+need_sessions
+scratch
+export XDG_CONFIG_HOME="$SCRATCH/config" XHYBRID_STORE="$SCRATCH/store"
+mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
+printf '[target]\nsuite = bookworm\narch = arm64\nvariant = minbase\n[toolchain]\npackages =\n' \
+        >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-int.ini"
+wait_for_tmp() {
+        i=0
+        while [ $i -lt 600 ]; do
+                ls -d "$XHYBRID_STORE"/roots/*.tmp/rootfs/* >/dev/null 2>&1 && return 0
+                sleep 0.1
+                i=$((i + 1))
+        done
+        return 1
+}
+"$XHYBRID" create xhtest-int >"$SCRATCH/c1.log" 2>&1 &
+pid=$!
+wait_for_tmp || { kill -KILL $pid; fail "create made no unfinished root in 60 s: $(cat "$SCRATCH/c1.log")"; }
+sleep 2
+kill -KILL $pid
+wait $pid
+ls -d "$XHYBRID_STORE"/roots/*.tmp >/dev/null 2>&1 || fail "the unfinished root vanished"
+capture "$XHYBRID" profiles show xhtest-int
+expect_out "(not created)" "profiles show after a killed create"
+capture "$XHYBRID" run xhtest-int -- true
+expect_rc 125 "run after a killed create"
+expect_err "no root for profile 'xhtest-int'" "run after a killed create"
+
+"$XHYBRID" create xhtest-int >"$SCRATCH/c2.log" 2>&1 &
+pid=$!
+i=0
+while ! grep -q "removing the unfinished root" "$SCRATCH/c2.log" && [ $i -lt 300 ]; do
+        sleep 0.1
+        i=$((i + 1))
+done
+grep -q "removing the unfinished root of an interrupted create" "$SCRATCH/c2.log" ||
+        fail "the second create did not remove the leftover: $(cat "$SCRATCH/c2.log")"
+wait_for_tmp || fail "the second create made no root"
+kill -TERM $pid
+wait $pid
+rc=$?
+[ "$rc" -ne 0 ] || fail "a create stopped by SIGTERM exited 0"
+ls -d "$XHYBRID_STORE"/roots/*.tmp >/dev/null 2>&1 && fail "a create stopped by SIGTERM left its unfinished root"
+capture "$XHYBRID" profiles show xhtest-int
+expect_out "(not created)" "profiles show after SIGTERM"
+pass
