@@ -133,6 +133,11 @@ char **xh_session_env(char *const *host_env, const struct xh_profile *p, char *c
         _cleanup_free_ char *prof = xh_asprintf("XHYBRID_PROFILE=%s", p->name);
         _cleanup_free_ char *m = xh_asprintf("XHYBRID_MODE=%s", mode);
         _cleanup_free_ char *chroot = xh_asprintf("debian_chroot=%s", p->name);
+        if (p->qemu_cpu) {
+                /* qemu-user reads the CPU model of every emulated program from here. */
+                _cleanup_free_ char *cpu = xh_asprintf("QEMU_CPU=%s", p->qemu_cpu);
+                env_set(&env, cpu);
+        }
         env_set(&env, prof);
         env_set(&env, m);
         env_set(&env, chroot);

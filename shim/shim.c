@@ -408,6 +408,15 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                                 why = "emulated (compiler probe)";
                         }
         }
+        if (!emulate && (strcmp(name, "make") == 0 || strcmp(name, "bash") == 0)) {
+                /* Their version text names the machine they were built for. */
+                for (size_t i = 1; argv[i] && !emulate; i++)
+                        if (strcmp(argv[i], "--version") == 0 ||
+                            (strcmp(name, "make") == 0 && strcmp(argv[i], "-v") == 0)) {
+                                emulate = true;
+                                why = "emulated (version probe)";
+                        }
+        }
         if (!emulate && t->strategy == XH_SHIM_PKGCONFIG) {
                 for (size_t i = 1; argv[i] && !emulate; i++)
                         if (is_pkgconfig_probe(argv[i])) {

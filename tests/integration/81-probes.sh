@@ -45,7 +45,8 @@ uname -m
 bash -c 'echo $HOSTTYPE $MACHTYPE $OSTYPE'
 ld --version | head -1
 as --version | head -1
-make --version | head -1
+make --version
+bash --version
 getconf LONG_BIT
 CMDS
 pass "$i probes identical"
