@@ -249,16 +249,52 @@ static int write_report(const char *path, int (*fn)(const struct xh_bench_result
         return rc;
 }
 
-int xh_cmd_bench(const struct xh_args *a)
+/* What bench and verify share: the profile, the store, the source and the work paths. */
+struct setup {
+        struct xh_profile *p;
+        char *store;
+        struct xh_source src;
+        char *base; /* STORE/work/KIND-NAME */
+        char *work; /* BASE/src: where every build happens */
+        char *logs; /* BASE/logs */
+};
+
+static void setup_close(struct setup *s)
+{
+        xh_profile_free(s->p);
+        free(s->store);
+        xh_source_clear(&s->src);
+        free(s->base);
+        free(s->work);
+        free(s->logs);
+        *s = (struct setup){0};
+}
+
+/* Load, check and fetch what a bench or verify of a->source needs; prints its errors. */
+static int setup_open(const struct xh_args *a, const char *kind, bool need_toolchain,
+                      struct setup *s)
 {
         xh_error err = {0};
+        *s = (struct setup){0};
         _cleanup_free_ char *dir = xh_profile_user_dir();
-        _cleanup_profile_ struct xh_profile *p = NULL;
-        if (xh_profile_load(a->profile, dir, &p, &err) < 0) {
+        s->store = xh_store_dir(a->store);
+        if (xh_profile_load(a->profile, dir, &s->p, &err) < 0 ||
+            check_layers(s->p, s->store, need_toolchain, &err) < 0 ||
+            xh_source_resolve(a->source, s->p, s->store, a->skip_patches, &s->src, &err) < 0) {
                 xh_print_error(&err);
-                return XH_EXIT_ERROR;
+                xh_error_clear(&err);
+                setup_close(s);
+                return -1;
         }
-        _cleanup_free_ char *store = xh_store_dir(a->store);
+        s->base = xh_asprintf("%s/work/%s-%s", s->store, kind, s->src.name);
+        s->work = xh_asprintf("%s/src", s->base);
+        s->logs = xh_asprintf("%s/logs", s->base);
+        xh_mkdir_p(s->logs, 0755);
+        return 0;
+}
+
+int xh_cmd_bench(const struct xh_args *a)
+{
         _cleanup_strv_ char **modes =
                 xh_strv_split(a->modes ? a->modes : "emulated,hybrid,native-cross", ", ");
         static const char *const known[] = {"emulated", "hybrid", "native-cross"};
@@ -280,19 +316,13 @@ int xh_cmd_bench(const struct xh_args *a)
                 fprintf(stderr, "xhybrid: bench: no mode given\n");
                 return XH_EXIT_USAGE;
         }
-        if (check_layers(p, store, need_tc, &err) < 0) {
-                xh_print_error(&err);
+        struct setup su;
+        if (setup_open(a, "bench", need_tc, &su) < 0)
                 return XH_EXIT_ERROR;
-        }
-        struct xh_source src;
-        if (xh_source_resolve(a->source, p, store, a->skip_patches, &src, &err) < 0) {
-                xh_print_error(&err);
-                xh_source_clear(&src);
-                return XH_EXIT_ERROR;
-        }
-        _cleanup_free_ char *base = xh_asprintf("%s/work/bench-%s", store, src.name);
-        _cleanup_free_ char *work = xh_asprintf("%s/src", base);
-        _cleanup_free_ char *logs = xh_asprintf("%s/logs", base);
+        const struct xh_profile *p = su.p;
+        const char *store = su.store, *work = su.work, *logs = su.logs;
+        struct xh_source *srcp = &su.src;
+        xh_error err = {0};
         xh_rm_rf(logs);
         xh_mkdir_p(logs, 0755);
 
@@ -317,7 +347,7 @@ int xh_cmd_bench(const struct xh_args *a)
                 for (size_t m = 0; m < res.nmodes; m++) {
                         struct xh_bench_mode *bm = &res.modes[m];
                         _cleanup_free_ char *log = xh_asprintf("%s/%s-%d.log", logs, bm->name, run);
-                        if (xh_source_unpack(&src, work, log, &err) < 0) {
+                        if (xh_source_unpack(srcp, work, log, &err) < 0) {
                                 xh_print_error(&err);
                                 xh_error_clear(&err);
                                 failed++;
@@ -357,8 +387,6 @@ int xh_cmd_bench(const struct xh_args *a)
                         commands_clear(&c);
                 }
         }
-        xh_source_clear(&src);
-
         putchar('\n');
         xh_bench_print_table(&res, stdout);
         fflush(stdout);
@@ -373,6 +401,7 @@ int xh_cmd_bench(const struct xh_args *a)
                 fprintf(stderr, "xhybrid: %d step%s failed; logs in %s\n", failed,
                         failed == 1 ? "" : "s", logs);
         xh_bench_result_clear(&res);
+        setup_close(&su);
         return rc;
 }
 
@@ -468,28 +497,13 @@ static char *verify_key(const struct xh_profile *p, const char *store, const str
 
 int xh_cmd_verify(const struct xh_args *a)
 {
+        struct setup su;
+        if (setup_open(a, "verify", true, &su) < 0)
+                return XH_EXIT_ERROR;
+        const struct xh_profile *p = su.p;
+        const char *store = su.store, *work = su.work, *logs = su.logs, *base = su.base;
+        struct xh_source *srcp = &su.src;
         xh_error err = {0};
-        _cleanup_free_ char *dir = xh_profile_user_dir();
-        _cleanup_profile_ struct xh_profile *p = NULL;
-        if (xh_profile_load(a->profile, dir, &p, &err) < 0) {
-                xh_print_error(&err);
-                return XH_EXIT_ERROR;
-        }
-        _cleanup_free_ char *store = xh_store_dir(a->store);
-        if (check_layers(p, store, true, &err) < 0) {
-                xh_print_error(&err);
-                return XH_EXIT_ERROR;
-        }
-        struct xh_source src;
-        if (xh_source_resolve(a->source, p, store, a->skip_patches, &src, &err) < 0) {
-                xh_print_error(&err);
-                xh_source_clear(&src);
-                return XH_EXIT_ERROR;
-        }
-        _cleanup_free_ char *base = xh_asprintf("%s/work/verify-%s", store, src.name);
-        _cleanup_free_ char *work = xh_asprintf("%s/src", base);
-        _cleanup_free_ char *logs = xh_asprintf("%s/logs", base);
-        xh_mkdir_p(logs, 0755);
 
         struct verify_mode vm[2] = {{"emulated", 0, -1, false}, {"hybrid", 0, -1, false}};
         struct commands c = {0};
@@ -500,14 +514,14 @@ int xh_cmd_verify(const struct xh_args *a)
                 _cleanup_free_ char *statusfile = xh_asprintf("%s.check", keep);
                 _cleanup_free_ char *log = xh_asprintf("%s/%s.log", logs, vm[i].name);
                 unlink(log);
-                if (xh_source_unpack(&src, work, log, &err) < 0) {
+                if (xh_source_unpack(srcp, work, log, &err) < 0) {
                         xh_print_error(&err);
                         rc = XH_EXIT_ERROR;
                         break;
                 }
                 commands_clear(&c);
                 commands_for(a, p, work, vm[i].name, &c);
-                _cleanup_free_ char *key = verify_key(p, store, &src, &c, a->check_cmd);
+                _cleanup_free_ char *key = verify_key(p, store, srcp, &c, a->check_cmd);
                 if (i == 0 && a->reuse_emulated) {
                         _cleanup_free_ char *old = NULL;
                         _cleanup_free_ char *status = NULL;
@@ -556,9 +570,9 @@ int xh_cmd_verify(const struct xh_args *a)
                 if (i == 0)
                         xh_write_file(keyfile, key, strlen(key), 0644);
         }
-        xh_source_clear(&src);
         if (rc != XH_EXIT_OK) {
                 commands_clear(&c);
+                setup_close(&su);
                 return rc;
         }
 
@@ -568,6 +582,7 @@ int xh_cmd_verify(const struct xh_args *a)
         if (xh_compare_trees(em, hy, &cmp, &err) < 0) {
                 xh_print_error(&err);
                 commands_clear(&c);
+                setup_close(&su);
                 return XH_EXIT_ERROR;
         }
         bool same_check = vm[0].check_status == vm[1].check_status;
@@ -590,6 +605,7 @@ int xh_cmd_verify(const struct xh_args *a)
                 rc = XH_EXIT_ERROR;
         xh_compare_clear(&cmp);
         commands_clear(&c);
+        setup_close(&su);
         if (rc == XH_EXIT_OK && !identical)
                 rc = XH_EXIT_FAIL;
         return rc;

@@ -92,26 +92,27 @@ static int fetch_deb(struct xh_source *s, const struct xh_profile *p, const char
         _cleanup_free_ char *o_lists = xh_asprintf("Dir::State::Lists=%s/lists", apt);
         _cleanup_free_ char *o_cache = xh_asprintf("Dir::Cache=%s", apt);
         _cleanup_free_ char *log = xh_asprintf("%s/fetch.log", dir);
-        char *const update[] = {"apt-get", "-q",
-                                "-o",      "Dir::Etc::SourceList=/dev/null",
-                                "-o",      o_parts,
-                                "-o",      o_lists,
-                                "-o",      o_cache,
-                                "-o",      "Debug::NoLocking=1",
-                                "-o",      "APT::Sandbox::User=root",
-                                "update",  NULL};
+        /* apt with its own sources, lists and cache: the host's apt state is not touched. */
+        const char *const base_argv[] = {"apt-get", "-q",
+                                         "-o",      "Dir::Etc::SourceList=/dev/null",
+                                         "-o",      o_parts,
+                                         "-o",      o_lists,
+                                         "-o",      o_cache,
+                                         "-o",      "Debug::NoLocking=1",
+                                         "-o",      "APT::Sandbox::User=root"};
+        _cleanup_strv_ char **update = xh_malloc(sizeof(char *));
+        _cleanup_strv_ char **source = xh_malloc(sizeof(char *));
+        for (size_t i = 0; i < XH_ARRAY_SIZE(base_argv); i++) {
+                xh_strv_push(&update, base_argv[i]);
+                xh_strv_push(&source, base_argv[i]);
+        }
+        xh_strv_push(&update, "update");
+        xh_strv_push(&source, "source");
+        xh_strv_push(&source, "--download-only");
+        xh_strv_push(&source, s->name);
         fprintf(stderr, "xhybrid: fetching the Debian source package %s (%s)\n", s->name, p->suite);
         if ((r = xh_run_quiet(update, log, err)) < 0)
                 return r;
-        char *const source[] = {"apt-get", "-q",
-                                "-o",      "Dir::Etc::SourceList=/dev/null",
-                                "-o",      o_parts,
-                                "-o",      o_lists,
-                                "-o",      o_cache,
-                                "-o",      "Debug::NoLocking=1",
-                                "-o",      "APT::Sandbox::User=root",
-                                "source",  "--download-only",
-                                s->name,   NULL};
         /* apt-get source downloads into the working directory. */
         _cleanup_free_ char *cwd = getcwd(NULL, 0);
         if (chdir(dir) < 0)
