@@ -16,7 +16,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -83,18 +85,33 @@ static int run_phase(const struct job *j, const char *label, double *secs)
         }
         bool tty = isatty(STDERR_FILENO);
         int st = 0;
+        /*
+         * Wait on a pidfd, which becomes readable the moment the child exits,
+         * so the time is exact whatever the refresh rate of the progress line.
+         */
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         for (;;) {
-                pid_t w = waitpid(pid, &st, WNOHANG);
-                if (w == pid || (w < 0 && errno != EINTR))
-                        break;
+                if (pidfd >= 0) {
+                        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+                        if (poll(&pfd, 1, 200) == 1)
+                                break;
+                } else {
+                        pid_t w = waitpid(pid, &st, WNOHANG);
+                        if (w == pid || (w < 0 && errno != EINTR))
+                                break;
+                        struct timespec ts = {0, 10 * 1000 * 1000};
+                        nanosleep(&ts, NULL);
+                        continue;
+                }
                 if (tty) {
                         fprintf(stderr, "\r\033[K%s  %.1f s", label, now() - t0);
                         fflush(stderr);
                 }
-                struct timespec ts = {0, 200 * 1000 * 1000};
-                nanosleep(&ts, NULL);
         }
         *secs = now() - t0;
+        if (pidfd >= 0)
+                while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                        ;
         if (tty)
                 fprintf(stderr, "\r\033[K");
         fprintf(stderr, "%s  %.2f s%s\n", label, *secs,

@@ -75,12 +75,12 @@ struct xh_session_spec {
          * to it) covered by empty read-only tmpfs; the merged root before the
          * shims is bound read-only at /.xhybrid/orig; shim_dir at
          * /.xhybrid/bin; a writable tmpfs at /.xhybrid/run; shim_conf becomes
-         * /.xhybrid/shim.conf. A generated layer above the root links the
-         * x86-64 loader and libraries (/lib64, /usr/lib/HOST_LIBDIR) into the
-         * toolchain layer. After the pivot, /.xhybrid/bin/xhybrid-shim is
-         * bound over each path of shim_targets, and the toolchain's own
-         * program of the same path over each of direct_targets (tools that
-         * need no decision per run: one exec instead of two).
+         * /.xhybrid/shim.conf. The toolchain's /usr/lib/HOST_LIBDIR is bound
+         * at the same path (a mount point from a generated layer above the
+         * root, which also links /lib64 there for the x86-64 loader). After the pivot,
+         * /.xhybrid/bin/xhybrid-shim is bound over each path of shim_targets, and the toolchain's
+         * own program of the same path over each of direct_targets (tools that need no decision per
+         * run: one exec instead of two).
          */
         const char *toolchain;
         const char *const *hide;

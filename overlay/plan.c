@@ -146,15 +146,16 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                         _cleanup_free_ char *d = xh_asprintf("%s/.xhybrid/%s", layer, dirs[i]);
                         add_op(plan, XH_OP_MKDIR, 0, NULL, d, NULL);
                 }
-                _cleanup_free_ char *usrlib = xh_asprintf("%s/usr/lib", layer);
-                _cleanup_free_ char *libs = xh_asprintf("%s/%s", usrlib, spec->host_libdir);
-                _cleanup_free_ char *libs_to =
-                        xh_asprintf("/.xhybrid/toolchain/usr/lib/%s", spec->host_libdir);
-                add_op(plan, XH_OP_MKDIR, 0, NULL, usrlib, NULL);
-                add_op(plan, XH_OP_SYMLINK, 0, NULL, libs, libs_to);
+                /*
+                 * The mount point of the host's libraries (bound below) and the
+                 * link to its program interpreter, /lib64/ld-linux-x86-64.so.2.
+                 */
+                _cleanup_free_ char *libs = xh_asprintf("%s/usr/lib/%s", layer, spec->host_libdir);
+                add_op(plan, XH_OP_MKDIR, 0, NULL, libs, NULL);
                 if (spec->lib64_link) {
                         _cleanup_free_ char *lib64 = xh_asprintf("%s/lib64", layer);
-                        add_op(plan, XH_OP_SYMLINK, 0, NULL, lib64, libs_to);
+                        _cleanup_free_ char *to = xh_asprintf("usr/lib/%s", spec->host_libdir);
+                        add_op(plan, XH_OP_SYMLINK, 0, NULL, lib64, to);
                 }
                 _cleanup_free_ char *conf = xh_asprintf("%s/.xhybrid/shim.conf", layer);
                 add_op(plan, XH_OP_WRITE, 0, NULL, conf, spec->shim_conf ? spec->shim_conf : "");
@@ -211,6 +212,10 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 _cleanup_free_ char *run = in_root(root, "/.xhybrid/run");
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, root, orig, NULL);
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->toolchain, tc, NULL);
+                _cleanup_free_ char *host_libs = xh_asprintf("/usr/lib/%s", spec->host_libdir);
+                _cleanup_free_ char *libs_from = in_root(spec->toolchain, host_libs);
+                _cleanup_free_ char *libs_at = in_root(root, host_libs);
+                add_op(plan, XH_OP_BIND, XH_F_RDONLY, libs_from, libs_at, NULL);
                 for (const char *const *h = spec->hide; h && *h; h++) {
                         _cleanup_free_ char *d = in_root(tc, *h);
                         add_op(plan, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV | XH_F_OPTIONAL, NULL, d,

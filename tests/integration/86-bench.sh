@@ -24,5 +24,15 @@ for m in doc["modes"]:
 assert doc["ratios"]["emulated_over_hybrid"] > 0
 PY
 grep -q '| mode |' "$SCRATCH/b.md" || fail "Markdown table missing"
+# A tarball source with a top directory, and --modes.
+tar -czf "$SCRATCH/b-1.0.tar.gz" -C "$SCRATCH" --transform 's,^src,b-1.0,' src
+capture "$XHYBRID" bench --runs 1 --modes hybrid,native-cross --json "$SCRATCH/t.json" "$PROFILE" \
+        "$SCRATCH/b-1.0.tar.gz"
+expect_rc 0 "bench of a tarball"
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [m["mode"] for m in d["modes"]] == ["hybrid", "native-cross"], d' \
+        "$SCRATCH/t.json" || fail "--modes not honoured"
+capture "$XHYBRID" bench --modes quantum "$PROFILE" "$SCRATCH/src"
+expect_rc 2 "unknown mode"
+expect_err "unknown mode 'quantum'" "unknown mode"
 head -c 200 "$SCRATCH/b.svg" | grep -q '<svg' || fail "SVG missing"
 pass
