@@ -608,7 +608,8 @@ int xh_cmd_verify(const struct xh_args *a)
         printf("verify %s on %s (built at %s)\n", a->source, p->name, work);
         for (char **d = cmp.differences; *d; d++)
                 printf("  DIFF %s\n", *d);
-        printf("  %zu files, %zu ELF files compared section by section (ignoring .comment and "
+        printf("  %zu files, %zu ELF files and archives compared section by section (ignoring "
+               ".comment and "
                ".note.gnu.build-id), %zu config.h, %zu config.status: %zu difference%s\n",
                cmp.files, cmp.elf_files, cmp.config_headers, cmp.config_status, ndiff,
                ndiff == 1 ? "" : "s");

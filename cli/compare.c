@@ -49,10 +49,12 @@ static bool is_elf(const char *path)
         FILE *f = fopen(path, "rbe");
         if (!f)
                 return false;
-        unsigned char m[4] = {0};
-        size_t n = fread(m, 1, 4, f);
+        unsigned char m[8] = {0};
+        size_t n = fread(m, 1, 8, f);
         fclose(f);
-        return n == 4 && m[0] == 0x7f && m[1] == 'E' && m[2] == 'L' && m[3] == 'F';
+        /* ELF files and ar archives (of objects), both compared by sections. */
+        return (n >= 4 && m[0] == 0x7f && m[1] == 'E' && m[2] == 'L' && m[3] == 'F') ||
+               (n == 8 && memcmp(m, "!<arch>\n", 8) == 0);
 }
 
 static bool same_contents(const char *a, const char *b)
@@ -181,7 +183,8 @@ int xh_cmd_compare(const struct xh_args *a)
         for (char **d = c.differences; *d; d++)
                 printf("DIFF %s\n", *d);
         size_t n = xh_strv_len(c.differences);
-        printf("%s: %zu files, %zu ELF files compared section by section (ignoring .comment and "
+        printf("%s: %zu files, %zu ELF files and archives compared section by section (ignoring "
+               ".comment and "
                ".note.gnu.build-id), %zu config.h, %zu config.status; %zu differences\n",
                n ? "DIFFERENT" : "IDENTICAL", c.files, c.elf_files, c.config_headers,
                c.config_status, n);

@@ -77,9 +77,11 @@ int xh_qemu_check(const char *path, xh_error *err);
 /*
  * Compare two ELF files section by section (matched by position and name),
  * skipping the sections named in ignore (e.g. .comment,
- * .note.gnu.build-id). *diffs receives one entry per difference: "ELF
- * header", "program header N", "SECTION" (contents) or "SECTION (section
- * header)". Returns 0 (with an empty list when identical) or -errno.
+ * .note.gnu.build-id); ar archives are compared member by member, each
+ * member as an ELF file. *diffs receives one entry per difference: "ELF
+ * header", "program header N", "SECTION" (contents), "SECTION (section
+ * header)", prefixed with "MEMBER: " inside an archive. Returns 0 (with an
+ * empty list when identical) or -errno.
  */
 int xh_elf_compare(const char *a, const char *b, char *const *ignore, char ***diffs, xh_error *err);
 

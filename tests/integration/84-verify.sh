@@ -18,7 +18,7 @@ printf 'all: prog\nprog: main.o twice.o\n\t$(CC) -o prog main.o twice.o\n' >"$SC
 capture "$XHYBRID" verify --json "$SCRATCH/ok.json" --check ./prog "$PROFILE" "$SCRATCH/src"
 expect_rc 0 "verify of an unchanged build"
 expect_out "^IDENTICAL$" "verify"
-expect_out "3 ELF files compared section by section" "verify"
+expect_out "3 ELF files and archives compared section by section" "verify"
 grep -q '"identical": true' "$SCRATCH/ok.json" || fail "verify JSON does not say identical"
 
 # Change the first byte of .text in twice.o, in the hybrid build only.
