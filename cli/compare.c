@@ -84,20 +84,6 @@ static char **substitutions(const char *path)
         return v;
 }
 
-static void report(struct xh_compare *c, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-static void report(struct xh_compare *c, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        char *s = NULL;
-        if (vasprintf(&s, fmt, ap) >= 0) {
-                xh_strv_push(&c->differences, s);
-                free(s);
-        }
-        va_end(ap);
-}
-
 int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_error *err)
 {
         *c = (struct xh_compare){0};
@@ -112,10 +98,10 @@ int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_erro
 
         for (char **f = fa; *f; f++)
                 if (!xh_strv_contains(fb, *f))
-                        report(c, "%s: only in %s", *f, a);
+                        xh_strv_pushf(&c->differences, "%s: only in %s", *f, a);
         for (char **f = fb; *f; f++)
                 if (!xh_strv_contains(fa, *f))
-                        report(c, "%s: only in %s", *f, b);
+                        xh_strv_pushf(&c->differences, "%s: only in %s", *f, b);
 
         for (char **f = fa; *f; f++) {
                 if (!xh_strv_contains(fb, *f))
@@ -127,7 +113,7 @@ int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_erro
                 if (strcmp(base, "config.h") == 0) {
                         c->config_headers++;
                         if (!same_contents(pa, pb))
-                                report(c, "%s: contents differ", *f);
+                                xh_strv_pushf(&c->differences, "%s: contents differ", *f);
                         continue;
                 }
                 if (strcmp(base, "config.status") == 0) {
@@ -136,13 +122,14 @@ int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_erro
                         _cleanup_strv_ char **sb = substitutions(pb);
                         for (char **s = sa; *s; s++)
                                 if (!xh_strv_contains(sb, *s))
-                                        report(c, "%s: substitution %.*s differs", *f,
-                                               (int)strcspn(*s, "="), *s);
+                                        xh_strv_pushf(&c->differences,
+                                                      "%s: substitution %.*s differs", *f,
+                                                      (int)strcspn(*s, "="), *s);
                         continue;
                 }
                 bool ea = is_elf(pa), eb = is_elf(pb);
                 if (ea != eb) {
-                        report(c, "%s: ELF in one tree only", *f);
+                        xh_strv_pushf(&c->differences, "%s: ELF in one tree only", *f);
                         continue;
                 }
                 if (!ea)
@@ -151,12 +138,12 @@ int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_erro
                 _cleanup_strv_ char **diffs = NULL;
                 xh_error e = {0};
                 if (xh_elf_compare(pa, pb, (char *const *)ignored_sections, &diffs, &e) < 0) {
-                        report(c, "%s: %s", *f, e.msg);
+                        xh_strv_pushf(&c->differences, "%s: %s", *f, e.msg);
                         xh_error_clear(&e);
                         continue;
                 }
                 for (char **d = diffs; *d; d++)
-                        report(c, "%s: %s differs", *f, *d);
+                        xh_strv_pushf(&c->differences, "%s: %s differs", *f, *d);
         }
         return 0;
 }

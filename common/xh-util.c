@@ -170,6 +170,15 @@ void xh_strv_push(char ***v, const char *s)
         (*v)[n + 1] = NULL;
 }
 
+void xh_strv_pushf(char ***v, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *s = vfmt(fmt, ap);
+        va_end(ap);
+        xh_strv_push(v, s);
+}
+
 bool xh_strv_contains(char *const *v, const char *s)
 {
         for (; v && *v; v++)

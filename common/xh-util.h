@@ -101,6 +101,8 @@ void xh_buf_free(xh_buf *b);
 /* NULL-terminated string vectors. */
 size_t xh_strv_len(char *const *v);
 void xh_strv_push(char ***v, const char *s);
+/* Push a formatted string. */
+void xh_strv_pushf(char ***v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool xh_strv_contains(char *const *v, const char *s);
 char **xh_strv_copy(char *const *v);
 /* Split on any of the characters in seps, dropping empty fields. */

@@ -49,19 +49,6 @@ static const char *section_name(Elf *e, size_t shstrndx, const GElf_Shdr *sh)
         return n ? n : "?";
 }
 
-static void note(char ***diffs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(char ***diffs, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        char *s = NULL;
-        if (vasprintf(&s, fmt, ap) >= 0) {
-                xh_strv_push(diffs, s);
-                free(s);
-        }
-        va_end(ap);
-}
-
 static bool same_data(Elf_Scn *a, Elf_Scn *b, const GElf_Shdr *sa)
 {
         if (sa->sh_type == SHT_NOBITS)
@@ -81,13 +68,13 @@ static void compare_elf(Elf *ea_elf, Elf *eb_elf, const char *prefix, char *cons
         size_t stra = 0, strb = 0;
         if (!gelf_getehdr(ea_elf, &ea) || !gelf_getehdr(eb_elf, &eb) ||
             elf_getshdrstrndx(ea_elf, &stra) < 0 || elf_getshdrstrndx(eb_elf, &strb) < 0) {
-                note(diffs, "%sELF header (unreadable)", prefix);
+                xh_strv_pushf(diffs, "%sELF header (unreadable)", prefix);
                 return;
         }
         if (memcmp(ea.e_ident, eb.e_ident, EI_NIDENT) != 0 || ea.e_type != eb.e_type ||
             ea.e_machine != eb.e_machine || ea.e_entry != eb.e_entry || ea.e_flags != eb.e_flags ||
             ea.e_phnum != eb.e_phnum || ea.e_phoff != eb.e_phoff)
-                note(diffs, "%sELF header", prefix);
+                xh_strv_pushf(diffs, "%sELF header", prefix);
 
         for (size_t i = 0; i < ea.e_phnum && i < eb.e_phnum; i++) {
                 GElf_Phdr pa, pb;
@@ -95,25 +82,25 @@ static void compare_elf(Elf *ea_elf, Elf *eb_elf, const char *prefix, char *cons
                         continue;
                 /* A note segment holds the build-id note; its placement is what counts. */
                 if (memcmp(&pa, &pb, sizeof(pa)) != 0)
-                        note(diffs, "%sprogram header %zu", prefix, i);
+                        xh_strv_pushf(diffs, "%sprogram header %zu", prefix, i);
         }
 
         size_t na = 0, nb = 0;
         elf_getshdrnum(ea_elf, &na);
         elf_getshdrnum(eb_elf, &nb);
         if (na != nb)
-                note(diffs, "%ssection count (%zu vs %zu)", prefix, na, nb);
+                xh_strv_pushf(diffs, "%ssection count (%zu vs %zu)", prefix, na, nb);
         for (size_t i = 1; i < na && i < nb; i++) {
                 Elf_Scn *sa = elf_getscn(ea_elf, i), *sb = elf_getscn(eb_elf, i);
                 GElf_Shdr ha, hb;
                 if (!sa || !sb || !gelf_getshdr(sa, &ha) || !gelf_getshdr(sb, &hb)) {
-                        note(diffs, "%ssection %zu (unreadable)", prefix, i);
+                        xh_strv_pushf(diffs, "%ssection %zu (unreadable)", prefix, i);
                         continue;
                 }
                 const char *name = section_name(ea_elf, stra, &ha);
                 const char *name_b = section_name(eb_elf, strb, &hb);
                 if (strcmp(name, name_b) != 0) {
-                        note(diffs, "%ssection %zu (%s vs %s)", prefix, i, name, name_b);
+                        xh_strv_pushf(diffs, "%ssection %zu (%s vs %s)", prefix, i, name, name_b);
                         continue;
                 }
                 if (xh_strv_contains(ignore, name))
@@ -122,9 +109,9 @@ static void compare_elf(Elf *ea_elf, Elf *eb_elf, const char *prefix, char *cons
                     ha.sh_addr != hb.sh_addr || ha.sh_size != hb.sh_size ||
                     ha.sh_link != hb.sh_link || ha.sh_info != hb.sh_info ||
                     ha.sh_addralign != hb.sh_addralign || ha.sh_entsize != hb.sh_entsize)
-                        note(diffs, "%s%s (section header)", prefix, name);
+                        xh_strv_pushf(diffs, "%s%s (section header)", prefix, name);
                 else if (!same_data(sa, sb, &ha))
-                        note(diffs, "%s%s", prefix, name);
+                        xh_strv_pushf(diffs, "%s%s", prefix, name);
         }
 }
 
@@ -142,7 +129,7 @@ static void compare_archives(struct elf_file *a, struct elf_file *b, char *const
                 Elf *mb = elf_begin(b->fd, cb, b->elf);
                 if (!ma || !mb) {
                         if (ma || mb)
-                                note(diffs, "archive members (one archive has more)");
+                                xh_strv_pushf(diffs, "archive members (one archive has more)");
                         if (ma)
                                 elf_end(ma);
                         if (mb)
@@ -153,12 +140,12 @@ static void compare_archives(struct elf_file *a, struct elf_file *b, char *const
                 const char *na = ha && ha->ar_name ? ha->ar_name : "?";
                 const char *nb = hb && hb->ar_name ? hb->ar_name : "?";
                 if (strcmp(na, nb) != 0) {
-                        note(diffs, "archive member %s vs %s", na, nb);
+                        xh_strv_pushf(diffs, "archive member %s vs %s", na, nb);
                 } else if (elf_kind(ma) == ELF_K_ELF && elf_kind(mb) == ELF_K_ELF) {
                         _cleanup_free_ char *prefix = xh_asprintf("%s: ", na);
                         compare_elf(ma, mb, prefix, ignore, diffs);
                 } else if (elf_kind(ma) != elf_kind(mb)) {
-                        note(diffs, "%s (kind)", na);
+                        xh_strv_pushf(diffs, "%s (kind)", na);
                 }
                 ca = elf_next(ma);
                 cb = elf_next(mb);
@@ -180,7 +167,7 @@ int xh_elf_compare(const char *path_a, const char *path_b, char *const *ignore, 
         }
         *diffs = xh_malloc(sizeof(char *));
         if (elf_kind(a.elf) != elf_kind(b.elf))
-                note(diffs, "file kind (ELF vs archive)");
+                xh_strv_pushf(diffs, "file kind (ELF vs archive)");
         else if (elf_kind(a.elf) == ELF_K_AR)
                 compare_archives(&a, &b, ignore, diffs);
         else
