@@ -222,10 +222,8 @@ static void machine_facts(const struct xh_profile *p, const char *store, struct 
                 char *const argv[] = {qemu, "--version", NULL};
                 m->qemu = first_line_of(argv);
         }
-        _cleanup_free_ char *root = xh_store_root_path(store, p);
-        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
-        _cleanup_free_ char *tc = xh_store_toolchain_path(store, p);
-        _cleanup_free_ char *tcfs = xh_asprintf("%s/rootfs", tc);
+        _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
+        _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
         struct xh_binding *b = NULL;
         size_t n = 0;
         if (xh_toolchain_bindings(p, rootfs, NULL, tcfs, NULL, &b, &n) == 0) {

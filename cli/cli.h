@@ -76,6 +76,9 @@ char *xh_store_toolchain_path(const char *store, const struct xh_profile *p);
 bool xh_store_toolchain_ready(const char *store, const struct xh_profile *p);
 char *xh_store_session_path(const char *store, const struct xh_profile *p);
 bool xh_store_root_ready(const char *store, const struct xh_profile *p);
+/* ROOT/rootfs and TOOLCHAIN/rootfs: the trees themselves. */
+char *xh_store_rootfs(const char *store, const struct xh_profile *p);
+char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p);
 
 /* Environment for a session: allow-list + profile [session] env + --env. */
 char **xh_session_env(char *const *host_env, const struct xh_profile *p, char *const *extra,

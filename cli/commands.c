@@ -258,8 +258,8 @@ int xh_cmd_run(const struct xh_args *a)
         _cleanup_strv_ char **shell = NULL;
         char *const *argv = a->rest;
         if (a->cmd == XH_CMD_ENTER) {
-                _cleanup_free_ char *root = xh_store_root_path(store, p);
-                _cleanup_free_ char *bash = xh_asprintf("%s/rootfs/bin/bash", root);
+                _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
+                _cleanup_free_ char *bash = xh_asprintf("%s/bin/bash", rootfs);
                 shell = xh_malloc(sizeof(char *));
                 xh_strv_push(&shell, access(bash, X_OK) == 0 ? "/bin/bash" : "/bin/sh");
                 if (isatty(STDIN_FILENO))
@@ -288,10 +288,8 @@ int xh_cmd_run(const struct xh_args *a)
 /* The tools a hybrid session of p replaces, with both versions and the decision. */
 static void print_tools(const char *store, const struct xh_profile *p)
 {
-        _cleanup_free_ char *root = xh_store_root_path(store, p);
-        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
-        _cleanup_free_ char *tc = xh_store_toolchain_path(store, p);
-        _cleanup_free_ char *tcfs = xh_asprintf("%s/rootfs", tc);
+        _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
+        _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
         _cleanup_free_ char *sess = xh_store_session_path(store, p);
         _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
         struct xh_binding *b = NULL;
@@ -322,11 +320,11 @@ int xh_cmd_profiles(const struct xh_args *a)
                         return fail(&err, XH_EXIT_ERROR);
                 xh_profile_dump(p, stdout);
                 _cleanup_free_ char *store = xh_store_dir(a->store);
-                _cleanup_free_ char *root = xh_store_root_path(store, p);
-                printf("\n# root: %s/rootfs (%s)\n", root,
+                _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
+                printf("\n# root: %s (%s)\n", rootfs,
                        xh_store_root_ready(store, p) ? "created" : "not created");
-                _cleanup_free_ char *tc = xh_store_toolchain_path(store, p);
-                printf("# toolchain layer: %s/rootfs (%s)\n", tc,
+                _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
+                printf("# toolchain layer: %s (%s)\n", tcfs,
                        xh_store_toolchain_ready(store, p) ? "created" : "not created");
                 if (xh_store_root_ready(store, p) && xh_store_toolchain_ready(store, p))
                         print_tools(store, p);

@@ -188,8 +188,7 @@ int xh_cmd_doctor(const struct xh_args *a)
         check_store(&rep, store);
         for (size_t i = 0; i < np; i++) {
                 _cleanup_free_ char *what = xh_asprintf("root for %s", profiles[i]->name);
-                _cleanup_free_ char *root = xh_store_root_path(store, profiles[i]);
-                _cleanup_free_ char *d = xh_asprintf("%s/rootfs", root);
+                _cleanup_free_ char *d = xh_store_rootfs(store, profiles[i]);
                 _cleanup_free_ char *fix = xh_asprintf("xhybrid create %s", profiles[i]->name);
                 if (xh_store_root_ready(store, profiles[i]))
                         line(&rep, 0, what, d, NULL);

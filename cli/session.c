@@ -130,8 +130,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                         char *const *env, struct hybrid *h, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
-        _cleanup_free_ char *tc = xh_store_toolchain_path(o->store, p);
-        h->toolchain = xh_asprintf("%s/rootfs", tc);
+        h->toolchain = xh_store_toolchain_rootfs(o->store, p);
         if (!xh_is_dir(h->toolchain)) {
                 xh_fail(err, ENOENT, "no toolchain layer for profile '%s' in the store (%s)",
                         p->name, h->toolchain);
@@ -245,9 +244,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         const struct xh_profile *p = o->profile;
         int r;
 
-        _cleanup_free_ char *root = o->native_cross ? xh_store_toolchain_path(o->store, p)
-                                                    : xh_store_root_path(o->store, p);
-        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
+        _cleanup_free_ char *rootfs = o->native_cross ? xh_store_toolchain_rootfs(o->store, p)
+                                                      : xh_store_rootfs(o->store, p);
         if (!xh_is_dir(rootfs)) {
                 xh_fail(err, ENOENT, "no %s for profile '%s' in the store (%s)",
                         o->native_cross ? "toolchain layer" : "root", p->name, rootfs);

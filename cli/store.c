@@ -58,9 +58,20 @@ char *xh_store_toolchain_path(const char *store, const struct xh_profile *p)
 
 bool xh_store_toolchain_ready(const char *store, const struct xh_profile *p)
 {
-        _cleanup_free_ char *t = xh_store_toolchain_path(store, p);
-        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", t);
+        _cleanup_free_ char *rootfs = xh_store_toolchain_rootfs(store, p);
         return xh_is_dir(rootfs);
+}
+
+char *xh_store_rootfs(const char *store, const struct xh_profile *p)
+{
+        _cleanup_free_ char *root = xh_store_root_path(store, p);
+        return xh_asprintf("%s/rootfs", root);
+}
+
+char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p)
+{
+        _cleanup_free_ char *tc = xh_store_toolchain_path(store, p);
+        return xh_asprintf("%s/rootfs", tc);
 }
 
 char *xh_store_session_path(const char *store, const struct xh_profile *p)
@@ -70,8 +81,7 @@ char *xh_store_session_path(const char *store, const struct xh_profile *p)
 
 bool xh_store_root_ready(const char *store, const struct xh_profile *p)
 {
-        _cleanup_free_ char *root = xh_store_root_path(store, p);
-        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", root);
+        _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
         return xh_is_dir(rootfs);
 }
 
