@@ -76,6 +76,12 @@ char *xh_store_toolchain_path(const char *store, const struct xh_profile *p);
 bool xh_store_toolchain_ready(const char *store, const struct xh_profile *p);
 char *xh_store_session_path(const char *store, const struct xh_profile *p);
 bool xh_store_root_ready(const char *store, const struct xh_profile *p);
+/*
+ * Take the lock file at path (flock, held while the returned fd or a copy of
+ * it is open) and write our pid into it. -EBUSY when another process holds
+ * it; then *holder (if not NULL) receives the pid it wrote, or NULL.
+ */
+int xh_store_lock(const char *path, int *fd, char **holder, xh_error *err);
 /* ROOT/rootfs and TOOLCHAIN/rootfs: the trees themselves. */
 char *xh_store_rootfs(const char *store, const struct xh_profile *p);
 char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p);
@@ -102,6 +108,13 @@ struct xh_session_opts {
 
 /* Run a command in a session; *status receives a wait status. */
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err);
+
+/*
+ * The binfmt_misc rule that registers the profile's emulator (found and
+ * checked to be a static host program) with the F and O flags; with
+ * keep_argv0 and Debian's ARCH-binfmt-P name for it, also P.
+ */
+int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, char **rule, xh_error *err);
 
 /*
  * Run argv on the host in a new user + mount + PID namespace with a private

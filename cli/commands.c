@@ -58,20 +58,6 @@ static char **create_env(void)
         return env;
 }
 
-static int take_lock(const char *path, int *fd_out, xh_error *err)
-{
-        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return xh_fail(err, errno, "%s: %s", path, strerror(errno));
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                xh_fail(err, EBUSY, "another 'xhybrid create' is building this root (lock %s)",
-                        path);
-                return xh_hint(err, EBUSY, "wait for it to finish");
-        }
-        *fd_out = steal_fd(&fd);
-        return 0;
-}
-
 /* What to build with mmdebstrap, and where. */
 struct tree {
         const char *what; /* "root" or "toolchain layer" */
@@ -142,7 +128,12 @@ static int ensure_tree(const struct xh_profile *p, const struct tree *t, bool fo
                 return xh_hint(err, -r, "choose another with --store DIR or XHYBRID_STORE");
         }
         _cleanup_close_ int lock_fd = -1;
-        if ((r = take_lock(lock, &lock_fd, err)) < 0)
+        if ((r = xh_store_lock(lock, &lock_fd, NULL, err)) == -EBUSY) {
+                xh_fail(err, EBUSY, "another 'xhybrid create' is building this root (lock %s)",
+                        lock);
+                xh_hint(err, EBUSY, "wait for it to finish");
+        }
+        if (r < 0)
                 return r;
         if (xh_is_dir(rootfs) && !force)
                 return 0;

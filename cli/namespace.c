@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -351,17 +352,38 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         return -EIO;
 }
 
-int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp, int *status,
-                      xh_error *err)
+int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, char **rule, xh_error *err)
 {
         const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         if (!arch)
-                return xh_fail(err, EINVAL, "unknown arch '%s'", p->arch);
+                return xh_fail(err, EINVAL, "profile '%s': unknown arch '%s'", p->name, p->arch);
         _cleanup_free_ char *qemu = NULL;
         int r = xh_qemu_find(p->qemu, &qemu, err);
         if (r < 0 || (r = xh_qemu_check(qemu, err)) < 0)
                 return r;
-        _cleanup_free_ char *rule = xh_binfmt_rule(arch, "xhybrid", qemu, "OF");
+        /*
+         * Debian's qemu-user-static keeps argv[0] (binfmt flag P) when it is
+         * started under the name ARCH-binfmt-P; use that name when it leads to
+         * the same program.
+         */
+        _cleanup_free_ char *wrapper =
+                xh_asprintf("/usr/libexec/qemu-binfmt/%s-binfmt-P", arch->qemu);
+        char real_w[PATH_MAX], real_q[PATH_MAX];
+        if (keep_argv0 && realpath(wrapper, real_w) && realpath(qemu, real_q) &&
+            strcmp(real_w, real_q) == 0)
+                *rule = xh_binfmt_rule(arch, "xhybrid", wrapper, "POF");
+        else
+                *rule = xh_binfmt_rule(arch, "xhybrid", qemu, "OF");
+        return 0;
+}
+
+int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp, int *status,
+                      xh_error *err)
+{
+        _cleanup_free_ char *rule = NULL;
+        int r = xh_binfmt_rule_for(p, false, &rule, err);
+        if (r < 0)
+                return r;
         struct xh_plan plan;
         if ((r = xh_plan_host_binfmt(rule, &plan, err)) < 0)
                 return r;

@@ -16,61 +16,6 @@
 
 extern char **environ;
 
-/*
- * Lock the persistent upper of a profile. The lock is held by the open file
- * (flock), so it goes away with the last process of the session, however it
- * ends. The holder's pid is written into the file for the message.
- */
-static int lock_upper(const char *lock_path, const char *profile, int *fd_out, xh_error *err)
-{
-        _cleanup_close_ int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return xh_fail(err, errno, "%s: %s", lock_path, strerror(errno));
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int e = errno;
-                char buf[32] = {0};
-                if (pread(fd, buf, sizeof(buf) - 1, 0) < 0)
-                        buf[0] = '\0';
-                buf[strcspn(buf, "\n")] = '\0';
-                xh_fail(err, e == EWOULDBLOCK ? EBUSY : e,
-                        "profile '%s' is in use by another session%s%s%s (lock %s)", profile,
-                        *buf ? " (pid " : "", buf, *buf ? ")" : "", lock_path);
-                return xh_hint(err, EBUSY,
-                               "wait for it to end, or add --ephemeral to run beside it with "
-                               "throwaway changes");
-        }
-        _cleanup_free_ char *pid = xh_asprintf("%d\n", (int)getpid());
-        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0) {
-                /* the pid is only informative */
-        }
-        *fd_out = steal_fd(&fd);
-        return 0;
-}
-
-static int binfmt_rule_for(const struct xh_profile *p, char **rule, xh_error *err)
-{
-        const struct xh_arch *arch = xh_arch_by_debian(p->arch);
-        if (!arch)
-                return xh_fail(err, EINVAL, "profile '%s': unknown arch '%s'", p->name, p->arch);
-        _cleanup_free_ char *qemu = NULL;
-        int r = xh_qemu_find(p->qemu, &qemu, err);
-        if (r < 0 || (r = xh_qemu_check(qemu, err)) < 0)
-                return r;
-        /*
-         * Debian's qemu-user-static keeps argv[0] (binfmt flag P) when it is
-         * started under the name ARCH-binfmt-P; use that name when it leads to
-         * the same program.
-         */
-        _cleanup_free_ char *wrapper =
-                xh_asprintf("/usr/libexec/qemu-binfmt/%s-binfmt-P", arch->qemu);
-        char real_w[PATH_MAX], real_q[PATH_MAX];
-        if (realpath(wrapper, real_w) && realpath(qemu, real_q) && strcmp(real_w, real_q) == 0)
-                *rule = xh_binfmt_rule(arch, "xhybrid", wrapper, "POF");
-        else
-                *rule = xh_binfmt_rule(arch, "xhybrid", qemu, "OF");
-        return 0;
-}
-
 /* The directory of this program, which holds xhybrid-shim. */
 static char *shim_dir(xh_error *err)
 {
@@ -253,7 +198,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         }
 
         _cleanup_free_ char *rule = NULL;
-        if (!o->native_cross && (r = binfmt_rule_for(p, &rule, err)) < 0)
+        if (!o->native_cross && (r = xh_binfmt_rule_for(p, true, &rule, err)) < 0)
                 return r;
         _cleanup_strv_ char **links = o->native_cross ? cross_links(p) : NULL;
 
@@ -337,7 +282,17 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                         xh_plan_free(&plan);
                         return xh_fail(err, -r, "%s: %s", sess, strerror(-r));
                 }
-                if ((r = lock_upper(lock, p->name, &lock_fd, err)) < 0) {
+                _cleanup_free_ char *holder = NULL;
+                if ((r = xh_store_lock(lock, &lock_fd, &holder, err)) == -EBUSY) {
+                        xh_fail(err, EBUSY,
+                                "profile '%s' is in use by another session%s%s%s (lock %s)",
+                                p->name, holder ? " (pid " : "", holder ? holder : "",
+                                holder ? ")" : "", lock);
+                        xh_hint(err, EBUSY,
+                                "wait for it to end, or add --ephemeral to run beside it with "
+                                "throwaway changes");
+                }
+                if (r < 0) {
                         xh_plan_free(&plan);
                         return r;
                 }

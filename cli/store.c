@@ -15,7 +15,10 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 
 /* A relative store is taken from the current directory. */
 static char *absolute(const char *path)
@@ -83,6 +86,32 @@ bool xh_store_root_ready(const char *store, const struct xh_profile *p)
 {
         _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
         return xh_is_dir(rootfs);
+}
+
+int xh_store_lock(const char *path, int *fd_out, char **holder, xh_error *err)
+{
+        if (holder)
+                *holder = NULL;
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return xh_fail(err, errno, "%s: %s", path, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return xh_fail(err, errno, "%s: %s", path, strerror(errno));
+                char buf[32] = {0};
+                if (holder && pread(fd, buf, sizeof(buf) - 1, 0) > 0) {
+                        buf[strcspn(buf, "\n")] = '\0';
+                        if (*buf)
+                                *holder = xh_strdup(buf);
+                }
+                return -EBUSY;
+        }
+        _cleanup_free_ char *pid = xh_asprintf("%d\n", (int)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0) {
+                /* the pid is only informative */
+        }
+        *fd_out = steal_fd(&fd);
+        return 0;
 }
 
 static bool env_allowed(const char *entry)
