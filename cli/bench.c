@@ -429,68 +429,51 @@ struct verify_mode {
         bool reused;
 };
 
-static void json_str(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (; s && *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '"' || c == '\\')
-                        fprintf(f, "\\%c", c);
-                else if (c < 0x20)
-                        fprintf(f, "\\u%04x", c);
-                else
-                        fputc(c, f);
-        }
-        fputc('"', f);
-}
-
 static int write_verify_json(const char *path, const struct xh_args *a, const struct xh_profile *p,
                              const struct commands *c, const struct verify_mode *vm,
                              const struct xh_compare *cmp, bool identical)
 {
-        FILE *f = fopen(path, "we");
-        if (!f) {
-                fprintf(stderr, "xhybrid: %s: %s\n", path, strerror(errno));
-                return -errno;
-        }
-        fprintf(f, "{\n  \"schema\": \"xhybrid-verify/1\",\n  \"profile\": ");
-        json_str(f, p->name);
-        fprintf(f, ",\n  \"source\": ");
-        json_str(f, a->source);
-        fprintf(f, ",\n  \"configure_command\": ");
-        if (c->configure)
-                json_str(f, c->configure);
-        else
-                fputs("null", f);
-        fprintf(f, ",\n  \"build_command\": ");
-        json_str(f, c->build);
-        fprintf(f, ",\n  \"check_command\": ");
-        if (a->check_cmd)
-                json_str(f, a->check_cmd);
-        else
-                fputs("null", f);
-        fprintf(f, ",\n  \"identical\": %s,\n", identical ? "true" : "false");
-        fprintf(f,
-                "  \"files\": %zu,\n  \"elf_files\": %zu,\n  \"config_h\": %zu,\n"
-                "  \"config_status\": %zu,\n  \"ignored_sections\": [\".comment\", "
-                "\".note.gnu.build-id\"],\n  \"differences\": [",
-                cmp->files, cmp->elf_files, cmp->config_headers, cmp->config_status);
+        xh_buf b = {0};
+        xh_buf_add(&b, "{\n  \"schema\": \"xhybrid-verify/1\",\n  \"profile\": ");
+        xh_json_string(&b, p->name);
+        xh_buf_add(&b, ",\n  \"source\": ");
+        xh_json_string(&b, a->source);
+        xh_buf_add(&b, ",\n  \"configure_command\": ");
+        xh_json_string(&b, c->configure);
+        xh_buf_add(&b, ",\n  \"build_command\": ");
+        xh_json_string(&b, c->build);
+        xh_buf_add(&b, ",\n  \"check_command\": ");
+        xh_json_string(&b, a->check_cmd);
+        xh_buf_addf(&b, ",\n  \"identical\": %s,\n", identical ? "true" : "false");
+        xh_buf_addf(&b,
+                    "  \"files\": %zu,\n  \"elf_files\": %zu,\n  \"config_h\": %zu,\n"
+                    "  \"config_status\": %zu,\n  \"ignored_sections\": [\".comment\", "
+                    "\".note.gnu.build-id\"],\n  \"differences\": [",
+                    cmp->files, cmp->elf_files, cmp->config_headers, cmp->config_status);
         for (char **d = cmp->differences; d && *d; d++) {
-                fputs(d == cmp->differences ? "\n    " : ",\n    ", f);
-                json_str(f, *d);
+                xh_buf_add(&b, d == cmp->differences ? "\n    " : ",\n    ");
+                xh_json_string(&b, *d);
         }
-        fprintf(f, "%s],\n  \"modes\": {", cmp->differences && cmp->differences[0] ? "\n  " : "");
+        xh_buf_addf(&b, "%s],\n  \"modes\": {",
+                    cmp->differences && cmp->differences[0] ? "\n  " : "");
         for (int i = 0; i < 2; i++) {
-                fprintf(f, "%s\n    \"%s\": {\"seconds\": %.3f, \"reused\": %s, \"check_status\": ",
-                        i ? "," : "", vm[i].name, vm[i].seconds, vm[i].reused ? "true" : "false");
+                xh_buf_addf(&b,
+                            "%s\n    \"%s\": {\"seconds\": %.3f, \"reused\": %s, "
+                            "\"check_status\": ",
+                            i ? "," : "", vm[i].name, vm[i].seconds,
+                            vm[i].reused ? "true" : "false");
                 if (vm[i].check_status < 0)
-                        fputs("null}", f);
+                        xh_buf_add(&b, "null}");
                 else
-                        fprintf(f, "%d}", vm[i].check_status);
+                        xh_buf_addf(&b, "%d}", vm[i].check_status);
         }
-        fputs("\n  }\n}\n", f);
-        if (fclose(f) != 0)
-                return -errno;
+        xh_buf_add(&b, "\n  }\n}\n");
+        int r = xh_write_file(path, b.s, b.len, 0644);
+        xh_buf_free(&b);
+        if (r < 0) {
+                fprintf(stderr, "xhybrid: %s: %s\n", path, strerror(-r));
+                return r;
+        }
         fprintf(stderr, "xhybrid: wrote %s\n", path);
         return 0;
 }

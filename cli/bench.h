@@ -70,4 +70,8 @@ int xh_bench_write_svg(const struct xh_bench_result *r, FILE *out);
 
 void xh_bench_result_clear(struct xh_bench_result *r);
 
+/* Append s as a JSON string (escaped, invalid UTF-8 replaced), or null when s is NULL. */
+struct xh_buf;
+void xh_json_string(struct xh_buf *b, const char *s);
+
 #endif

@@ -233,7 +233,7 @@ static int emit(xh_buf *b, FILE *out)
 }
 
 /* A JSON string (or null): quotes, backslash and control characters escaped. */
-static void json_str(xh_buf *b, const char *s)
+void xh_json_string(xh_buf *b, const char *s)
 {
         if (!s) {
                 xh_buf_add(b, "null");
@@ -525,13 +525,13 @@ int xh_bench_write_json(const struct xh_bench_result *r, FILE *out)
                 return -EINVAL;
         xh_buf b = {0};
         xh_buf_add(&b, "{\n  \"schema\": \"xhybrid-bench/1\",\n  \"profile\": ");
-        json_str(&b, r->profile ? r->profile : "");
+        xh_json_string(&b, r->profile ? r->profile : "");
         xh_buf_add(&b, ",\n  \"source\": ");
-        json_str(&b, r->source ? r->source : "");
+        xh_json_string(&b, r->source ? r->source : "");
         xh_buf_add(&b, ",\n  \"configure_command\": ");
-        json_str(&b, r->configure_cmd);
+        xh_json_string(&b, r->configure_cmd);
         xh_buf_add(&b, ",\n  \"build_command\": ");
-        json_str(&b, r->build_cmd ? r->build_cmd : "");
+        xh_json_string(&b, r->build_cmd ? r->build_cmd : "");
         xh_buf_addf(&b, ",\n  \"runs\": %d,\n  \"machine\": {\n", r->runs);
 
         const struct xh_bench_machine *mc = &r->machine;
@@ -540,7 +540,7 @@ int xh_bench_write_json(const struct xh_bench_result *r, FILE *out)
         } ms[] = {{"date", mc->date}, {"kernel", mc->kernel}, {"cpu", mc->cpu}};
         for (size_t i = 0; i < XH_ARRAY_SIZE(ms); i++) {
                 xh_buf_addf(&b, "    \"%s\": ", ms[i].key);
-                json_str(&b, ms[i].v);
+                xh_json_string(&b, ms[i].v);
                 xh_buf_add(&b, ",\n");
         }
         xh_buf_addf(&b, "    \"ncpu\": %d,\n    \"mem_mib\": %ld,\n", mc->ncpu, mc->mem_mib);
@@ -552,7 +552,7 @@ int xh_bench_write_json(const struct xh_bench_result *r, FILE *out)
                   {"cross_gcc", mc->cross_gcc}};
         for (size_t i = 0; i < XH_ARRAY_SIZE(vs); i++) {
                 xh_buf_addf(&b, "    \"%s\": ", vs[i].key);
-                json_str(&b, vs[i].v);
+                xh_json_string(&b, vs[i].v);
                 xh_buf_add(&b, i + 1 < XH_ARRAY_SIZE(vs) ? ",\n" : "\n");
         }
         xh_buf_add(&b, "  },\n  \"modes\": [");
@@ -562,7 +562,7 @@ int xh_bench_write_json(const struct xh_bench_result *r, FILE *out)
                 struct row rows[XH_PHASES + 1];
                 mode_rows(r, m, rows);
                 xh_buf_add(&b, i ? ",\n    {\n      \"mode\": " : "\n    {\n      \"mode\": ");
-                json_str(&b, m->name ? m->name : "");
+                xh_json_string(&b, m->name ? m->name : "");
                 xh_buf_addf(&b, ",\n      \"skipped\": %s,\n      \"phases\": {\n",
                             m->skipped ? "true" : "false");
                 for (int ph = 0; ph < XH_PHASES; ph++) {
