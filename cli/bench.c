@@ -171,28 +171,6 @@ static int check_layers(const struct xh_profile *p, const char *store, bool need
         return 0;
 }
 
-static char *first_line_of(char *const argv[])
-{
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return NULL;
-        pid_t pid = fork();
-        if (pid == 0) {
-                dup2(fds[1], STDOUT_FILENO);
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        close(fds[1]);
-        char buf[512] = {0};
-        ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
-        close(fds[0]);
-        waitpid(pid, NULL, 0);
-        if (n <= 0)
-                return NULL;
-        buf[strcspn(buf, "\n")] = '\0';
-        return xh_strdup(buf);
-}
-
 static void machine_facts(const struct xh_profile *p, const char *store, struct xh_bench_machine *m)
 {
         time_t t = time(NULL);
@@ -220,7 +198,10 @@ static void machine_facts(const struct xh_profile *p, const char *store, struct 
         _cleanup_free_ char *qemu = NULL;
         if (xh_qemu_find(p->qemu, &qemu, NULL) == 0) {
                 char *const argv[] = {qemu, "--version", NULL};
-                m->qemu = first_line_of(argv);
+                char *out = xh_run_capture(argv);
+                if (out && *out)
+                        m->qemu = xh_strndup(out, strcspn(out, "\n"));
+                free(out);
         }
         _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
         _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);

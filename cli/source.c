@@ -50,6 +50,42 @@ int xh_run_quiet(char *const argv[], const char *log, xh_error *err)
         return 0;
 }
 
+char *xh_run_capture(char *const argv[])
+{
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return NULL;
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(p[0]);
+                close(p[1]);
+                return NULL;
+        }
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null >= 0)
+                        dup2(null, STDIN_FILENO);
+                dup2(p[1], STDOUT_FILENO);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        close(p[1]);
+        xh_buf out = {0};
+        char buf[4096];
+        for (;;) {
+                ssize_t n = read(p[0], buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                xh_buf_addn(&out, buf, (size_t)n);
+        }
+        close(p[0]);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return xh_buf_steal(&out);
+}
+
 static char *find_dsc(const char *dir)
 {
         DIR *d = opendir(dir);
@@ -174,25 +210,9 @@ int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *
 /* The single top-level directory of a tarball, if it has exactly one. */
 static bool single_top_dir(const char *tarball)
 {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return false;
-        pid_t pid = fork();
-        if (pid == 0) {
-                dup2(p[1], STDOUT_FILENO);
-                execlp("tar", "tar", "-tf", tarball, (char *)NULL);
-                _exit(127);
-        }
-        close(p[1]);
-        xh_buf out = {0};
-        char buf[4096];
-        ssize_t n;
-        while ((n = read(p[0], buf, sizeof(buf))) > 0)
-                xh_buf_addn(&out, buf, (size_t)n);
-        close(p[0]);
-        waitpid(pid, NULL, 0);
-        _cleanup_strv_ char **lines = xh_strv_split(out.s ? out.s : "", "\n");
-        xh_buf_free(&out);
+        char *const argv[] = {"tar", "-tf", (char *)tarball, NULL};
+        _cleanup_free_ char *out = xh_run_capture(argv);
+        _cleanup_strv_ char **lines = xh_strv_split(out ? out : "", "\n");
         _cleanup_free_ char *top = NULL;
         for (char **l = lines; *l; l++) {
                 const char *e = *l;
