@@ -166,25 +166,44 @@ static void forward_signal(int sig)
 }
 
 static const int forwarded_signals[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGCONT};
+/* Keyboard signals reach the command from the terminal itself: ignored here. */
+static const int ignored_signals[] = {SIGINT, SIGQUIT};
 
-static void install_forwarding(pid_t to)
+/* The dispositions install_forwarding() replaced, in the order of the two tables. */
+struct saved_signals {
+        struct sigaction sa[XH_ARRAY_SIZE(forwarded_signals) + XH_ARRAY_SIZE(ignored_signals)];
+};
+
+static void install_forwarding(pid_t to, struct saved_signals *saved)
 {
         forward_pid = to;
-        struct sigaction sa = {.sa_handler = forward_signal};
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
-                sigaction(forwarded_signals[i], &sa, NULL);
-        /* Keyboard signals reach the command from the terminal itself. */
-        signal(SIGINT, SIG_IGN);
-        signal(SIGQUIT, SIG_IGN);
+        struct sigaction fwd = {.sa_handler = forward_signal};
+        struct sigaction ign = {.sa_handler = SIG_IGN};
+        sigemptyset(&fwd.sa_mask);
+        sigemptyset(&ign.sa_mask);
+        size_t k = 0;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++, k++)
+                sigaction(forwarded_signals[i], &fwd, saved ? &saved->sa[k] : NULL);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(ignored_signals); i++, k++)
+                sigaction(ignored_signals[i], &ign, saved ? &saved->sa[k] : NULL);
+}
+
+static void restore_signals(const struct saved_signals *saved)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++, k++)
+                sigaction(forwarded_signals[i], &saved->sa[k], NULL);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(ignored_signals); i++, k++)
+                sigaction(ignored_signals[i], &saved->sa[k], NULL);
+        forward_pid = 0;
 }
 
 static void reset_signals(void)
 {
         for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
                 signal(forwarded_signals[i], SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGQUIT, SIG_DFL);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(ignored_signals); i++)
+                signal(ignored_signals[i], SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
         sigset_t all;
         sigemptyset(&all);
@@ -242,7 +261,7 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                 exec_command(job, err_fd);
         }
         close(err_fd);
-        install_forwarding(cmd);
+        install_forwarding(cmd, NULL);
         for (;;) {
                 int st;
                 pid_t w = waitpid(-1, &st, 0);
@@ -304,15 +323,8 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         }
 
         /* Forward termination signals to init, which passes them to the command. */
-        struct sigaction old[XH_ARRAY_SIZE(forwarded_signals)], old_int, old_quit;
-        forward_pid = pid;
-        struct sigaction sa = {.sa_handler = forward_signal};
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
-                sigaction(forwarded_signals[i], &sa, &old[i]);
-        struct sigaction ign = {.sa_handler = SIG_IGN};
-        sigaction(SIGINT, &ign, &old_int);
-        sigaction(SIGQUIT, &ign, &old_quit);
+        struct saved_signals saved;
+        install_forwarding(pid, &saved);
 
         xh_buf msg = {0};
         read_all(err_p[0], &msg);
@@ -327,11 +339,7 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         int init_status = 0;
         while (waitpid(pid, &init_status, 0) < 0 && errno == EINTR)
                 ;
-        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
-                sigaction(forwarded_signals[i], &old[i], NULL);
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGQUIT, &old_quit, NULL);
-        forward_pid = 0;
+        restore_signals(&saved);
 
         if (msg.len > 0) {
                 const char *hint = msg.s + strlen(msg.s) + 1;
