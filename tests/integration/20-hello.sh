@@ -4,14 +4,7 @@
 need_root
 scratch
 cd "$SCRATCH"
-cat >hello.c <<'SRC'
-#include <stdio.h>
-int main(void) { printf("hello\n"); return 0; }
-SRC
-cat >g.c <<'SRC'
-#include <glib.h>
-int main(void) { g_print("hello from glib %d\n", GLIB_MAJOR_VERSION); return 0; }
-SRC
+write_hello_sources
 [ ! -e /usr/include/glib-2.0 ] || echo "note: the host has glib headers too; the target's are used" >&2
 capture "$XHYBRID" run --emulated --ephemeral "$PROFILE" -- sh -c 'gcc hello.c -o hello && ./hello'
 expect_rc 0 "plain hello"

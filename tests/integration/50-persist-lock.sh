@@ -5,9 +5,7 @@ need_root
 scratch
 # A profile with the same recipe shares the root but has its own upper.
 export XDG_CONFIG_HOME="$SCRATCH/config"
-mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
-"$XHYBRID" profiles show "$PROFILE" | sed -n '/^\[/,/^# root/p' | grep -v '^# root' \
-        >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-persist.ini"
+twin_profile xhtest-persist
 store=$("$XHYBRID" profiles show xhtest-persist | sed -n 's/^# root: \(.*\)\/roots\/.*$/\1/p')
 [ -n "$store" ] || fail "cannot find the store"
 rm -rf "$store/sessions/xhtest-persist" "$store/sessions/xhtest-persist.lock"

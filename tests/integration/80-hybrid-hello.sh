@@ -5,14 +5,7 @@
 need_root
 scratch
 cd "$SCRATCH"
-cat >hello.c <<'SRC'
-#include <stdio.h>
-int main(void) { printf("hello\n"); return 0; }
-SRC
-cat >g.c <<'SRC'
-#include <glib.h>
-int main(void) { g_print("hello from glib %d\n", GLIB_MAJOR_VERSION); return 0; }
-SRC
+write_hello_sources
 capture "$XHYBRID" run --ephemeral --env XHYBRID_TRACE="$SCRATCH/trace" "$PROFILE" -- sh -c \
         'echo $XHYBRID_MODE; gcc hello.c -o hello && ./hello && gcc g.c -o g $(pkg-config --cflags --libs glib-2.0) && ./g'
 expect_rc 0 "hybrid build"

@@ -5,11 +5,9 @@
 need_root
 scratch
 export XDG_CONFIG_HOME="$SCRATCH/config"
-mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
 # Same recipe as the default profile, so the same root, but its own upper;
 # the upper is kept between runs so that apt-get runs once per root.
-"$XHYBRID" profiles show "$PROFILE" | sed -n '/^\[/,/^# root/p' | grep -v '^#' \
-        >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-apt.ini"
+twin_profile xhtest-apt
 P=xhtest-apt
 cd "$SCRATCH"
 if ! "$XHYBRID" run "$P" -- test -f /usr/include/jansson.h; then

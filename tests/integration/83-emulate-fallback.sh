@@ -32,9 +32,7 @@ expect_rc 0 "--env XHYBRID_EMULATE=make"
 grep -q "/usr/bin/make ->" trace && fail "make went through the shim with XHYBRID_EMULATE=make"
 
 export XDG_CONFIG_HOME="$SCRATCH/config"
-mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
-"$XHYBRID" profiles show "$PROFILE" | sed -n '/^\[/,/^# root/p' | grep -v '^#' |
-        sed 's/^emulate =.*/emulate = make/' >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-em.ini"
+twin_profile xhtest-em 's/^emulate =.*/emulate = make/'
 capture "$XHYBRID" profiles show xhtest-em
 expect_out "/usr/bin/make .*emulated (profile: emulate)" "profiles show with emulate = make"
 rm -f trace f

@@ -53,6 +53,27 @@ need_root() {
         "$XHYBRID" create "$PROFILE" >&2 || fail "xhybrid create $PROFILE failed"
 }
 
+# twin_profile NAME [SED]: a user profile NAME with the recipe of $PROFILE
+# (so the same root) but its own persistent upper, edited by the sed
+# expression SED. Needs XDG_CONFIG_HOME set by the test.
+twin_profile() {
+        mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
+        "$XHYBRID" profiles show "$PROFILE" | sed -n '/^\[/,/^# root/p' | grep -v '^#' |
+                sed "${2:-}" >"$XDG_CONFIG_HOME/xhybrid/profiles/$1.ini"
+}
+
+# hello.c (stdio) and g.c (glib) in the current directory.
+write_hello_sources() {
+        cat >hello.c <<'SRC'
+#include <stdio.h>
+int main(void) { printf("hello\n"); return 0; }
+SRC
+        cat >g.c <<'SRC'
+#include <glib.h>
+int main(void) { g_print("hello from glib %d\n", GLIB_MAJOR_VERSION); return 0; }
+SRC
+}
+
 # A scratch directory removed at exit.
 scratch() {
         SCRATCH=$(mktemp -d /tmp/xhybrid-test.XXXXXX)
