@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 static const struct {
@@ -57,6 +58,48 @@ const char *xh_usage(void)
                "Exit status: the command's own; 1 check failed; 2 usage; 125 xhybrid error;\n"
                "126 command not executable; 127 command not found.\n";
 }
+
+/* The options of the commands, and which commands take them. */
+#define CMD(c)   (1u << (c))
+#define SESSIONS (CMD(XH_CMD_RUN) | CMD(XH_CMD_ENTER))
+#define BUILDS   (CMD(XH_CMD_BENCH) | CMD(XH_CMD_VERIFY))
+#define ALL      (~0u)
+
+enum option_kind {
+        OPT_FLAG,   /* sets a bool */
+        OPT_COUNT,  /* increments an int */
+        OPT_STRING, /* takes a value: --name VALUE or --name=VALUE */
+        OPT_ENV,    /* --env NAME[=VALUE], repeatable */
+        OPT_RUNS,   /* --runs N */
+};
+
+struct option {
+        const char *name;
+        unsigned commands;
+        enum option_kind kind;
+        size_t offset; /* of the field in struct xh_args (FLAG, COUNT, STRING) */
+};
+
+static const struct option options[] = {
+        {"--force", CMD(XH_CMD_CREATE), OPT_FLAG, offsetof(struct xh_args, force)},
+        {"--emulated", SESSIONS, OPT_FLAG, offsetof(struct xh_args, emulated)},
+        {"--ephemeral", SESSIONS, OPT_FLAG, offsetof(struct xh_args, ephemeral)},
+        {"--dry-run", SESSIONS, OPT_FLAG, offsetof(struct xh_args, dry_run)},
+        {"--env", SESSIONS, OPT_ENV, 0},
+        {"--configure", BUILDS, OPT_STRING, offsetof(struct xh_args, configure_cmd)},
+        {"--build", BUILDS, OPT_STRING, offsetof(struct xh_args, build_cmd)},
+        {"--json", BUILDS, OPT_STRING, offsetof(struct xh_args, json)},
+        {"--skip-patches", BUILDS, OPT_FLAG, offsetof(struct xh_args, skip_patches)},
+        {"--modes", CMD(XH_CMD_BENCH), OPT_STRING, offsetof(struct xh_args, modes)},
+        {"--markdown", CMD(XH_CMD_BENCH), OPT_STRING, offsetof(struct xh_args, markdown)},
+        {"--svg", CMD(XH_CMD_BENCH), OPT_STRING, offsetof(struct xh_args, svg)},
+        {"--runs", CMD(XH_CMD_BENCH), OPT_RUNS, 0},
+        {"--check", CMD(XH_CMD_VERIFY), OPT_STRING, offsetof(struct xh_args, check_cmd)},
+        {"--reuse-emulated", CMD(XH_CMD_VERIFY), OPT_FLAG,
+         offsetof(struct xh_args, reuse_emulated)},
+        {"--store", ALL, OPT_STRING, offsetof(struct xh_args, store)},
+        {"-v", ALL, OPT_COUNT, offsetof(struct xh_args, verbose)},
+};
 
 static int take_value(int argc, char *const *argv, int *i, const char *opt, char **out,
                       xh_error *err)
@@ -129,78 +172,52 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
 
         a->rest = xh_malloc(sizeof(char *));
         a->env = xh_malloc(sizeof(char *));
-        bool session = a->cmd == XH_CMD_RUN || a->cmd == XH_CMD_ENTER;
-        bool bench = a->cmd == XH_CMD_BENCH || a->cmd == XH_CMD_VERIFY;
         a->runs = 3;
 
         /* Command options come before the operands; "--" ends them. */
-        for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-                const char *s = argv[i];
+        for (; i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") != 0; i++) {
+                const struct option *o = NULL;
                 _cleanup_free_ char *v = NULL;
-                if (strcmp(s, "--") == 0) {
-                        break;
-                } else if (a->cmd == XH_CMD_CREATE && strcmp(s, "--force") == 0) {
-                        a->force = true;
-                } else if (session && strcmp(s, "--emulated") == 0) {
-                        a->emulated = true;
-                } else if (session && strcmp(s, "--ephemeral") == 0) {
-                        a->ephemeral = true;
-                } else if (session && strcmp(s, "--dry-run") == 0) {
-                        a->dry_run = true;
-                } else if (session && (r = take_value(argc, argv, &i, "--env", &v, err)) != 0) {
-                        if (r < 0)
+                for (size_t k = 0; !o && k < XH_ARRAY_SIZE(options); k++) {
+                        if (!(options[k].commands & CMD(a->cmd)))
+                                continue;
+                        if (options[k].kind == OPT_FLAG || options[k].kind == OPT_COUNT) {
+                                if (strcmp(argv[i], options[k].name) == 0)
+                                        o = &options[k];
+                                continue;
+                        }
+                        char **dest = options[k].kind == OPT_STRING
+                                              ? (char **)((char *)a + options[k].offset)
+                                              : &v;
+                        if ((r = take_value(argc, argv, &i, options[k].name, dest, err)) < 0)
                                 return r;
+                        if (r > 0)
+                                o = &options[k];
+                }
+                if (!o)
+                        return xh_fail(err, EINVAL, "%s: unknown option '%s'", name, argv[i]);
+                switch (o->kind) {
+                case OPT_FLAG:
+                        *(bool *)((char *)a + o->offset) = true;
+                        break;
+                case OPT_COUNT:
+                        (*(int *)((char *)a + o->offset))++;
+                        break;
+                case OPT_STRING:
+                        break;
+                case OPT_ENV:
                         if ((r = parse_env_value(v, err)) < 0)
                                 return r;
                         xh_strv_push(&a->env, v);
-                } else if (bench && (r = take_value(argc, argv, &i, "--configure",
-                                                    &a->configure_cmd, err)) != 0) {
-                        if (r < 0)
-                                return r;
-                } else if (bench &&
-                           (r = take_value(argc, argv, &i, "--build", &a->build_cmd, err)) != 0) {
-                        if (r < 0)
-                                return r;
-                } else if (bench &&
-                           (r = take_value(argc, argv, &i, "--json", &a->json, err)) != 0) {
-                        if (r < 0)
-                                return r;
-                } else if (bench && strcmp(s, "--skip-patches") == 0) {
-                        a->skip_patches = true;
-                } else if (a->cmd == XH_CMD_BENCH &&
-                           (r = take_value(argc, argv, &i, "--modes", &a->modes, err)) != 0) {
-                        if (r < 0)
-                                return r;
-                } else if (a->cmd == XH_CMD_BENCH &&
-                           (r = take_value(argc, argv, &i, "--markdown", &a->markdown, err)) != 0) {
-                        if (r < 0)
-                                return r;
-                } else if (a->cmd == XH_CMD_BENCH &&
-                           (r = take_value(argc, argv, &i, "--svg", &a->svg, err)) != 0) {
-                        if (r < 0)
-                                return r;
-                } else if (a->cmd == XH_CMD_BENCH &&
-                           (r = take_value(argc, argv, &i, "--runs", &v, err)) != 0) {
-                        if (r < 0)
-                                return r;
+                        break;
+                case OPT_RUNS: {
                         char *end = NULL;
                         long n = strtol(v, &end, 10);
                         if (!*v || *end || n < 1 || n > 100)
                                 return xh_fail(err, EINVAL, "--runs '%s': expected 1 to 100", v);
                         a->runs = (int)n;
-                } else if (a->cmd == XH_CMD_VERIFY &&
-                           (r = take_value(argc, argv, &i, "--check", &a->check_cmd, err)) != 0) {
-                        if (r < 0)
-                                return r;
-                } else if (a->cmd == XH_CMD_VERIFY && strcmp(s, "--reuse-emulated") == 0) {
-                        a->reuse_emulated = true;
-                } else if ((r = take_value(argc, argv, &i, "--store", &a->store, err)) != 0) {
-                        if (r < 0)
-                                return r;
-                } else if (strcmp(s, "-v") == 0) {
-                        a->verbose++;
-                } else {
-                        return xh_fail(err, EINVAL, "%s: unknown option '%s'", name, s);
+                        break;
+                }
                 }
         }
 
