@@ -341,13 +341,12 @@ static void xml_text(xh_buf *b, const char *s, size_t max)
         }
 }
 
-/* Markdown inline text: punctuation that could start markup backslash-escaped. */
-static void md_text(xh_buf *b, const char *s)
+/*
+ * Markdown characters of s: control characters as spaces, invalid UTF-8 as
+ * U+FFFD, and the characters in escape (may be NULL) backslash-escaped.
+ */
+static void md_chars(xh_buf *b, const char *s, const char *escape)
 {
-        if (!s) {
-                xh_buf_add(b, "unknown");
-                return;
-        }
         const unsigned char *p = (const unsigned char *)s;
         while (*p) {
                 size_t n = utf8_len(p);
@@ -358,12 +357,22 @@ static void md_text(xh_buf *b, const char *s)
                 }
                 if (*p < 0x20 || *p == 0x7f)
                         xh_buf_add(b, " ");
-                else if (strchr("\\`*_[]<>|#&!~", *p))
+                else if (escape && strchr(escape, *p))
                         xh_buf_addf(b, "\\%c", *p);
                 else
                         xh_buf_addn(b, (const char *)p, n);
                 p += n;
         }
+}
+
+/* Markdown inline text: punctuation that could start markup backslash-escaped. */
+static void md_text(xh_buf *b, const char *s)
+{
+        if (!s) {
+                xh_buf_add(b, "unknown");
+                return;
+        }
+        md_chars(b, s, "\\`*_[]<>|#&!~");
 }
 
 /* Markdown code span that survives backticks and newlines in s. */
@@ -380,20 +389,7 @@ static void md_code(xh_buf *b, const char *s)
         bool pad = *s == '`' || (*s && s[strlen(s) - 1] == '`') || *s == ' ';
         if (pad)
                 xh_buf_add(b, " ");
-        const unsigned char *p = (const unsigned char *)s;
-        while (*p) {
-                size_t n = utf8_len(p);
-                if (n == 0) {
-                        xh_buf_add(b, REPLACEMENT);
-                        p++;
-                        continue;
-                }
-                if (*p < 0x20 || *p == 0x7f)
-                        xh_buf_add(b, " ");
-                else
-                        xh_buf_addn(b, (const char *)p, n);
-                p += n;
-        }
+        md_chars(b, s, NULL);
         if (pad)
                 xh_buf_add(b, " ");
         for (size_t i = 0; i <= longest; i++)
