@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -130,6 +131,39 @@ static int apply_bind(const struct xh_op *op, xh_error *err)
         return 0;
 }
 
+/* Copy a regular file, keeping its permission bits and times. */
+static int copy_file(const char *src, const char *dst)
+{
+        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(in, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        _cleanup_close_ int out =
+                open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 07777);
+        if (out < 0)
+                return -errno;
+        for (off_t left = st.st_size; left > 0;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP))
+                        n = sendfile(out, in, NULL, (size_t)left);
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EIO; /* the file shrank while being copied */
+                left -= n;
+        }
+        const struct timespec times[2] = {st.st_atim, st.st_mtim};
+        if (fchmod(out, st.st_mode & 07777) < 0 || futimens(out, times) < 0)
+                return -errno;
+        return 0;
+}
+
 static int write_rule(const struct xh_op *op, xh_error *err)
 {
         _cleanup_close_ int fd = open(op->dst, O_WRONLY | O_CLOEXEC);
@@ -194,6 +228,14 @@ static int apply_one(const struct xh_op *op, xh_error *err)
         case XH_OP_WRITE:
                 if ((r = xh_write_file(op->dst, op->data, strlen(op->data), 0644)) < 0)
                         return fail_mount(err, op, -r);
+                return 0;
+        case XH_OP_COPY:
+                if ((r = copy_file(op->src, op->dst)) < 0)
+                        return fail_mount(err, op, -r);
+                return 0;
+        case XH_OP_LINK:
+                if (link(op->src, op->dst) < 0)
+                        return fail_mount(err, op, errno);
                 return 0;
         case XH_OP_PIVOT:
                 /* pivot_root(".", ".") stacks the old root on the new one; detach it. */

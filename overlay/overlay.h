@@ -25,6 +25,8 @@ enum xh_op_kind {
         XH_OP_BINFMT_REGISTER, /* write rule data to dst (a binfmt register file) */
         XH_OP_SYMLINK,         /* symlink at dst pointing to data */
         XH_OP_WRITE,           /* write data to the new file dst */
+        XH_OP_COPY,            /* copy the file src to dst (mode and times kept) */
+        XH_OP_LINK,            /* hard link dst to the file src */
         XH_OP_PIVOT,           /* pivot_root into dst, detach the old root */
         XH_OP_CHDIR,           /* chdir to dst (after the pivot: a path inside) */
 };
@@ -70,17 +72,22 @@ struct xh_session_spec {
         bool resolv_conf;            /* bind the host's /etc/resolv.conf */
 
         /*
-         * Hybrid sessions only (toolchain != NULL). The toolchain layer is
-         * bound read-only at /.xhybrid/toolchain with the hide dirs (relative
-         * to it) covered by empty read-only tmpfs; the merged root before the
-         * shims is bound read-only at /.xhybrid/orig; shim_dir at
-         * /.xhybrid/bin; a writable tmpfs at /.xhybrid/run; shim_conf becomes
-         * /.xhybrid/shim.conf. The toolchain's /usr/lib/HOST_LIBDIR is bound
-         * at the same path (a mount point from a generated layer above the
-         * root, which also links /lib64 there for the x86-64 loader). After the pivot,
-         * /.xhybrid/bin/xhybrid-shim is bound over each path of shim_targets, and the toolchain's
-         * own program of the same path over each of direct_targets (tools that need no decision per
-         * run: one exec instead of two).
+         * Hybrid sessions only (toolchain != NULL). The generated layer, the
+         * top lower layer of the overlay, is the shim layer: it holds a copy
+         * of shim_dir/xhybrid-shim at /.xhybrid/bin/xhybrid-shim, hard linked
+         * at each path of shim_targets, and a copy of the toolchain's own
+         * program of the same path at each of direct_targets (tools that
+         * need no decision per run: one exec instead of two). The upper stays
+         * above it, so a package operation that replaces one of these files
+         * simply shadows it. The toolchain layer is bound read-only at
+         * /.xhybrid/toolchain with the hide dirs (relative to it) covered by
+         * empty read-only tmpfs; the target root itself (rootfs, below every
+         * layer) is bound read-only at /.xhybrid/orig, where the shims find
+         * the programs they stand in for; a writable tmpfs is at
+         * /.xhybrid/run; shim_conf becomes /.xhybrid/shim.conf. The
+         * toolchain's /usr/lib/HOST_LIBDIR is bound at the same path (a mount
+         * point from the generated layer, which also links /lib64 there for
+         * the x86-64 loader).
          */
         const char *toolchain;
         const char *const *hide;

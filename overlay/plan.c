@@ -15,6 +15,8 @@ static const char *const op_names[] = {
         [XH_OP_BINFMT_REGISTER] = "binfmt-register",
         [XH_OP_SYMLINK] = "symlink",
         [XH_OP_WRITE] = "write",
+        [XH_OP_COPY] = "copy",
+        [XH_OP_LINK] = "link",
         [XH_OP_PIVOT] = "pivot-root",
         [XH_OP_CHDIR] = "chdir",
 };
@@ -102,6 +104,48 @@ static int check_path(const char *what, const char *p, xh_error *err)
         return 0;
 }
 
+/* The parent directory of a path in the layer, made before a file goes there. */
+static void add_parent(struct xh_plan *plan, const char *at)
+{
+        _cleanup_free_ char *dir = xh_strdup(at);
+        *strrchr(dir, '/') = '\0';
+        for (size_t i = 0; i < plan->n; i++)
+                if (plan->ops[i].kind == XH_OP_MKDIR && strcmp(plan->ops[i].dst, dir) == 0)
+                        return;
+        add_op(plan, XH_OP_MKDIR, 0, NULL, dir, NULL);
+}
+
+/*
+ * The shim layer: one copy of the shim, hard linked over every path it
+ * stands in for, and copies of the plain tools that run native directly.
+ * All of it lies below the upper, so the target's package manager can
+ * still replace or remove any of these files.
+ */
+static int plan_shim_layer(const struct xh_session_spec *spec, const char *layer,
+                           struct xh_plan *plan, xh_error *err)
+{
+        int r;
+        _cleanup_free_ char *from = xh_asprintf("%s/xhybrid-shim", spec->shim_dir);
+        _cleanup_free_ char *shim = xh_asprintf("%s/.xhybrid/bin/xhybrid-shim", layer);
+        add_op(plan, XH_OP_COPY, 0, from, shim, NULL);
+        for (const char *const *t = spec->shim_targets; t && *t; t++) {
+                if ((r = check_path("shim target", *t, err)) < 0)
+                        return r;
+                _cleanup_free_ char *at = in_root(layer, *t);
+                add_parent(plan, at);
+                add_op(plan, XH_OP_LINK, 0, shim, at, NULL);
+        }
+        for (const char *const *t = spec->direct_targets; t && *t; t++) {
+                if ((r = check_path("native target", *t, err)) < 0)
+                        return r;
+                _cleanup_free_ char *native = in_root(spec->toolchain, *t);
+                _cleanup_free_ char *at = in_root(layer, *t);
+                add_parent(plan, at);
+                add_op(plan, XH_OP_COPY, 0, native, at, NULL);
+        }
+        return 0;
+}
+
 int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh_error *err)
 {
         int r;
@@ -159,6 +203,10 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 }
                 _cleanup_free_ char *conf = xh_asprintf("%s/.xhybrid/shim.conf", layer);
                 add_op(plan, XH_OP_WRITE, 0, NULL, conf, spec->shim_conf ? spec->shim_conf : "");
+                if ((r = plan_shim_layer(spec, layer, plan, err)) < 0) {
+                        xh_plan_free(plan);
+                        return r;
+                }
         }
 
         bool has_links = spec->links && spec->links[0];
@@ -168,9 +216,7 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                         return r;
                 }
                 _cleanup_free_ char *at = in_root(layer, l[0]);
-                _cleanup_free_ char *dir = xh_strdup(at);
-                *strrchr(dir, '/') = '\0';
-                add_op(plan, XH_OP_MKDIR, 0, NULL, dir, NULL);
+                add_parent(plan, at);
                 add_op(plan, XH_OP_SYMLINK, 0, NULL, at, l[1]);
         }
 
@@ -208,9 +254,8 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         if (hybrid) {
                 _cleanup_free_ char *orig = in_root(root, "/.xhybrid/orig");
                 _cleanup_free_ char *tc = in_root(root, "/.xhybrid/toolchain");
-                _cleanup_free_ char *bin = in_root(root, "/.xhybrid/bin");
                 _cleanup_free_ char *run = in_root(root, "/.xhybrid/run");
-                add_op(plan, XH_OP_BIND, XH_F_RDONLY, root, orig, NULL);
+                add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->rootfs, orig, NULL);
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->toolchain, tc, NULL);
                 _cleanup_free_ char *host_libs = xh_asprintf("/usr/lib/%s", spec->host_libdir);
                 _cleanup_free_ char *libs_from = in_root(spec->toolchain, host_libs);
@@ -221,7 +266,6 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                         add_op(plan, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV | XH_F_OPTIONAL, NULL, d,
                                "mode=0755");
                 }
-                add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->shim_dir, bin, NULL);
                 add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, run, "mode=1777");
                 if (spec->cache_dir) {
                         _cleanup_free_ char *cache = in_root(root, "/.xhybrid/cache");
@@ -251,21 +295,6 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         if (strcmp(spec->cwd, "/") != 0)
                 add_op(plan, XH_OP_BIND, XH_F_REC, spec->cwd, cwd, NULL);
         add_op(plan, XH_OP_PIVOT, 0, NULL, root, NULL);
-        for (const char *const *t = spec->shim_targets; hybrid && t && *t; t++) {
-                if ((r = check_path("shim target", *t, err)) < 0) {
-                        xh_plan_free(plan);
-                        return r;
-                }
-                add_op(plan, XH_OP_BIND, XH_F_RDONLY, "/.xhybrid/bin/xhybrid-shim", *t, NULL);
-        }
-        for (const char *const *t = spec->direct_targets; hybrid && t && *t; t++) {
-                if ((r = check_path("native target", *t, err)) < 0) {
-                        xh_plan_free(plan);
-                        return r;
-                }
-                _cleanup_free_ char *native = xh_asprintf("/.xhybrid/toolchain%s", *t);
-                add_op(plan, XH_OP_BIND, XH_F_RDONLY, native, *t, NULL);
-        }
         add_op(plan, XH_OP_CHDIR, 0, NULL, spec->cwd, NULL);
         return 0;
 }
@@ -358,7 +387,8 @@ void xh_plan_print(const struct xh_plan *plan, FILE *out)
         for (size_t i = 0; i < plan->n; i++) {
                 const struct xh_op *op = &plan->ops[i];
                 fprintf(out, "%-15s", xh_op_kind_name(op->kind));
-                if (op->src && op->kind == XH_OP_BIND)
+                if (op->src &&
+                    (op->kind == XH_OP_BIND || op->kind == XH_OP_COPY || op->kind == XH_OP_LINK))
                         fprintf(out, " %s ->", op->src);
                 fprintf(out, " %s", op->dst);
                 if (op->data) {

@@ -654,6 +654,114 @@ START_TEST(test_golden_ephemeral)
 }
 END_TEST
 
+/* ---- hybrid: the shim layer ------------------------------------------------ */
+
+#define TOOLCHAIN "/store/layers/toolchain-arm64-bookworm-0123456789ab/rootfs"
+#define LAYER     STAGING "/layer"
+
+static const char *const shim_targets[] = {"/usr/bin/aarch64-linux-gnu-gcc-12", "/usr/bin/bash",
+                                           NULL};
+static const char *const direct_targets[] = {"/usr/bin/sed", "/usr/bin/rm", NULL};
+static const char *const hide[] = {"/usr/aarch64-linux-gnu/include", NULL};
+
+static struct xh_session_spec hybrid_spec(void)
+{
+        struct xh_session_spec spec = persistent_spec();
+        spec.binfmt_rule = RULE;
+        spec.toolchain = TOOLCHAIN;
+        spec.hide = hide;
+        spec.shim_dir = "/opt/xhybrid/bin";
+        spec.cache_dir = "/store/cache/arm64-debian";
+        spec.shim_conf = "triplet=aarch64-linux-gnu\n";
+        spec.shim_targets = shim_targets;
+        spec.direct_targets = direct_targets;
+        spec.lib64_link = true;
+        spec.host_libdir = "x86_64-linux-gnu";
+        return spec;
+}
+
+/*
+ * The shims and the native plain tools are files of the generated layer,
+ * placed before the overlay is mounted, so the upper stays above them: no
+ * mount covers a file of the target, and a package operation can replace it.
+ */
+START_TEST(test_hybrid_shim_layer)
+{
+        struct xh_session_spec spec = hybrid_spec();
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        long overlay = find_op(&plan, XH_OP_OVERLAY, ROOT);
+        ck_assert_int_ge(overlay, 0);
+        ck_assert_msg(
+                strstr(plan.ops[overlay].data, "lowerdir=" LAYER ":" ROOTFS ",upperdir=") != NULL,
+                "the generated layer is not right above the root: %s", plan.ops[overlay].data);
+
+        long shim = find_op(&plan, XH_OP_COPY, LAYER "/.xhybrid/bin/xhybrid-shim");
+        ck_assert_int_ge(shim, 0);
+        ck_assert_str_eq(plan.ops[shim].src, "/opt/xhybrid/bin/xhybrid-shim");
+        ck_assert_int_lt(shim, overlay);
+        for (const char *const *t = shim_targets; *t; t++) {
+                _cleanup_free_ char *at = xh_asprintf(LAYER "%s", *t);
+                long i = find_op(&plan, XH_OP_LINK, at);
+                ck_assert_msg(i > shim && i < overlay,
+                              "no link of the shim at %s before the overlay", at);
+                ck_assert_str_eq(plan.ops[i].src, LAYER "/.xhybrid/bin/xhybrid-shim");
+        }
+        for (const char *const *t = direct_targets; *t; t++) {
+                _cleanup_free_ char *at = xh_asprintf(LAYER "%s", *t);
+                _cleanup_free_ char *from = xh_asprintf(TOOLCHAIN "%s", *t);
+                long i = find_op(&plan, XH_OP_COPY, at);
+                ck_assert_msg(i >= 0 && i < overlay, "no copy of the native tool at %s", at);
+                ck_assert_str_eq(plan.ops[i].src, from);
+        }
+        /* One mkdir of /usr/bin serves all four files. */
+        size_t mkdirs = 0;
+        for (size_t i = 0; i < plan.n; i++)
+                mkdirs += plan.ops[i].kind == XH_OP_MKDIR &&
+                          str_eq(plan.ops[i].dst, LAYER "/usr/bin");
+        ck_assert_uint_eq(mkdirs, 1);
+
+        /* No mount lands on a program of the target; the originals are the root's own. */
+        long pivot = find_op(&plan, XH_OP_PIVOT, ROOT);
+        ck_assert_int_eq(pivot, (long)plan.n - 2);
+        for (size_t i = 0; i < plan.n; i++) {
+                const struct xh_op *op = &plan.ops[i];
+                ck_assert_msg(!(op->kind == XH_OP_BIND &&
+                                strncmp(op->dst, ROOT "/usr/bin", strlen(ROOT "/usr/bin")) == 0),
+                              "bind over %s", op->dst);
+        }
+        long orig = find_op(&plan, XH_OP_BIND, ROOT "/.xhybrid/orig");
+        ck_assert_int_gt(orig, overlay);
+        ck_assert_str_eq(plan.ops[orig].src, ROOTFS);
+        ck_assert_uint_eq(plan.ops[orig].flags & XH_F_RDONLY, XH_F_RDONLY);
+        xh_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_hybrid_bad_target)
+{
+        static const char *const bad[] = {"usr/bin/gcc", NULL};
+        struct xh_session_spec spec = hybrid_spec();
+        spec.direct_targets = bad;
+        struct xh_plan plan;
+        xh_error err = {0};
+        ck_assert_int_lt(xh_plan_session(&spec, &plan, &err), 0);
+        ck_assert_msg(strstr(err.msg, "native target 'usr/bin/gcc'") != NULL, "error: %s", err.msg);
+        assert_empty(&plan, "a refused plan");
+        xh_error_clear(&err);
+}
+END_TEST
+
+START_TEST(test_golden_hybrid)
+{
+        struct xh_session_spec spec = hybrid_spec();
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        assert_golden(&plan, "session-hybrid.expected");
+        xh_plan_free(&plan);
+}
+END_TEST
+
 START_TEST(test_print_format)
 {
         struct xh_plan plan;
@@ -725,6 +833,8 @@ START_TEST(test_op_kind_names)
                 {XH_OP_PROC, "proc"},
                 {XH_OP_BINFMT, "binfmt_misc"},
                 {XH_OP_BINFMT_REGISTER, "binfmt-register"},
+                {XH_OP_COPY, "copy"},
+                {XH_OP_LINK, "link"},
                 {XH_OP_PIVOT, "pivot-root"},
                 {XH_OP_CHDIR, "chdir"},
         };
@@ -762,8 +872,14 @@ static Suite *plan_suite(void)
         tcase_add_test(tc, test_probe_escaping);
         suite_add_tcase(s, tc);
 
+        tc = tcase_create("hybrid");
+        tcase_add_test(tc, test_hybrid_shim_layer);
+        tcase_add_test(tc, test_hybrid_bad_target);
+        suite_add_tcase(s, tc);
+
         tc = tcase_create("print");
         tcase_add_test(tc, test_golden_persistent);
+        tcase_add_test(tc, test_golden_hybrid);
         tcase_add_test(tc, test_golden_ephemeral);
         tcase_add_test(tc, test_print_format);
         tcase_add_test(tc, test_plan_free);
