@@ -144,6 +144,7 @@ enum xh_bind_decision {
         XH_BIND_SKEW_ERROR,    /* versions differ, profile skew = error: no session */
         XH_BIND_NO_NATIVE,     /* no program at that path in the toolchain layer */
         XH_BIND_EMULATE,       /* the profile's emulate list names it */
+        XH_BIND_SHADOWED,      /* the profile's upper holds its own file there: emulated */
 };
 
 struct xh_binding {

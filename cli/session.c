@@ -98,6 +98,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
 
         h->targets = xh_malloc(sizeof(char *));
         h->direct = xh_malloc(sizeof(char *));
+        _cleanup_strv_ char **shadowed = xh_malloc(sizeof(char *));
         const char *gcc_version = NULL;
         for (size_t i = 0; i < h->nbindings; i++) {
                 const struct xh_binding *b = &h->bindings[i];
@@ -132,10 +133,21 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                                        "recreate the layers (xhybrid create --force %s) or run "
                                        "with --emulated",
                                        p->name);
+                case XH_BIND_SHADOWED:
+                        xh_strv_push(&shadowed, b->path);
+                        break;
                 case XH_BIND_NO_NATIVE:
                 case XH_BIND_EMULATE:
                         break;
                 }
+        }
+
+        if (shadowed[0]) {
+                _cleanup_free_ char *list = xh_strv_join(shadowed, ", ");
+                fprintf(stderr,
+                        "xhybrid: warning: running emulated, as a package operation in the "
+                        "session upper %s replaced them: %s\n",
+                        upper, list);
         }
 
         const char *dash = strchr(p->triplet, '-');

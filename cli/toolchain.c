@@ -233,6 +233,17 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                         continue;
                 }
                 b->tc_ver = version_of(toolchain, b->tc_pkg);
+                /*
+                 * A package operation in a session replaced (or removed) the
+                 * file: the upper's version is what the target has now, and
+                 * it lies above the shim layer.
+                 */
+                _cleanup_free_ char *changed =
+                        roots[0] ? xh_asprintf("%s%s", roots[0], b->path) : NULL;
+                if (changed && lstat(changed, &st) == 0) {
+                        b->decision = XH_BIND_SHADOWED;
+                        continue;
+                }
                 if (xh_strv_contains(p->emulate, b->canonical) ||
                     xh_strv_contains(emulate, b->canonical) || xh_strv_contains(emulate, "all")) {
                         b->decision = XH_BIND_EMULATE;
@@ -278,6 +289,8 @@ const char *xh_binding_decision_name(enum xh_bind_decision d)
                 return "emulated (no native program in the toolchain layer)";
         case XH_BIND_EMULATE:
                 return "emulated (profile: emulate)";
+        case XH_BIND_SHADOWED:
+                return "emulated (replaced in the session upper)";
         }
         return "?";
 }

@@ -617,6 +617,101 @@ START_TEST(test_store_root_ready)
 }
 END_TEST
 
+/* ---- toolchain: which tools run native ----------------------------------- */
+
+static void put(const char *root, const char *path, const char *text, unsigned mode)
+{
+        _cleanup_free_ char *file = xh_asprintf("%s%s", root, path);
+        _cleanup_free_ char *dir = xh_strdup(file);
+        *strrchr(dir, '/') = '\0';
+        ck_assert_int_eq(xh_mkdir_p(dir, 0755), 0);
+        ck_assert_int_eq(xh_write_file(file, text, strlen(text), mode), 0);
+}
+
+/* A root with programs owned by packages of the given versions (pkg|version|path ...). */
+static void fake_root(const char *root, const char *const *entries)
+{
+        xh_buf status = {0};
+        for (const char *const *e = entries; *e; e++) {
+                _cleanup_strv_ char **f = xh_strv_split(*e, "|");
+                put(root, f[2],
+                    "\x7f"
+                    "ELF",
+                    0755);
+                _cleanup_free_ char *list = xh_asprintf("/var/lib/dpkg/info/%s.list", f[0]);
+                _cleanup_free_ char *text = xh_asprintf("/usr\n/usr/bin\n%s\n", f[2]);
+                put(root, list, text, 0644);
+                xh_buf_addf(&status, "Package: %s\nStatus: install ok installed\nVersion: %s\n\n",
+                            f[0], f[1]);
+        }
+        put(root, "/var/lib/dpkg/status", status.s, 0644);
+        xh_buf_free(&status);
+}
+
+static const struct xh_binding *binding(const struct xh_binding *b, size_t n, const char *path)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(b[i].path, path) == 0)
+                        return &b[i];
+        ck_abort_msg("no binding for %s", path);
+        return NULL;
+}
+
+START_TEST(test_toolchain_decisions)
+{
+        char dir[] = "/tmp/xh-test-tc-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        _cleanup_free_ char *target = xh_asprintf("%s/target", dir);
+        _cleanup_free_ char *tc = xh_asprintf("%s/toolchain", dir);
+        _cleanup_free_ char *upper = xh_asprintf("%s/upper", dir);
+        static const char *const target_pkgs[] = {
+                "sed|4.9-1|/usr/bin/sed",     "coreutils|9.1-1|/usr/bin/cat",
+                "grep|3.8-5|/usr/bin/grep",   "diffutils|1:3.8-4|/usr/bin/diff",
+                "make|4.3-4.1|/usr/bin/make", NULL};
+        static const char *const tc_pkgs[] = {
+                "sed|4.9-1+b1|/usr/bin/sed", "coreutils|9.1-1|/usr/bin/cat",
+                "grep|3.11-4|/usr/bin/grep", "make|4.3-4.1|/usr/bin/make", NULL};
+        fake_root(target, target_pkgs);
+        fake_root(tc, tc_pkgs);
+        ck_assert_int_eq(xh_mkdir_p(upper, 0755), 0);
+        char *emulate[] = {"make", NULL};
+        struct xh_profile p = {.triplet = "aarch64-linux-gnu", .skew = XH_SKEW_FALLBACK};
+
+        struct xh_binding *b = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(xh_toolchain_bindings(&p, target, upper, tc, emulate, &b, &n), 0);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/sed")->decision, XH_BIND_NATIVE);
+        ck_assert(binding(b, n, "/usr/bin/sed")->direct);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_NATIVE);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/grep")->decision, XH_BIND_SKEW_FALLBACK);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/diff")->decision, XH_BIND_NO_NATIVE);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/make")->decision, XH_BIND_EMULATE);
+        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->target_ver, "4.9-1");
+        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->tc_ver, "4.9-1+b1");
+        xh_bindings_free(b, n);
+
+        /* A package operation in a session put its own cat in the upper. */
+        put(upper, "/usr/bin/cat",
+            "\x7f"
+            "ELF",
+            0755);
+        ck_assert_int_eq(xh_toolchain_bindings(&p, target, upper, tc, NULL, &b, &n), 0);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_SHADOWED);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/sed")->decision, XH_BIND_NATIVE);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/make")->decision, XH_BIND_NATIVE);
+        ck_assert_str_eq(xh_binding_decision_name(XH_BIND_SHADOWED),
+                         "emulated (replaced in the session upper)");
+        xh_bindings_free(b, n);
+
+        p.skew = XH_SKEW_NATIVE;
+        ck_assert_int_eq(xh_toolchain_bindings(&p, target, NULL, tc, NULL, &b, &n), 0);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/grep")->decision, XH_BIND_NATIVE_SKEW);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_NATIVE);
+        xh_bindings_free(b, n);
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
         Suite *s = suite_create("cli");
@@ -638,6 +733,10 @@ static Suite *cli_suite(void)
         tcase_add_test(tc, test_store_dir_relative);
         tcase_add_test(tc, test_store_root_path);
         tcase_add_test(tc, test_store_root_ready);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("toolchain");
+        tcase_add_test(tc, test_toolchain_decisions);
         suite_add_tcase(s, tc);
         return s;
 }
