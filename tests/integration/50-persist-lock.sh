@@ -6,10 +6,7 @@ scratch
 # A profile with the same recipe shares the root but has its own upper.
 export XDG_CONFIG_HOME="$SCRATCH/config"
 twin_profile xhtest-persist
-store=$("$XHYBRID" profiles show xhtest-persist | sed -n 's/^# root: \(.*\)\/roots\/.*$/\1/p')
-[ -n "$store" ] || fail "cannot find the store"
-rm -rf "$store/sessions/xhtest-persist" "$store/sessions/xhtest-persist.lock"
-trap 'rm -rf "$SCRATCH" "$store/sessions/xhtest-persist" "$store/sessions/xhtest-persist.lock"' EXIT
+fresh_upper xhtest-persist
 P=xhtest-persist
 
 capture "$XHYBRID" run "$P" -- sh -c 'echo kept > /etc/xh-persist && test -f /etc/xh-persist'
@@ -22,7 +19,7 @@ expect_rc 0 "ephemeral change"
 capture "$XHYBRID" run "$P" -- sh -c 'cat /etc/xh-persist; test ! -e /etc/xh-eph'
 expect_rc 0 "ephemeral change thrown away"
 [ "$OUT" = kept ] || fail "an ephemeral session changed the upper"
-[ -f "$store/sessions/$P/upper/etc/xh-persist" ] || fail "the change is not in the upper"
+[ -f "$STORE/sessions/$P/upper/etc/xh-persist" ] || fail "the change is not in the upper"
 
 cd "$SCRATCH"
 "$XHYBRID" run "$P" -- sh -c 'touch held; sleep 30' &

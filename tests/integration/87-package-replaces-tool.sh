@@ -9,10 +9,7 @@ scratch
 export XDG_CONFIG_HOME="$SCRATCH/config"
 twin_profile xhtest-replace
 P=xhtest-replace
-store=$("$XHYBRID" profiles show "$P" | sed -n 's/^# root: \(.*\)\/roots\/.*$/\1/p')
-[ -n "$store" ] || fail "cannot find the store"
-rm -rf "$store/sessions/$P" "$store/sessions/$P.lock"
-trap 'rm -rf "$SCRATCH" "$store/sessions/$P" "$store/sessions/$P.lock"' EXIT
+fresh_upper "$P"
 cd "$SCRATCH"
 write_hello_sources
 

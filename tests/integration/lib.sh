@@ -62,6 +62,15 @@ twin_profile() {
                 sed "${2:-}" >"$XDG_CONFIG_HOME/xhybrid/profiles/$1.ini"
 }
 
+# fresh_upper NAME: start profile NAME (a twin) with no persistent upper, and
+# remove its upper again at exit with the scratch directory. Sets STORE.
+fresh_upper() {
+        STORE=$("$XHYBRID" profiles show "$1" | sed -n 's/^# root: \(.*\)\/roots\/.*$/\1/p')
+        [ -n "$STORE" ] || fail "cannot find the store"
+        rm -rf "$STORE/sessions/$1" "$STORE/sessions/$1.lock"
+        trap 'rm -rf "$SCRATCH" "$STORE/sessions/'"$1"'" "$STORE/sessions/'"$1"'.lock"' EXIT
+}
+
 # hello.c (stdio) and g.c (glib) in the current directory.
 write_hello_sources() {
         cat >hello.c <<'SRC'
