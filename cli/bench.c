@@ -10,7 +10,6 @@
 #include "bench.h"
 #include "cli.h"
 #include "emulator.h"
-#include "source.h"
 
 #include <errno.h>
 #include <fcntl.h>

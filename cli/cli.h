@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The xhybrid command: argument parsing, the store, sessions (namespaces and
- * the process tree), create, doctor. Subcommands return an exit status;
- * only cli/main.c and the cmd_* entry points print errors.
+ * The xhybrid command: argument parsing and one entry point per command.
+ * Commands return an exit status; only cli/ prints.
  */
 #ifndef XH_CLI_H
 #define XH_CLI_H
@@ -10,17 +9,8 @@
 #include <stdbool.h>
 
 #include "profiles.h"
+#include "session.h"
 #include "xh-util.h"
-
-/* Exit statuses of xhybrid itself (a command run inside passes its own through). */
-enum {
-        XH_EXIT_OK = 0,
-        XH_EXIT_FAIL = 1,       /* a check failed (doctor), a comparison differed */
-        XH_EXIT_USAGE = 2,      /* bad command line */
-        XH_EXIT_ERROR = 125,    /* xhybrid could not set up or run the session */
-        XH_EXIT_NOEXEC = 126,   /* the command was found but could not be executed */
-        XH_EXIT_NOTFOUND = 127, /* the command was not found inside */
-};
 
 enum xh_cmd {
         XH_CMD_NONE,
@@ -69,66 +59,6 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *args, xh_error *e
 void xh_args_free(struct xh_args *args);
 const char *xh_usage(void);
 
-/* The store: where roots, layers and persistent uppers live. */
-char *xh_store_dir(const char *option);
-char *xh_store_root_path(const char *store, const struct xh_profile *p);
-char *xh_store_toolchain_path(const char *store, const struct xh_profile *p);
-bool xh_store_toolchain_ready(const char *store, const struct xh_profile *p);
-char *xh_store_session_path(const char *store, const struct xh_profile *p);
-bool xh_store_root_ready(const char *store, const struct xh_profile *p);
-/*
- * Take the lock file at path (flock, held while the returned fd or a copy of
- * it is open) and write our pid into it. -EBUSY when another process holds
- * it; then *holder (if not NULL) receives the pid it wrote, or NULL.
- */
-int xh_store_lock(const char *path, int *fd, char **holder, xh_error *err);
-/* ROOT/rootfs and TOOLCHAIN/rootfs: the trees themselves. */
-char *xh_store_rootfs(const char *store, const struct xh_profile *p);
-char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p);
-
-/* Environment for a session: allow-list + profile [session] env + --env. */
-char **xh_session_env(char *const *host_env, const struct xh_profile *p, char *const *extra,
-                      const char *mode);
-
-struct xh_session_opts {
-        const struct xh_profile *profile;
-        const char *store;
-        bool emulated;
-        bool ephemeral;
-        bool dry_run;
-        /*
-         * The floor for benchmarks: run on the toolchain layer itself (an
-         * amd64 root) with its cross tools first in PATH under their plain
-         * names; no emulator, no target root.
-         */
-        bool native_cross;
-        char *const *env;  /* --env */
-        char *const *argv; /* command to run */
-};
-
-/* Run a command in a session; *status receives a wait status. */
-int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err);
-
-/*
- * The binfmt_misc rule that registers the profile's emulator (found and
- * checked to be a static host program) with the F and O flags; with
- * keep_argv0 and Debian's ARCH-binfmt-P name for it, also P.
- */
-int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, char **rule, xh_error *err);
-
-/*
- * Run argv on the host in a new user + mount + PID namespace with a private
- * binfmt_misc that registers the profile's emulator (used to run mmdebstrap
- * for a foreign root). *status receives a wait status.
- */
-int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp, int *status,
-                      xh_error *err);
-
-/* Run argv in new namespaces after applying plan there (see namespace.c). */
-struct xh_plan;
-int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp, int *status,
-                   xh_error *err);
-
 /* Commands (print their own errors; return an exit status). */
 int xh_cmd_create(const struct xh_args *a);
 int xh_cmd_run(const struct xh_args *a);
@@ -136,42 +66,6 @@ int xh_cmd_profiles(const struct xh_args *a);
 int xh_cmd_doctor(const struct xh_args *a);
 int xh_cmd_elf(const struct xh_args *a);
 
-/* The target tools a hybrid session replaces, and why (cli/toolchain.c). */
-enum xh_bind_decision {
-        XH_BIND_NATIVE,        /* same upstream version: the shim runs the native program */
-        XH_BIND_NATIVE_SKEW,   /* versions differ, profile skew = native */
-        XH_BIND_SKEW_FALLBACK, /* versions differ: the original runs emulated (warned) */
-        XH_BIND_SKEW_ERROR,    /* versions differ, profile skew = error: no session */
-        XH_BIND_NO_NATIVE,     /* no program at that path in the toolchain layer */
-        XH_BIND_EMULATE,       /* the profile's emulate list names it */
-        XH_BIND_SHADOWED,      /* the profile's upper holds its own file there: emulated */
-};
-
-struct xh_binding {
-        char *name;      /* the table name that found it (gcc, cc, as ...) */
-        char *path;      /* the resolved target path: /usr/bin/aarch64-linux-gnu-gcc-12 */
-        char *canonical; /* the shim's name for it: gcc */
-        char *target_pkg, *target_ver;
-        char *tc_pkg, *tc_ver;
-        enum xh_bind_decision decision;
-        bool direct; /* native with no decision per run: bind the program itself */
-};
-
-/* emulate: extra tools to leave emulated (XHYBRID_EMULATE of the session), may be NULL. */
-int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const char *upper,
-                          const char *toolchain, char *const *emulate, struct xh_binding **out,
-                          size_t *count);
-const char *xh_binding_decision_name(enum xh_bind_decision d);
-void xh_bindings_free(struct xh_binding *list, size_t n);
-char *xh_upstream_version(const char *debian_version);
-
-/* Comparison of two build trees (cli/compare.c). */
-struct xh_compare {
-        size_t files, elf_files, config_headers, config_status;
-        char **differences; /* "PATH: what" */
-};
-int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_error *err);
-void xh_compare_clear(struct xh_compare *c);
 int xh_cmd_compare(const struct xh_args *a);
 int xh_cmd_bench(const struct xh_args *a);
 int xh_cmd_verify(const struct xh_args *a);

@@ -9,7 +9,7 @@
  * are looked up in each root's dpkg database and their upstream versions
  * compared: the profile's skew rule decides what runs when they differ.
  */
-#include "cli.h"
+#include "session.h"
 #include "shim.h"
 
 #include <dirent.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xhybrid bench: the measurements of one benchmark and their reports
- * (terminal table, JSON, Markdown, SVG). The runner is cli/bench.c; the
- * reports are cli/report.c and depend on nothing but this header.
+ * (terminal table, JSON, Markdown, SVG), the sources they build and the
+ * comparison of two build trees.
  */
 #ifndef XH_BENCH_H
 #define XH_BENCH_H
@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "profiles.h"
+#include "xh-util.h"
 
 enum { XH_PHASE_CONFIGURE, XH_PHASE_BUILD, XH_PHASES };
 
@@ -74,4 +77,35 @@ void xh_bench_result_clear(struct xh_bench_result *r);
 struct xh_buf;
 void xh_json_string(struct xh_buf *b, const char *s);
 
+/* Sources (bench/source.c). */
+enum xh_source_kind { XH_SOURCE_DIR, XH_SOURCE_TARBALL, XH_SOURCE_DEB };
+
+struct xh_source {
+        enum xh_source_kind kind;
+        char *name; /* package or directory name, used for work paths */
+        char *path; /* DIR or TARBALL: absolute path */
+        char *dsc;  /* DEB: the cached .dsc */
+        bool skip_patches;
+};
+
+/* Resolve SOURCE (DIR, TARBALL or deb:NAME); deb: sources are fetched once into the store. */
+int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *store,
+                      bool skip_patches, struct xh_source *s, xh_error *err);
+/* Unpack a fresh copy at dest (removed first); tool output goes to log. */
+int xh_source_unpack(const struct xh_source *s, const char *dest, const char *log, xh_error *err);
+void xh_source_clear(struct xh_source *s);
+
+/* Run argv (a PATH lookup) with stdin from /dev/null; its standard output, or NULL. */
+char *xh_run_capture(char *const argv[]);
+
+/* Run argv with stdin from /dev/null and output appended to log (or dropped). */
+int xh_run_quiet(char *const argv[], const char *log, xh_error *err);
+
+/* Comparison of two build trees (bench/compare.c). */
+struct xh_compare {
+        size_t files, elf_files, config_headers, config_status;
+        char **differences; /* "PATH: what" */
+};
+int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_error *err);
+void xh_compare_clear(struct xh_compare *c);
 #endif

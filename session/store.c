@@ -13,7 +13,7 @@
  * A root directory only gets its final name by rename(2) once complete, so an
  * interrupted create never leaves something a later call takes as finished.
  */
-#include "cli.h"
+#include "session.h"
 
 #include <errno.h>
 #include <fcntl.h>

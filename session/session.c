@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A session: the profile's root with an upper, the binds, the emulator, a command. */
-#include "cli.h"
+#include "session.h"
 #include "emulator.h"
 #include "overlay.h"
 #include "shim.h"

@@ -11,7 +11,7 @@
  * When init exits the kernel kills what is left in the PID namespace, and the
  * mount namespace with every mount of the session disappears with it.
  */
-#include "cli.h"
+#include "session.h"
 #include "emulator.h"
 #include "overlay.h"
 

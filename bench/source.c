@@ -5,8 +5,7 @@
  * STORE/sources/SUITE/NAME with a private apt configuration, so the host's
  * apt setup is never changed). Each run unpacks a fresh copy at one path.
  */
-#include "cli.h"
-#include "source.h"
+#include "bench.h"
 
 #include <dirent.h>
 #include <errno.h>
