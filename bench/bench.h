@@ -95,11 +95,6 @@ int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *
 int xh_source_unpack(const struct xh_source *s, const char *dest, const char *log, xh_error *err);
 void xh_source_clear(struct xh_source *s);
 
-/* Run argv (a PATH lookup) with stdin from /dev/null; its standard output, or NULL. */
-char *xh_run_capture(char *const argv[]);
-
-/* Run argv with stdin from /dev/null and output appended to log (or dropped). */
-int xh_run_quiet(char *const argv[], const char *log, xh_error *err);
 
 /* Comparison of two build trees (bench/compare.c). */
 struct xh_compare {

@@ -16,73 +16,11 @@
 
 extern char **environ;
 
-int xh_run_quiet(char *const argv[], const char *log, xh_error *err)
+/* Run argv (a PATH lookup) with its output appended to log (or dropped). */
+static int run_quiet(char *const argv[], const char *log, xh_error *err)
 {
-        pid_t pid = fork();
-        if (pid < 0)
-                return xh_fail(err, errno, "fork: %s", strerror(errno));
-        if (pid == 0) {
-                int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                              0644);
-                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (fd >= 0) {
-                        dup2(fd, STDOUT_FILENO);
-                        dup2(fd, STDERR_FILENO);
-                }
-                if (null >= 0)
-                        dup2(null, STDIN_FILENO);
-                execvp(argv[0], argv);
-                fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-                _exit(127);
-        }
-        int st;
-        while (waitpid(pid, &st, 0) < 0)
-                if (errno != EINTR)
-                        return xh_fail(err, errno, "waitpid: %s", strerror(errno));
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-                xh_fail(err, EIO, "%s failed (%s %d)%s%s", argv[0],
-                        WIFEXITED(st) ? "exit status" : "signal",
-                        WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), log ? "; see " : "",
-                        log ? log : "");
-                return -EIO;
-        }
-        return 0;
-}
-
-char *xh_run_capture(char *const argv[])
-{
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return NULL;
-        pid_t pid = fork();
-        if (pid < 0) {
-                close(p[0]);
-                close(p[1]);
-                return NULL;
-        }
-        if (pid == 0) {
-                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (null >= 0)
-                        dup2(null, STDIN_FILENO);
-                dup2(p[1], STDOUT_FILENO);
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        close(p[1]);
-        xh_buf out = {0};
-        char buf[4096];
-        for (;;) {
-                ssize_t n = read(p[0], buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                xh_buf_addn(&out, buf, (size_t)n);
-        }
-        close(p[0]);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        return xh_buf_steal(&out);
+        struct xh_spawn sp = {.argv = argv, .search_path = true, .log = log, .quiet = !log};
+        return xh_spawn(&sp, NULL, NULL, err);
 }
 
 static char *find_dsc(const char *dir)
@@ -146,13 +84,13 @@ static int fetch_deb(struct xh_source *s, const struct xh_profile *p, const char
         xh_strv_push(&source, "--download-only");
         xh_strv_push(&source, s->name);
         fprintf(stderr, "xhybrid: fetching the Debian source package %s (%s)\n", s->name, p->suite);
-        if ((r = xh_run_quiet(update, log, err)) < 0)
+        if ((r = run_quiet(update, log, err)) < 0)
                 return r;
         /* apt-get source downloads into the working directory. */
         _cleanup_free_ char *cwd = getcwd(NULL, 0);
         if (chdir(dir) < 0)
                 return xh_fail(err, errno, "%s: %s", dir, strerror(errno));
-        r = xh_run_quiet(source, log, err);
+        r = run_quiet(source, log, err);
         if (cwd && chdir(cwd) < 0)
                 return xh_fail(err, errno, "%s: %s", cwd, strerror(errno));
         if (r < 0)
@@ -210,7 +148,10 @@ int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *
 static bool single_top_dir(const char *tarball)
 {
         char *const argv[] = {"tar", "-tf", (char *)tarball, NULL};
-        _cleanup_free_ char *out = xh_run_capture(argv);
+        struct xh_spawn sp = {.argv = argv, .search_path = true, .capture_fd = 1};
+        _cleanup_free_ char *out = NULL;
+        if (xh_spawn(&sp, &out, NULL, NULL) < 0)
+                return false;
         _cleanup_strv_ char **lines = xh_strv_split(out ? out : "", "\n");
         _cleanup_free_ char *top = NULL;
         for (char **l = lines; *l; l++) {
@@ -245,14 +186,14 @@ int xh_source_unpack(const struct xh_source *s, const char *dest, const char *lo
                                       "-x",          s->dsc,       (char *)dest, NULL};
                 char *const argv_patched[] = {"dpkg-source", "--no-check", "--no-copy", "-x",
                                               s->dsc,        (char *)dest, NULL};
-                return xh_run_quiet(s->skip_patches ? argv : argv_patched, log, err);
+                return run_quiet(s->skip_patches ? argv : argv_patched, log, err);
         }
         case XH_SOURCE_DIR: {
                 if ((r = xh_mkdir_p(dest, 0755)) < 0)
                         return xh_fail(err, -r, "cannot create %s: %s", dest, strerror(-r));
                 _cleanup_free_ char *from = xh_asprintf("%s/.", s->path);
                 char *const argv[] = {"cp", "-a", from, (char *)dest, NULL};
-                return xh_run_quiet(argv, log, err);
+                return run_quiet(argv, log, err);
         }
         case XH_SOURCE_TARBALL: {
                 if ((r = xh_mkdir_p(dest, 0755)) < 0)
@@ -260,7 +201,7 @@ int xh_source_unpack(const struct xh_source *s, const char *dest, const char *lo
                 char *const strip[] = {
                         "tar", "-xf", s->path, "-C", (char *)dest, "--strip-components=1", NULL};
                 char *const plain[] = {"tar", "-xf", s->path, "-C", (char *)dest, NULL};
-                return xh_run_quiet(single_top_dir(s->path) ? strip : plain, log, err);
+                return run_quiet(single_top_dir(s->path) ? strip : plain, log, err);
         }
         }
         return xh_fail(err, EINVAL, "unknown source kind");

@@ -5,17 +5,6 @@
 #include <stddef.h>
 #include <string.h>
 
-static const struct {
-        const char *name;
-        enum xh_cmd cmd;
-} commands[] = {
-        /* sorted */
-        {"bench", XH_CMD_BENCH},   {"compare", XH_CMD_COMPARE},   {"create", XH_CMD_CREATE},
-        {"doctor", XH_CMD_DOCTOR}, {"elf", XH_CMD_ELF},           {"enter", XH_CMD_ENTER},
-        {"help", XH_CMD_HELP},     {"profiles", XH_CMD_PROFILES}, {"run", XH_CMD_RUN},
-        {"verify", XH_CMD_VERIFY}, {"version", XH_CMD_VERSION},
-};
-
 const char *xh_usage(void)
 {
         return "usage: xhybrid [-v] [--store DIR] COMMAND ...\n"
@@ -136,148 +125,250 @@ static int parse_env_value(const char *v, xh_error *err)
         return 0;
 }
 
+/* What follows a command's options. */
+enum operands {
+        OPERANDS_NONE,            /* help, version */
+        OPERANDS_PROFILE,         /* create, enter: PROFILE */
+        OPERANDS_PROFILE_COMMAND, /* run: PROFILE COMMAND... */
+        OPERANDS_PROFILE_SOURCE,  /* bench, verify: PROFILE SOURCE */
+        OPERANDS_PROFILES,        /* profiles: [list | show PROFILE] */
+        OPERANDS_FILES,           /* elf: FILE... (at least one) */
+        OPERANDS_TWO,             /* compare: A B */
+        OPERANDS_ANY,             /* doctor: [PROFILE...] */
+};
+
+static int cmd_help(const struct xh_args *a)
+{
+        fputs(xh_usage(), stdout);
+        return XH_EXIT_OK;
+}
+
+static int cmd_version(const struct xh_args *a)
+{
+        printf("xhybrid %s\n", XH_VERSION);
+        return XH_EXIT_OK;
+}
+
+/* The commands, sorted by name. */
+static const struct command {
+        const char *name;
+        enum xh_cmd cmd;
+        enum operands operands;
+        int (*run)(const struct xh_args *a);
+} commands[] = {
+        {"bench", XH_CMD_BENCH, OPERANDS_PROFILE_SOURCE, xh_cmd_bench},
+        {"compare", XH_CMD_COMPARE, OPERANDS_TWO, xh_cmd_compare},
+        {"create", XH_CMD_CREATE, OPERANDS_PROFILE, xh_cmd_create},
+        {"doctor", XH_CMD_DOCTOR, OPERANDS_ANY, xh_cmd_doctor},
+        {"elf", XH_CMD_ELF, OPERANDS_FILES, xh_cmd_elf},
+        {"enter", XH_CMD_ENTER, OPERANDS_PROFILE, xh_cmd_run},
+        {"help", XH_CMD_HELP, OPERANDS_NONE, cmd_help},
+        {"profiles", XH_CMD_PROFILES, OPERANDS_PROFILES, xh_cmd_profiles},
+        {"run", XH_CMD_RUN, OPERANDS_PROFILE_COMMAND, xh_cmd_run},
+        {"verify", XH_CMD_VERIFY, OPERANDS_PROFILE_SOURCE, xh_cmd_verify},
+        {"version", XH_CMD_VERSION, OPERANDS_NONE, cmd_version},
+};
+
+static const struct command *find_command(enum xh_cmd cmd)
+{
+        for (size_t k = 0; k < XH_ARRAY_SIZE(commands); k++)
+                if (commands[k].cmd == cmd)
+                        return &commands[k];
+        return NULL;
+}
+
+/*
+ * One option at argv[*i] for cmd: 1 when taken (with its value, which may
+ * advance *i), 0 when cmd has no such option, or -EINVAL.
+ */
+static int take_option(int argc, char *const *argv, int *i, enum xh_cmd cmd, struct xh_args *a,
+                       xh_error *err)
+{
+        const char *s = argv[*i];
+        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+                a->cmd = XH_CMD_HELP;
+                return 1;
+        }
+        if (cmd == XH_CMD_NONE && strcmp(s, "--version") == 0) {
+                a->cmd = XH_CMD_VERSION;
+                return 1;
+        }
+        if (strcmp(s, "-vv") == 0 || strcmp(s, "--verbose") == 0) {
+                a->verbose += strcmp(s, "-vv") == 0 ? 2 : 1;
+                return 1;
+        }
+        const struct option *o = NULL;
+        _cleanup_free_ char *v = NULL;
+        int r;
+        for (size_t k = 0; !o && k < XH_ARRAY_SIZE(options); k++) {
+                if (!(options[k].commands & CMD(cmd)))
+                        continue;
+                if (options[k].kind == OPT_FLAG || options[k].kind == OPT_COUNT) {
+                        if (strcmp(s, options[k].name) == 0)
+                                o = &options[k];
+                        continue;
+                }
+                char **dest = options[k].kind == OPT_STRING
+                                      ? (char **)((char *)a + options[k].offset)
+                                      : &v;
+                if ((r = take_value(argc, argv, i, options[k].name, dest, err)) < 0)
+                        return r;
+                if (r > 0)
+                        o = &options[k];
+        }
+        if (!o)
+                return 0;
+        switch (o->kind) {
+        case OPT_FLAG:
+                *(bool *)((char *)a + o->offset) = true;
+                break;
+        case OPT_COUNT:
+                (*(int *)((char *)a + o->offset))++;
+                break;
+        case OPT_STRING:
+                break;
+        case OPT_ENV:
+                if ((r = parse_env_value(v, err)) < 0)
+                        return r;
+                xh_strv_push(&a->env, v);
+                break;
+        case OPT_RUNS: {
+                char *end = NULL;
+                long n = strtol(v, &end, 10);
+                if (!*v || *end || n < 1 || n > 100)
+                        return xh_fail(err, EINVAL, "--runs '%s': expected 1 to 100", v);
+                a->runs = (int)n;
+                break;
+        }
+        }
+        return 1;
+}
+
+/* Check the operands of a command and move them into a. */
+static int take_operands(const struct command *c, char **ops, struct xh_args *a, xh_error *err)
+{
+        size_t n = xh_strv_len(ops), used = 0;
+        const char *name = c->name;
+        switch (c->operands) {
+        case OPERANDS_NONE:
+        case OPERANDS_ANY:
+                break;
+        case OPERANDS_PROFILE:
+        case OPERANDS_PROFILE_COMMAND:
+                if (n < 1)
+                        return xh_fail(err, EINVAL, "%s: no profile given", name);
+                a->profile = xh_strdup(ops[used++]);
+                if (c->operands == OPERANDS_PROFILE_COMMAND && xh_strv_len(a->rest) == 0)
+                        return xh_fail(err, EINVAL, "%s: no command given after '%s'", name,
+                                       a->profile);
+                break;
+        case OPERANDS_PROFILE_SOURCE:
+                if (n != 2)
+                        return xh_fail(err, EINVAL, "%s: expected PROFILE SOURCE", name);
+                a->profile = xh_strdup(ops[used++]);
+                a->source = xh_strdup(ops[used++]);
+                break;
+        case OPERANDS_PROFILES:
+                a->subcommand = xh_strdup(n > 0 ? ops[used++] : "list");
+                if (strcmp(a->subcommand, "show") == 0) {
+                        if (used >= n)
+                                return xh_fail(err, EINVAL, "profiles show: no profile given");
+                        a->profile = xh_strdup(ops[used++]);
+                } else if (strcmp(a->subcommand, "list") != 0) {
+                        return xh_fail(err, EINVAL, "profiles: unknown subcommand '%s'",
+                                       a->subcommand);
+                }
+                break;
+        case OPERANDS_FILES:
+                if (n < 1)
+                        return xh_fail(err, EINVAL, "%s: no file given", name);
+                break;
+        case OPERANDS_TWO:
+                if (n != 2)
+                        return xh_fail(err, EINVAL, "%s: expected two directories", name);
+                break;
+        }
+        if (c->operands == OPERANDS_ANY || c->operands == OPERANDS_FILES ||
+            c->operands == OPERANDS_TWO) {
+                for (; used < n; used++)
+                        xh_strv_push(&a->rest, ops[used]);
+        }
+        if (used < n)
+                return xh_fail(err, EINVAL, "%s: unexpected argument '%s'", name, ops[used]);
+        return 0;
+}
+
+/*
+ * xhybrid [GLOBAL OPTIONS] COMMAND [OPTIONS and OPERANDS in any order] [-- ...]
+ * Options are taken before and after the operands, as GNU tools do; "--"
+ * ends them. For run, the first argument after PROFILE that is not one of
+ * its options starts the command, which is kept as it is.
+ */
 int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
 {
         int i = 1, r;
         *a = (struct xh_args){0};
 
-        /* Global options. */
         for (; i < argc && argv[i][0] == '-'; i++) {
-                const char *s = argv[i];
-                if (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0)
-                        a->verbose++;
-                else if (strcmp(s, "-vv") == 0)
-                        a->verbose += 2;
-                else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)
-                        a->cmd = XH_CMD_HELP;
-                else if (strcmp(s, "--version") == 0)
-                        a->cmd = XH_CMD_VERSION;
-                else if ((r = take_value(argc, argv, &i, "--store", &a->store, err)) != 0) {
-                        if (r < 0)
-                                return r;
-                } else
-                        return xh_fail(err, EINVAL, "unknown option '%s'", s);
+                if ((r = take_option(argc, argv, &i, XH_CMD_NONE, a, err)) < 0)
+                        return r;
+                if (r == 0)
+                        return xh_fail(err, EINVAL, "unknown option '%s'", argv[i]);
         }
-        if (a->cmd != XH_CMD_NONE)
+        if (a->cmd != XH_CMD_NONE) {
+                a->run = find_command(a->cmd)->run;
                 return 0;
+        }
         if (i >= argc)
                 return xh_fail(err, EINVAL, "no command given");
 
         const char *name = argv[i++];
-        for (size_t k = 0; k < XH_ARRAY_SIZE(commands); k++)
+        const struct command *c = NULL;
+        for (size_t k = 0; !c && k < XH_ARRAY_SIZE(commands); k++)
                 if (strcmp(commands[k].name, name) == 0)
-                        a->cmd = commands[k].cmd;
-        if (a->cmd == XH_CMD_NONE)
+                        c = &commands[k];
+        if (!c)
                 return xh_fail(err, EINVAL, "unknown command '%s'", name);
-
+        a->cmd = c->cmd;
+        a->run = c->run;
         a->rest = xh_malloc(sizeof(char *));
         a->env = xh_malloc(sizeof(char *));
         a->runs = 3;
 
-        /* Command options come before the operands; "--" ends them. */
-        for (; i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") != 0; i++) {
-                const struct option *o = NULL;
-                _cleanup_free_ char *v = NULL;
-                for (size_t k = 0; !o && k < XH_ARRAY_SIZE(options); k++) {
-                        if (!(options[k].commands & CMD(a->cmd)))
-                                continue;
-                        if (options[k].kind == OPT_FLAG || options[k].kind == OPT_COUNT) {
-                                if (strcmp(argv[i], options[k].name) == 0)
-                                        o = &options[k];
+        _cleanup_strv_ char **ops = xh_malloc(sizeof(char *));
+        bool options_end = false;
+        for (; i < argc; i++) {
+                const char *s = argv[i];
+                bool command_next = c->operands == OPERANDS_PROFILE_COMMAND && ops[0];
+                if (!options_end && strcmp(s, "--") == 0) {
+                        options_end = true;
+                        if (command_next) {
+                                i++;
+                                break;
+                        }
+                        continue;
+                }
+                if (!options_end && s[0] == '-' && s[1]) {
+                        if ((r = take_option(argc, argv, &i, c->cmd, a, err)) < 0)
+                                return r;
+                        if (r > 0) {
+                                if (a->cmd == XH_CMD_HELP) {
+                                        a->run = find_command(a->cmd)->run;
+                                        return 0;
+                                }
                                 continue;
                         }
-                        char **dest = options[k].kind == OPT_STRING
-                                              ? (char **)((char *)a + options[k].offset)
-                                              : &v;
-                        if ((r = take_value(argc, argv, &i, options[k].name, dest, err)) < 0)
-                                return r;
-                        if (r > 0)
-                                o = &options[k];
+                        if (!command_next)
+                                return xh_fail(err, EINVAL, "%s: unknown option '%s'", name, s);
                 }
-                if (!o)
-                        return xh_fail(err, EINVAL, "%s: unknown option '%s'", name, argv[i]);
-                switch (o->kind) {
-                case OPT_FLAG:
-                        *(bool *)((char *)a + o->offset) = true;
+                if (command_next)
                         break;
-                case OPT_COUNT:
-                        (*(int *)((char *)a + o->offset))++;
-                        break;
-                case OPT_STRING:
-                        break;
-                case OPT_ENV:
-                        if ((r = parse_env_value(v, err)) < 0)
-                                return r;
-                        xh_strv_push(&a->env, v);
-                        break;
-                case OPT_RUNS: {
-                        char *end = NULL;
-                        long n = strtol(v, &end, 10);
-                        if (!*v || *end || n < 1 || n > 100)
-                                return xh_fail(err, EINVAL, "--runs '%s': expected 1 to 100", v);
-                        a->runs = (int)n;
-                        break;
-                }
-                }
+                xh_strv_push(&ops, s);
         }
-
-        switch (a->cmd) {
-        case XH_CMD_CREATE:
-        case XH_CMD_ENTER:
-        case XH_CMD_RUN:
-                if (i < argc && strcmp(argv[i], "--") == 0)
-                        i++;
-                if (i >= argc)
-                        return xh_fail(err, EINVAL, "%s: no profile given", name);
-                a->profile = xh_strdup(argv[i++]);
-                if (a->cmd == XH_CMD_RUN) {
-                        if (i < argc && strcmp(argv[i], "--") == 0)
-                                i++;
-                        if (i >= argc)
-                                return xh_fail(err, EINVAL, "run: no command given after '%s'",
-                                               a->profile);
-                } else if (i < argc) {
-                        return xh_fail(err, EINVAL, "%s: unexpected argument '%s'", name, argv[i]);
-                }
-                break;
-        case XH_CMD_BENCH:
-        case XH_CMD_VERIFY:
-                if (i < argc && strcmp(argv[i], "--") == 0)
-                        i++;
-                if (argc - i != 2)
-                        return xh_fail(err, EINVAL, "%s: expected PROFILE SOURCE", name);
-                a->profile = xh_strdup(argv[i++]);
-                a->source = xh_strdup(argv[i++]);
-                break;
-        case XH_CMD_PROFILES:
-                if (i < argc && strcmp(argv[i], "--") == 0)
-                        i++;
-                a->subcommand = xh_strdup(i < argc ? argv[i++] : "list");
-                if (strcmp(a->subcommand, "show") == 0) {
-                        if (i >= argc)
-                                return xh_fail(err, EINVAL, "profiles show: no profile given");
-                        a->profile = xh_strdup(argv[i++]);
-                } else if (strcmp(a->subcommand, "list") != 0) {
-                        return xh_fail(err, EINVAL, "profiles: unknown subcommand '%s'",
-                                       a->subcommand);
-                }
-                if (i < argc)
-                        return xh_fail(err, EINVAL, "profiles: unexpected argument '%s'", argv[i]);
-                break;
-        case XH_CMD_ELF:
-                if (i < argc && strcmp(argv[i], "--") == 0)
-                        i++;
-                if (i >= argc)
-                        return xh_fail(err, EINVAL, "elf: no file given");
-                break;
-        default:
-                if (i < argc && strcmp(argv[i], "--") == 0)
-                        i++;
-                break;
-        }
-        for (; i < argc; i++)
-                xh_strv_push(&a->rest, argv[i]);
-        return 0;
+        if (c->operands == OPERANDS_PROFILE_COMMAND)
+                for (; i < argc; i++)
+                        xh_strv_push(&a->rest, argv[i]);
+        return take_operands(c, ops, a, err);
 }
 
 void xh_args_free(struct xh_args *a)

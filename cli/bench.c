@@ -197,10 +197,10 @@ static void machine_facts(const struct xh_profile *p, const char *store, struct 
         _cleanup_free_ char *qemu = NULL;
         if (xh_qemu_find(p->qemu, &qemu, NULL) == 0) {
                 char *const argv[] = {qemu, "--version", NULL};
-                char *out = xh_run_capture(argv);
-                if (out && *out)
+                struct xh_spawn sp = {.argv = argv, .capture_fd = 1, .quiet = true};
+                _cleanup_free_ char *out = NULL;
+                if (xh_spawn(&sp, &out, NULL, NULL) == 0 && *out)
                         m->qemu = xh_strndup(out, strcspn(out, "\n"));
-                free(out);
         }
         _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
         _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);

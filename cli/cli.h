@@ -52,9 +52,14 @@ struct xh_args {
         char *svg;           /* bench --svg FILE */
         bool skip_patches;   /* deb:NAME without Debian's patches */
         bool reuse_emulated; /* verify: reuse a cached emulated build */
+
+        int (*run)(const struct xh_args *a); /* the command's entry point */
 };
 
-/* Parse argv. On error returns -EINVAL and a message for "xhybrid: MSG". */
+/*
+ * Parse argv against the one table of commands and options (cli/args.c). On
+ * error returns -EINVAL and a message for "xhybrid: MSG".
+ */
 int xh_args_parse(int argc, char *const *argv, struct xh_args *args, xh_error *err);
 void xh_args_free(struct xh_args *args);
 const char *xh_usage(void);

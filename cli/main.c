@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "cli.h"
 
-#include <string.h>
-
 int main(int argc, char **argv)
 {
         struct xh_args a;
@@ -19,47 +17,7 @@ int main(int argc, char **argv)
         }
         if (a.verbose > xh_log_level)
                 xh_log_level = a.verbose;
-
-        int rc;
-        switch (a.cmd) {
-        case XH_CMD_HELP:
-                fputs(xh_usage(), stdout);
-                rc = XH_EXIT_OK;
-                break;
-        case XH_CMD_VERSION:
-                printf("xhybrid %s\n", XH_VERSION);
-                rc = XH_EXIT_OK;
-                break;
-        case XH_CMD_CREATE:
-                rc = xh_cmd_create(&a);
-                break;
-        case XH_CMD_RUN:
-        case XH_CMD_ENTER:
-                rc = xh_cmd_run(&a);
-                break;
-        case XH_CMD_PROFILES:
-                rc = xh_cmd_profiles(&a);
-                break;
-        case XH_CMD_DOCTOR:
-                rc = xh_cmd_doctor(&a);
-                break;
-        case XH_CMD_ELF:
-                rc = xh_cmd_elf(&a);
-                break;
-        case XH_CMD_COMPARE:
-                rc = xh_cmd_compare(&a);
-                break;
-        case XH_CMD_BENCH:
-                rc = xh_cmd_bench(&a);
-                break;
-        case XH_CMD_VERIFY:
-                rc = xh_cmd_verify(&a);
-                break;
-        default:
-                fputs(xh_usage(), stderr);
-                rc = XH_EXIT_USAGE;
-                break;
-        }
+        int rc = a.run(&a);
         xh_args_free(&a);
         return rc;
 }

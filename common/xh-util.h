@@ -118,6 +118,26 @@ bool xh_is_dir(const char *path);
 int xh_read_file(const char *path, char **out, size_t *len);
 int xh_write_file(const char *path, const char *data, size_t len, unsigned mode);
 
+/* Running a program (common/xh-spawn.c). */
+struct xh_spawn {
+        const char *path;  /* the program; NULL: argv[0] */
+        char *const *argv; /* argv[0]: an absolute path, or a name when search_path */
+        char *const *envp; /* NULL: the caller's environment */
+        const char *cwd;   /* NULL: the caller's */
+        bool search_path;  /* look argv[0] up in PATH (of envp) */
+        const char *log;   /* append standard output and error to this file */
+        int capture_fd;    /* 1 or 2: return what the program writes there; 0: none */
+        bool quiet;        /* output neither logged nor captured goes to /dev/null */
+};
+/*
+ * Run a program with standard input from /dev/null and wait for it. Returns
+ * 0 when it exited with status 0; otherwise -errno with err naming the
+ * program and why: it could not be started (the exec's errno), its exit
+ * status, or its signal. *out (when out is not NULL) receives what it wrote
+ * on capture_fd, also when it failed; *status its wait status.
+ */
+int xh_spawn(const struct xh_spawn *s, char **out, int *status, xh_error *err);
+
 /* Simple 64-bit FNV-1a, used for cache keys (not for security). */
 unsigned long long xh_hash64(const char *s);
 

@@ -63,22 +63,6 @@ static bool sub_range(const char *file, const char *user, unsigned id, unsigned 
         return false;
 }
 
-static int run_helper(char *const argv[])
-{
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        int st;
-        while (waitpid(pid, &st, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EPERM;
-}
-
 /*
  * Map ids for the namespace of pid. Real root: ids 0-65535 map to themselves,
  * so that a root built with many owners keeps them. A plain user: 0 inside is
@@ -116,7 +100,8 @@ static int write_id_maps(pid_t pid, xh_error *err)
                 _cleanup_free_ char *gc1 = xh_asprintf("%lu", gc);
                 char *const uargv[] = {"/usr/bin/newuidmap", p, "0", u0, "1", "1", u1, uc1, NULL};
                 char *const gargv[] = {"/usr/bin/newgidmap", p, "0", g0, "1", "1", g1, gc1, NULL};
-                if (run_helper(uargv) == 0 && run_helper(gargv) == 0)
+                struct xh_spawn su = {.argv = uargv}, sg = {.argv = gargv};
+                if (xh_spawn(&su, NULL, NULL, NULL) == 0 && xh_spawn(&sg, NULL, NULL, NULL) == 0)
                         return 0;
                 XH_INFO("newuidmap/newgidmap failed; mapping only the caller");
         }

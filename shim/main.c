@@ -48,53 +48,37 @@ static void trace(const char *exe, const struct xh_shim_exec *x)
         xh_buf_free(&b);
 }
 
-/* Run a target program (emulated) and capture what it writes on fd (1 or 2). */
-static char *capture(const char *path, char *const argv[], int fd)
+/*
+ * Run a target program (emulated) and return what it writes on fd (1 or 2),
+ * or NULL with the reason in err when it cannot run or fails: its output is
+ * then no answer about the target.
+ */
+static char *capture(const char *path, char *const argv[], int fd, xh_error *err)
 {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
+        char *const envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL};
+        struct xh_spawn s = {
+                .path = path, .argv = argv, .envp = envp, .capture_fd = fd, .quiet = true};
+        char *out = NULL;
+        if (xh_spawn(&s, &out, NULL, err) < 0) {
+                free(out);
                 return NULL;
-        pid_t pid = fork();
-        if (pid < 0)
-                return NULL;
-        if (pid == 0) {
-                int null = open("/dev/null", O_RDWR);
-                dup2(null, STDIN_FILENO);
-                dup2(null, STDOUT_FILENO);
-                dup2(null, STDERR_FILENO);
-                dup2(p[1], fd);
-                char *const envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL};
-                execve(path, argv, envp);
-                _exit(127);
         }
-        close(p[1]);
-        xh_buf out = {0};
-        char tmp[4096];
-        ssize_t n;
-        while ((n = read(p[0], tmp, sizeof(tmp))) != 0) {
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        break;
-                xh_buf_addn(&out, tmp, (size_t)n);
-        }
-        close(p[0]);
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-                ;
-        return xh_buf_steal(&out);
+        return out;
 }
 
 static void ask_target(const char *exe, enum xh_shim_strategy strategy, struct xh_shim_facts *f)
 {
         _cleanup_free_ char *orig = xh_asprintf("%s%s", XH_ORIG_DIR, exe);
+        xh_error err = {0};
         if (strategy == XH_SHIM_PKGCONFIG) {
                 char *const argv[] = {"pkg-config", "--dump-personality", NULL};
                 char *const pc_argv[] = {"pkg-config", "--variable", "pc_path", "pkg-config", NULL};
-                _cleanup_free_ char *dump = capture(orig, argv, STDOUT_FILENO);
-                _cleanup_free_ char *pc_path = capture(orig, pc_argv, STDOUT_FILENO);
+                _cleanup_free_ char *dump = capture(orig, argv, STDOUT_FILENO, &err);
+                _cleanup_free_ char *pc_path =
+                        dump ? capture(orig, pc_argv, STDOUT_FILENO, &err) : NULL;
                 if (!dump || !pc_path || !*pc_path)
-                        die(125, "cannot get the search path of the target's pkg-config %s", orig);
+                        die(125, "cannot get the search path of the target's pkg-config %s: %s",
+                            orig, err.msg ? err.msg : "empty answer");
                 /* The compiled-in path; pkgconf skips the dirs that do not exist. */
                 pc_path[strcspn(pc_path, "\n")] = '\0';
                 f->pc_path = steal_pointer(&pc_path);
@@ -104,16 +88,19 @@ static void ask_target(const char *exe, enum xh_shim_strategy strategy, struct x
         }
         char *const c_argv[] = {"gcc", "-E", "-v", "-x", "c", "/dev/null", NULL};
         char *const cxx_argv[] = {"gcc", "-E", "-v", "-x", "c++", "/dev/null", NULL};
-        _cleanup_free_ char *c = capture(orig, c_argv, STDERR_FILENO);
-        _cleanup_free_ char *cxx = capture(orig, cxx_argv, STDERR_FILENO);
-        f->inc_c = xh_shim_parse_incdirs(c ? c : "");
-        f->inc_cxx = xh_shim_parse_incdirs(cxx ? cxx : "");
+        _cleanup_free_ char *c = capture(orig, c_argv, STDERR_FILENO, &err);
+        if (!c)
+                die(125, "cannot get the include dirs of the target compiler %s: %s", orig,
+                    err.msg);
+        f->inc_c = xh_shim_parse_incdirs(c);
         if (!f->inc_c[0])
                 die(125,
                     "cannot get the include dirs of the target compiler %s (run it with -E -v)",
                     orig);
+        /* No C++ compiler in the target: C++ compiles fail as they would there. */
+        _cleanup_free_ char *cxx = capture(orig, cxx_argv, STDERR_FILENO, NULL);
+        f->inc_cxx = xh_shim_parse_incdirs(cxx ? cxx : "");
         if (!f->inc_cxx[0]) {
-                /* no C++ compiler in the target: C++ compiles fail as they would there */
                 xh_strv_free(f->inc_cxx);
                 f->inc_cxx = xh_strv_copy(f->inc_c);
         }

@@ -183,6 +183,29 @@ static const struct good_args good_args[] = {
         {{"help"}, XH_CMD_HELP, .env = "", .rest = ""},
         {{"--version"}, XH_CMD_VERSION},
         {{"version"}, XH_CMD_VERSION, .env = "", .rest = ""},
+        /* 35: options after the operands, as GNU tools take them */
+        {{"run", "p", "--ephemeral", "--env", "A", "--", "make", "-j2"},
+         XH_CMD_RUN,
+         .ephemeral = true,
+         .env = "A",
+         .profile = "p",
+         .rest = "make -j2"},
+        {{"run", "p", "--dry-run", "make", "--ephemeral"},
+         XH_CMD_RUN,
+         .dry_run = true,
+         .env = "",
+         .profile = "p",
+         .rest = "make --ephemeral"},
+        {{"create", "p", "--force"}, XH_CMD_CREATE, .force = true, .profile = "p", .rest = ""},
+        {{"profiles", "show", "p", "--store", "/s"},
+         XH_CMD_PROFILES,
+         .store = "/s",
+         .subcommand = "show",
+         .profile = "p",
+         .rest = ""},
+        {{"doctor", "a", "-v", "b"}, XH_CMD_DOCTOR, .verbose = 1, .env = "", .rest = "a b"},
+        {{"compare", "x", "y"}, XH_CMD_COMPARE, .env = "", .rest = "x y"},
+        {{"run", "p", "--help"}, XH_CMD_HELP},
 };
 
 START_TEST(test_args_good)
@@ -215,6 +238,24 @@ START_TEST(test_args_good)
         xh_args_free(&a);
         ck_assert_ptr_null(a.rest);
         ck_assert_ptr_null(a.store);
+}
+END_TEST
+
+/* bench and verify take their options on either side of PROFILE and SOURCE. */
+START_TEST(test_args_bench_anywhere)
+{
+        char *argv[] = {"xhybrid",   "bench",   "--json", "r.json", "arm64-debian", "--runs", "1",
+                        "deb:hello", "--modes", "hybrid", NULL};
+        struct xh_args a;
+        ck_assert_int_eq(xh_args_parse(10, argv, &a, NULL), 0);
+        ck_assert_int_eq(a.cmd, XH_CMD_BENCH);
+        ck_assert_str_eq(a.profile, "arm64-debian");
+        ck_assert_str_eq(a.source, "deb:hello");
+        ck_assert_int_eq(a.runs, 1);
+        ck_assert_str_eq(a.json, "r.json");
+        ck_assert_str_eq(a.modes, "hybrid");
+        ck_assert_ptr_nonnull(a.run);
+        xh_args_free(&a);
 }
 END_TEST
 
@@ -285,6 +326,14 @@ static const struct bad_args bad_args[] = {
         {{"profiles", "list", "x"}, "profiles: unexpected argument 'x'"},
         {{"elf"}, "elf: no file given"},
         {{"elf", "--"}, "elf: no file given"},
+        /* 36: options after the operands are checked like the ones before */
+        {{"bench", "p", "s", "--bogus"}, "bench: unknown option '--bogus'"},
+        {{"bench", "p", "s", "--runs", "0"}, "--runs '0': expected 1 to 100"},
+        {{"verify", "p", "--runs", "2", "s"}, "verify: unknown option '--runs'"},
+        {{"create", "p", "--emulated"}, "create: unknown option '--emulated'"},
+        {{"bench", "p", "s", "t"}, "bench: expected PROFILE SOURCE"},
+        {{"compare", "a"}, "compare: expected two directories"},
+        {{"compare", "a", "b", "c"}, "compare: expected two directories"},
 };
 
 START_TEST(test_args_bad)
@@ -719,6 +768,7 @@ static Suite *cli_suite(void)
         TCase *tc = tcase_create("args");
         tcase_add_loop_test(tc, test_args_good, 0, (int)XH_ARRAY_SIZE(good_args));
         tcase_add_test(tc, test_args_copies);
+        tcase_add_test(tc, test_args_bench_anywhere);
         tcase_add_loop_test(tc, test_args_bad, 0, (int)XH_ARRAY_SIZE(bad_args));
         suite_add_tcase(s, tc);
 

@@ -5,6 +5,8 @@
  * the error value.
  */
 #include <check.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -451,6 +453,108 @@ START_TEST(test_error)
 }
 END_TEST
 
+/* ---- xh_spawn ------------------------------------------------------------ */
+
+START_TEST(test_spawn_capture)
+{
+        char *const argv[] = {"sh", "-c", "echo out; echo err >&2", NULL};
+        struct xh_spawn s = {.argv = argv, .search_path = true, .capture_fd = 1, .quiet = true};
+        _cleanup_free_ char *out = NULL;
+        int status = -1;
+        ck_assert_int_eq(xh_spawn(&s, &out, &status, NULL), 0);
+        ck_assert_str_eq(out, "out\n");
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+        s.capture_fd = 2;
+        free(out);
+        ck_assert_int_eq(xh_spawn(&s, &out, NULL, NULL), 0);
+        ck_assert_str_eq(out, "err\n");
+}
+END_TEST
+
+/* A failing program is an error, and what it wrote is still returned. */
+START_TEST(test_spawn_failure)
+{
+        char *const argv[] = {"/bin/sh", "-c", "echo partial; exit 3", NULL};
+        struct xh_spawn s = {.argv = argv, .capture_fd = 1};
+        _cleanup_free_ char *out = NULL;
+        int status = 0;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_spawn(&s, &out, &status, &err), -EIO);
+        ck_assert_str_eq(out, "partial\n");
+        ck_assert_int_eq(WEXITSTATUS(status), 3);
+        ck_assert_str_eq(err.msg, "/bin/sh failed (exit status 3)");
+        xh_error_clear(&err);
+
+        char *const kill_argv[] = {"/bin/sh", "-c", "kill -TERM $$", NULL};
+        s = (struct xh_spawn){.argv = kill_argv};
+        ck_assert_int_eq(xh_spawn(&s, NULL, &status, &err), -EIO);
+        ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+        ck_assert_str_eq(err.msg, "/bin/sh failed (Terminated)");
+        xh_error_clear(&err);
+}
+END_TEST
+
+/* A program that cannot be started says why, with the exec's own errno. */
+START_TEST(test_spawn_exec_errors)
+{
+        char *const missing[] = {"/nonexistent/prog", NULL};
+        struct xh_spawn s = {.argv = missing};
+        xh_error err = {0};
+        ck_assert_int_eq(xh_spawn(&s, NULL, NULL, &err), -ENOENT);
+        ck_assert_str_eq(err.msg, "cannot run /nonexistent/prog: No such file or directory");
+        xh_error_clear(&err);
+
+        char file[] = "/tmp/xh-spawn-noexec-XXXXXX";
+        int fd = mkstemp(file);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        char *const notexec[] = {file, NULL};
+        s.argv = notexec;
+        ck_assert_int_eq(xh_spawn(&s, NULL, NULL, &err), -EACCES);
+        _cleanup_free_ char *want = xh_asprintf("cannot run %s: Permission denied", file);
+        ck_assert_str_eq(err.msg, want);
+        xh_error_clear(&err);
+        unlink(file);
+
+        char *const byname[] = {"xhybrid-no-such-program", NULL};
+        char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
+        s = (struct xh_spawn){.argv = byname, .envp = envp, .search_path = true};
+        ck_assert_int_eq(xh_spawn(&s, NULL, NULL, &err), -ENOENT);
+        xh_error_clear(&err);
+
+        /* path names the program, argv[0] is what it is told */
+        char *const named[] = {"called-so", "-c", "echo $0", NULL};
+        _cleanup_free_ char *out = NULL;
+        s = (struct xh_spawn){.path = "/bin/sh", .argv = named, .capture_fd = 1};
+        ck_assert_int_eq(xh_spawn(&s, &out, NULL, NULL), 0);
+        ck_assert_str_eq(out, "called-so\n");
+}
+END_TEST
+
+/* Output goes to the log, appended, in the directory asked for. */
+START_TEST(test_spawn_log_cwd)
+{
+        char dir[] = "/tmp/xh-spawn-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        _cleanup_free_ char *log = xh_asprintf("%s/log", dir);
+        char *const argv[] = {"/bin/sh", "-c", "pwd; echo e >&2; read x || echo eof", NULL};
+        struct xh_spawn s = {.argv = argv, .cwd = dir, .log = log};
+        ck_assert_int_eq(xh_spawn(&s, NULL, NULL, NULL), 0);
+        ck_assert_int_eq(xh_spawn(&s, NULL, NULL, NULL), 0);
+        _cleanup_free_ char *text = NULL;
+        ck_assert_int_eq(xh_read_file(log, &text, NULL), 0);
+        _cleanup_free_ char *want = xh_asprintf("%s\ne\neof\n%s\ne\neof\n", dir, dir);
+        ck_assert_str_eq(text, want);
+
+        s.cwd = "/nonexistent";
+        xh_error err = {0};
+        ck_assert_int_eq(xh_spawn(&s, NULL, NULL, &err), -ENOENT);
+        xh_error_clear(&err);
+        xh_rm_rf(dir);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
         Suite *s = suite_create("util");
@@ -480,6 +584,13 @@ static Suite *util_suite(void)
         tcase_add_test(tc, test_hash64_known_values);
         tcase_add_test(tc, test_strings);
         tcase_add_test(tc, test_error);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("spawn");
+        tcase_add_test(tc, test_spawn_capture);
+        tcase_add_test(tc, test_spawn_failure);
+        tcase_add_test(tc, test_spawn_exec_errors);
+        tcase_add_test(tc, test_spawn_log_cwd);
         suite_add_tcase(s, tc);
         return s;
 }
