@@ -90,11 +90,11 @@ struct xh_source {
 
 /* Resolve SOURCE (DIR, TARBALL or deb:NAME); deb: sources are fetched once into the store. */
 int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *store,
-                      bool skip_patches, struct xh_source *s, xh_error *err);
+                      bool skip_patches, const struct xh_notes *notes, struct xh_source *s,
+                      xh_error *err);
 /* Unpack a fresh copy at dest (removed first); tool output goes to log. */
 int xh_source_unpack(const struct xh_source *s, const char *dest, const char *log, xh_error *err);
 void xh_source_clear(struct xh_source *s);
-
 
 /* Comparison of two build trees (bench/compare.c). */
 struct xh_compare {
@@ -103,4 +103,87 @@ struct xh_compare {
 };
 int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_error *err);
 void xh_compare_clear(struct xh_compare *c);
+/* Timed runs (bench/run.c). */
+struct xh_bench_job {
+        const struct xh_profile *p;
+        const char *store;
+        const char *mode; /* emulated, hybrid, native-cross */
+        const char *cmd;  /* run as sh -c CMD */
+        const char *cwd;
+        const char *log;   /* the phase's output is appended here */
+        const char *label; /* names the phase in the log and for tick */
+        /* called about five times a second while the phase runs (may be NULL) */
+        void (*tick)(void *ctx, const char *label, double secs);
+        void *ctx;
+};
+/*
+ * Run one phase in a throwaway session of its mode, in a child process; *secs
+ * is its wall time. Returns the command's exit status (0: success; 125: the
+ * session could not be set up; 128+N: killed by signal N).
+ */
+int xh_bench_run_phase(const struct xh_bench_job *j, double *secs);
+void xh_bench_push_time(struct xh_bench_phase *ph, double t);
+
+/* The commands of a mode for a source unpacked at dir. */
+struct xh_bench_commands {
+        char *configure; /* NULL: no configure phase */
+        char *build;
+};
+/*
+ * configure_cmd: NULL for the default (./configure when present, with
+ * --host=TRIPLET for an autoconf script in native-cross mode), "" for none.
+ * build_cmd: NULL for make -jNPROC.
+ */
+void xh_bench_commands_for(const char *configure_cmd, const char *build_cmd,
+                           const struct xh_profile *p, const char *dir, const char *mode,
+                           struct xh_bench_commands *c);
+void xh_bench_commands_clear(struct xh_bench_commands *c);
+
+/* What the reports say about the machine, the emulator and both compilers. */
+void xh_bench_machine_facts(const struct xh_profile *p, const char *store,
+                            struct xh_bench_machine *m);
+
+/* What bench and verify share: the profile, the store, the source and the work paths. */
+struct xh_bench_setup_opts {
+        const char *profile;
+        const char *store; /* --store, may be NULL */
+        const char *source;
+        const char *kind; /* bench or verify: names the work directory */
+        bool need_toolchain;
+        bool skip_patches;
+        const struct xh_notes *notes;
+};
+struct xh_bench_setup {
+        struct xh_profile *p;
+        char *store;
+        struct xh_source src;
+        char *base; /* STORE/work/KIND-NAME */
+        char *work; /* BASE/src: where every build happens */
+        char *logs; /* BASE/logs */
+};
+/* Load the profile, check its layers, fetch the source. */
+int xh_bench_setup_open(const struct xh_bench_setup_opts *o, struct xh_bench_setup *s,
+                        xh_error *err);
+void xh_bench_setup_close(struct xh_bench_setup *s);
+
+/* verify: what a cached emulated build depends on (its key). */
+char *xh_verify_key(const struct xh_profile *p, const char *store, const struct xh_source *s,
+                    const struct xh_bench_commands *c, const char *check);
+
+struct xh_verify_mode {
+        const char *name;
+        double seconds;
+        int check_status; /* -1: no check */
+        bool reused;
+};
+struct xh_verify_result {
+        const char *profile, *source;
+        const char *configure_cmd, *build_cmd, *check_cmd;
+        bool identical;
+        const struct xh_compare *cmp;
+        struct xh_verify_mode modes[2]; /* emulated, hybrid */
+};
+/* The verify report as JSON (schema xhybrid-verify/1, docs/bench.md). */
+int xh_verify_write_json(const struct xh_verify_result *v, FILE *out);
+
 #endif

@@ -863,3 +863,47 @@ void xh_bench_result_clear(struct xh_bench_result *r)
         free(mc->cross_gcc);
         memset(r, 0, sizeof(*r));
 }
+
+/* ---- verify ---- */
+
+int xh_verify_write_json(const struct xh_verify_result *v, FILE *out)
+{
+        const struct xh_compare *cmp = v->cmp;
+        const struct xh_verify_mode *vm = v->modes;
+        xh_buf b = {0};
+        xh_buf_add(&b, "{\n  \"schema\": \"xhybrid-verify/1\",\n  \"profile\": ");
+        xh_json_string(&b, v->profile);
+        xh_buf_add(&b, ",\n  \"source\": ");
+        xh_json_string(&b, v->source);
+        xh_buf_add(&b, ",\n  \"configure_command\": ");
+        xh_json_string(&b, v->configure_cmd);
+        xh_buf_add(&b, ",\n  \"build_command\": ");
+        xh_json_string(&b, v->build_cmd);
+        xh_buf_add(&b, ",\n  \"check_command\": ");
+        xh_json_string(&b, v->check_cmd);
+        xh_buf_addf(&b, ",\n  \"identical\": %s,\n", v->identical ? "true" : "false");
+        xh_buf_addf(&b,
+                    "  \"files\": %zu,\n  \"elf_files\": %zu,\n  \"config_h\": %zu,\n"
+                    "  \"config_status\": %zu,\n  \"ignored_sections\": [\".comment\", "
+                    "\".note.gnu.build-id\"],\n  \"differences\": [",
+                    cmp->files, cmp->elf_files, cmp->config_headers, cmp->config_status);
+        for (char **d = cmp->differences; d && *d; d++) {
+                xh_buf_add(&b, d == cmp->differences ? "\n    " : ",\n    ");
+                xh_json_string(&b, *d);
+        }
+        xh_buf_addf(&b, "%s],\n  \"modes\": {",
+                    cmp->differences && cmp->differences[0] ? "\n  " : "");
+        for (int i = 0; i < 2; i++) {
+                xh_buf_addf(&b,
+                            "%s\n    \"%s\": {\"seconds\": %.3f, \"reused\": %s, "
+                            "\"check_status\": ",
+                            i ? "," : "", vm[i].name, vm[i].seconds,
+                            vm[i].reused ? "true" : "false");
+                if (vm[i].check_status < 0)
+                        xh_buf_add(&b, "null}");
+                else
+                        xh_buf_addf(&b, "%d}", vm[i].check_status);
+        }
+        xh_buf_add(&b, "\n  }\n}\n");
+        return emit(&b, out);
+}

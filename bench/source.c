@@ -40,7 +40,7 @@ static char *find_dsc(const char *dir)
 }
 
 static int fetch_deb(struct xh_source *s, const struct xh_profile *p, const char *store,
-                     xh_error *err)
+                     const struct xh_notes *notes, xh_error *err)
 {
         _cleanup_free_ char *apt = xh_asprintf("%s/sources/apt-%s", store, p->suite);
         _cleanup_free_ char *dir = xh_asprintf("%s/sources/%s/%s", store, p->suite, s->name);
@@ -83,7 +83,8 @@ static int fetch_deb(struct xh_source *s, const struct xh_profile *p, const char
         xh_strv_push(&source, "source");
         xh_strv_push(&source, "--download-only");
         xh_strv_push(&source, s->name);
-        fprintf(stderr, "xhybrid: fetching the Debian source package %s (%s)\n", s->name, p->suite);
+        xh_note(notes, XH_NOTE_PROGRESS, "fetching the Debian source package %s (%s)", s->name,
+                p->suite);
         if ((r = run_quiet(update, log, err)) < 0)
                 return r;
         /* apt-get source downloads into the working directory. */
@@ -101,7 +102,8 @@ static int fetch_deb(struct xh_source *s, const struct xh_profile *p, const char
 }
 
 int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *store,
-                      bool skip_patches, struct xh_source *s, xh_error *err)
+                      bool skip_patches, const struct xh_notes *notes, struct xh_source *s,
+                      xh_error *err)
 {
         *s = (struct xh_source){.skip_patches = skip_patches};
         if (strncmp(spec, "deb:", 4) == 0) {
@@ -114,7 +116,7 @@ int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *
                                        spec);
                 s->kind = XH_SOURCE_DEB;
                 s->name = xh_strdup(name);
-                return fetch_deb(s, p, store, err);
+                return fetch_deb(s, p, store, notes, err);
         }
         char *abs = realpath(spec, NULL);
         if (!abs)

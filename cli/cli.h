@@ -75,7 +75,16 @@ int xh_cmd_compare(const struct xh_args *a);
 int xh_cmd_bench(const struct xh_args *a);
 int xh_cmd_verify(const struct xh_args *a);
 
-/* Print "xhybrid: MSG" (+ "hint: ...") from an error value. */
+/* The front end's output (cli/output.c): "xhybrid: MSG" lines on standard error. */
+void xh_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void xh_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "xhybrid: MSG" and "xhybrid: hint: HINT" from an error value. */
 void xh_print_error(const xh_error *err);
+/* Print err, clear it, return code. */
+int xh_cli_fail(xh_error *err, int code);
+/* Notes of the engine (progress, warnings), printed as they come. */
+extern const struct xh_notes xh_cli_notes;
+/* Load a profile: the user's directory first, then the built-in ones. */
+int xh_cli_load_profile(const char *name, struct xh_profile **p, xh_error *err);
 
 #endif

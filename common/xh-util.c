@@ -324,6 +324,17 @@ unsigned long long xh_hash64(const char *s)
         return h;
 }
 
+void xh_note(const struct xh_notes *n, enum xh_note_kind kind, const char *fmt, ...)
+{
+        if (!n || !n->fn)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *s = vfmt(fmt, ap);
+        va_end(ap);
+        n->fn(n->ctx, kind, s);
+}
+
 void xh_log(int level, const char *fmt, ...)
 {
         if (level > xh_log_level)

@@ -76,6 +76,19 @@ int xh_fail(xh_error *err, int errnum, const char *fmt, ...) __attribute__((form
 int xh_hint(xh_error *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void xh_error_clear(xh_error *err);
 
+/*
+ * What a long operation has to tell its user (progress, warnings): library
+ * code hands each message to the caller's function, which prints it. A NULL
+ * xh_notes or fn drops them.
+ */
+enum xh_note_kind { XH_NOTE_PROGRESS, XH_NOTE_WARNING };
+struct xh_notes {
+        void (*fn)(void *ctx, enum xh_note_kind kind, const char *msg);
+        void *ctx;
+};
+void xh_note(const struct xh_notes *n, enum xh_note_kind kind, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
 /* Allocation that never returns NULL (aborts with a message on OOM). */
 void *xh_malloc(size_t n);
 void *xh_realloc(void *p, size_t n);

@@ -113,10 +113,15 @@ static int write_id_maps(pid_t pid, xh_error *err)
         return 0;
 }
 
-/* Error report from the namespace to the host side: "msg\0hint\0" in one write. */
-static void report_error(int fd, const xh_error *e)
+/*
+ * Error report from the namespace to the host side, in one write:
+ * "ERRNO\0msg\0hint\0", ERRNO the failure's errno in decimal.
+ */
+static void report_error(int fd, int errnum, const xh_error *e)
 {
         xh_buf b = {0};
+        xh_buf_addf(&b, "%d", errnum);
+        xh_buf_addn(&b, "", 1);
         xh_buf_add(&b, e->msg ? e->msg : "unknown error");
         xh_buf_addn(&b, "", 1);
         xh_buf_add(&b, e->hint ? e->hint : "");
@@ -215,7 +220,7 @@ static _Noreturn void exec_command(const struct ns_job *job, int err_fd)
                 xh_fail(&x, e, "%s: cannot execute: %s", job->argv[0], strerror(e));
         if (e == ENOEXEC)
                 xh_hint(&x, e, "a foreign program without a working binfmt_misc registration");
-        report_error(err_fd, &x);
+        report_error(err_fd, e, &x);
         xh_error_clear(&x);
         _exit(e == ENOENT ? XH_EXIT_NOTFOUND : XH_EXIT_NOEXEC);
 }
@@ -230,15 +235,17 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         close(sync_fd);
 
         xh_error e = {0};
-        if (xh_plan_apply(job->plan, &e) < 0) {
-                report_error(err_fd, &e);
+        int r = xh_plan_apply(job->plan, &e);
+        if (r < 0) {
+                report_error(err_fd, -r, &e);
                 _exit(XH_EXIT_ERROR);
         }
 
         pid_t cmd = fork();
         if (cmd < 0) {
-                xh_fail(&e, errno, "fork: %s", strerror(errno));
-                report_error(err_fd, &e);
+                int fe = errno;
+                xh_fail(&e, fe, "fork: %s", strerror(fe));
+                report_error(err_fd, fe, &e);
                 _exit(XH_EXIT_ERROR);
         }
         if (cmd == 0) {
@@ -263,12 +270,14 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
 }
 
 /*
- * Run a job in new namespaces. *status is the command's wait status. A
- * setup failure inside returns its message in err; a command that could not
- * be executed sets *status (126/127) and err too.
+ * Run a job in new namespaces: 0 when the command ran, with *status its wait
+ * status. A setup failure inside returns its -errno and message (*status
+ * -1); a command that could not be executed returns the exec's -errno with
+ * its message and *status its 126/127 exit.
  */
 static int ns_run(const struct ns_job *job, int *status, xh_error *err)
 {
+        *status = -1;
         int sync_p[2], err_p[2], status_p[2];
         if (pipe2(sync_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0 ||
             pipe2(status_p, O_CLOEXEC) < 0)
@@ -326,18 +335,25 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
                 ;
         restore_signals(&saved);
 
+        int failure = 0;
         if (msg.len > 0) {
-                const char *hint = msg.s + strlen(msg.s) + 1;
-                xh_fail(err, EIO, "%s", msg.s);
-                if ((size_t)(hint - msg.s) < msg.len && *hint)
-                        xh_hint(err, EIO, "%s", hint);
+                /* ERRNO\0msg\0hint\0 */
+                const char *end = msg.s + msg.len;
+                const char *text = msg.s + strlen(msg.s) + 1;
+                const char *hint = text < end ? text + strlen(text) + 1 : end;
+                failure = atoi(msg.s) > 0 ? atoi(msg.s) : EIO;
+                xh_fail(err, failure, "%s", text < end ? text : "unknown error");
+                if (hint < end && *hint)
+                        xh_hint(err, failure, "%s", hint);
         }
         xh_buf_free(&msg);
 
         if (got == (ssize_t)sizeof(cmd_status)) {
                 *status = cmd_status;
-                return 0;
+                return -failure;
         }
+        if (failure)
+                return -failure;
         /* init itself failed (setup error) or was killed. */
         if (err && !err->msg)
                 xh_fail(err, EIO, "the session ended abnormally (%s)",

@@ -109,16 +109,16 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 case XH_BIND_NATIVE_SKEW:
                         xh_strv_push(b->direct ? &h->direct : &h->targets, b->path);
                         if (b->decision == XH_BIND_NATIVE_SKEW)
-                                fprintf(stderr,
-                                        "xhybrid: warning: %s: target %s %s, toolchain %s %s; "
-                                        "running native (skew = native)\n",
+                                xh_note(o->notes, XH_NOTE_WARNING,
+                                        "%s: target %s %s, toolchain %s %s; "
+                                        "running native (skew = native)",
                                         b->path, b->target_pkg, b->target_ver, b->tc_pkg,
                                         b->tc_ver);
                         break;
                 case XH_BIND_SKEW_FALLBACK:
-                        fprintf(stderr,
-                                "xhybrid: warning: %s: target %s %s, toolchain %s %s; running "
-                                "the target's program emulated\n",
+                        xh_note(o->notes, XH_NOTE_WARNING,
+                                "%s: target %s %s, toolchain %s %s; running "
+                                "the target's program emulated",
                                 b->path, b->target_pkg ? b->target_pkg : "?",
                                 b->target_ver ? b->target_ver : "?", b->tc_pkg ? b->tc_pkg : "?",
                                 b->tc_ver ? b->tc_ver : "?");
@@ -144,9 +144,9 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
 
         if (shadowed[0]) {
                 _cleanup_free_ char *list = xh_strv_join(shadowed, ", ");
-                fprintf(stderr,
-                        "xhybrid: warning: running emulated, as a package operation in the "
-                        "session upper %s replaced them: %s\n",
+                xh_note(o->notes, XH_NOTE_WARNING,
+                        "running emulated, as a package operation in the "
+                        "session upper %s replaced them: %s",
                         upper, list);
         }
 
@@ -198,6 +198,7 @@ static char **cross_links(const struct xh_profile *p)
 
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 {
+        *status = -1;
         const struct xh_profile *p = o->profile;
         int r;
 
@@ -274,15 +275,15 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 return r;
 
         if (o->dry_run) {
-                printf("# profile %s (%s), mode %s, %s upper\n", p->name, p->origin, mode,
-                       o->ephemeral ? "throwaway" : "persistent");
-                xh_plan_print(&plan, stdout);
+                fprintf(o->dry_run_out, "# profile %s (%s), mode %s, %s upper\n", p->name,
+                        p->origin, mode, o->ephemeral ? "throwaway" : "persistent");
+                xh_plan_print(&plan, o->dry_run_out);
                 for (char **e = env; *e; e++)
-                        printf("env             %s\n", *e);
-                printf("exec           ");
+                        fprintf(o->dry_run_out, "env             %s\n", *e);
+                fprintf(o->dry_run_out, "exec           ");
                 for (char *const *a = o->argv; *a; a++)
-                        printf(" %s", *a);
-                printf("\n");
+                        fprintf(o->dry_run_out, " %s", *a);
+                fprintf(o->dry_run_out, "\n");
                 xh_plan_free(&plan);
                 *status = 0;
                 return 0;

@@ -41,6 +41,19 @@ int xh_store_lock(const char *path, int *fd, char **holder, xh_error *err);
 char *xh_store_rootfs(const char *store, const struct xh_profile *p);
 char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p);
 
+struct xh_create_opts {
+        const struct xh_profile *profile;
+        const char *store;
+        bool force;                   /* rebuild what exists */
+        const struct xh_notes *notes; /* progress: which tree, where, how long */
+};
+/*
+ * Make the profile's target root and toolchain layer in the store when they
+ * are missing (all of them with force); an interrupted create's leftovers
+ * are removed first. A new root discards the profile's persistent upper.
+ */
+int xh_create(const struct xh_create_opts *o, xh_error *err);
+
 /* Environment for a session: allow-list + profile [session] env + --env. */
 char **xh_session_env(char *const *host_env, const struct xh_profile *p, char *const *extra,
                       const char *mode);
@@ -50,18 +63,25 @@ struct xh_session_opts {
         const char *store;
         bool emulated;
         bool ephemeral;
-        bool dry_run;
+        bool dry_run; /* write the plan, environment and command to dry_run_out */
+        FILE *dry_run_out;
         /*
          * The floor for benchmarks: run on the toolchain layer itself (an
          * amd64 root) with its cross tools first in PATH under their plain
          * names; no emulator, no target root.
          */
         bool native_cross;
-        char *const *env;  /* --env */
-        char *const *argv; /* command to run */
+        char *const *env;             /* --env */
+        char *const *argv;            /* command to run */
+        const struct xh_notes *notes; /* warnings at session start */
 };
 
-/* Run a command in a session; *status receives a wait status. */
+/*
+ * Run a command in a session. 0: it ran, *status is its wait status. -errno
+ * with err on failure; *status stays -1 when the session could not be set
+ * up, and is the 126 or 127 exit status when the command could not be
+ * executed (the error is then the exec's: -ENOENT, -EACCES, -ENOEXEC ...).
+ */
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err);
 
 /*

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* xhybrid bench PROFILE SOURCE: configure and build timed in each mode. */
+#include "bench.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *const phase_names[XH_PHASES] = {"configure", "build"};
+
+/* The live progress line of a phase on a terminal. */
+static void show_progress(void *ctx, const char *label, double secs)
+{
+        if (!isatty(STDERR_FILENO))
+                return;
+        fprintf(stderr, "\r\033[K%s  %.1f s", label, secs);
+        fflush(stderr);
+}
+
+/* Run one phase and print its time (and FAILED when its command failed). */
+static int run_phase(const struct xh_bench_job *j, double *secs)
+{
+        int rc = xh_bench_run_phase(j, secs);
+        if (isatty(STDERR_FILENO))
+                fprintf(stderr, "\r\033[K");
+        fprintf(stderr, "%s  %.2f s%s\n", j->label, *secs, rc == 0 ? "" : "  FAILED");
+        return rc;
+}
+
+/* Load, check and fetch what a bench or verify of a->source needs; prints its errors. */
+static int open_setup(const struct xh_args *a, const char *kind, bool need_toolchain,
+                      struct xh_bench_setup *s)
+{
+        struct xh_bench_setup_opts o = {
+                .profile = a->profile,
+                .store = a->store,
+                .source = a->source,
+                .kind = kind,
+                .need_toolchain = need_toolchain,
+                .skip_patches = a->skip_patches,
+                .notes = &xh_cli_notes,
+        };
+        xh_error err = {0};
+        if (xh_bench_setup_open(&o, s, &err) < 0)
+                return xh_cli_fail(&err, -1);
+        return 0;
+}
+
+static int write_report(const char *path, int (*fn)(const struct xh_bench_result *, FILE *),
+                        const struct xh_bench_result *r)
+{
+        FILE *f = fopen(path, "we");
+        if (!f) {
+                xh_say("%s: %s", path, strerror(errno));
+                return -errno;
+        }
+        int rc = fn(r, f);
+        if (fclose(f) != 0 && rc == 0)
+                rc = -errno;
+        if (rc < 0)
+                xh_say("%s: %s", path, strerror(-rc));
+        else
+                xh_say("wrote %s", path);
+        return rc;
+}
+
+int xh_cmd_bench(const struct xh_args *a)
+{
+        _cleanup_strv_ char **modes =
+                xh_strv_split(a->modes ? a->modes : "emulated,hybrid,native-cross", ", ");
+        static const char *const known[] = {"emulated", "hybrid", "native-cross"};
+        bool need_tc = false;
+        for (char **m = modes; *m; m++) {
+                bool ok = false;
+                for (size_t k = 0; k < XH_ARRAY_SIZE(known); k++)
+                        ok |= strcmp(*m, known[k]) == 0;
+                if (!ok) {
+                        xh_say("bench: unknown mode '%s' (known: emulated, hybrid, "
+                               "native-cross)",
+                               *m);
+                        return XH_EXIT_USAGE;
+                }
+                need_tc |= strcmp(*m, "emulated") != 0;
+        }
+        if (!modes[0]) {
+                xh_say("bench: no mode given");
+                return XH_EXIT_USAGE;
+        }
+        struct xh_bench_setup su;
+        if (open_setup(a, "bench", need_tc, &su) < 0)
+                return XH_EXIT_ERROR;
+        const struct xh_profile *p = su.p;
+        const char *store = su.store, *work = su.work, *logs = su.logs;
+        struct xh_source *srcp = &su.src;
+        xh_error err = {0};
+        xh_rm_rf(logs);
+        xh_mkdir_p(logs, 0755);
+
+        struct xh_bench_result res = {
+                .profile = xh_strdup(p->name),
+                .source = xh_strdup(a->source),
+                .runs = a->runs,
+                .nmodes = xh_strv_len(modes),
+        };
+        res.modes = xh_malloc(res.nmodes * sizeof(*res.modes));
+        for (size_t m = 0; m < res.nmodes; m++)
+                for (size_t k = 0; k < XH_ARRAY_SIZE(known); k++)
+                        if (strcmp(modes[m], known[k]) == 0)
+                                res.modes[m].name = known[k];
+        xh_bench_machine_facts(p, store, &res.machine);
+        xh_say("bench %s on %s: %d run%s of %s in %s", a->source, p->name, a->runs,
+               a->runs == 1 ? "" : "s", modes[0] ? "each mode" : "", work);
+
+        int failed = 0;
+        /* Modes alternate within each run, so that drift affects all alike. */
+        for (int run = 1; run <= a->runs; run++) {
+                for (size_t m = 0; m < res.nmodes; m++) {
+                        struct xh_bench_mode *bm = &res.modes[m];
+                        _cleanup_free_ char *log = xh_asprintf("%s/%s-%d.log", logs, bm->name, run);
+                        if (xh_source_unpack(srcp, work, log, &err) < 0) {
+                                xh_print_error(&err);
+                                xh_error_clear(&err);
+                                failed++;
+                                continue;
+                        }
+                        struct xh_bench_commands c;
+                        xh_bench_commands_for(a->configure_cmd, a->build_cmd, p, work, bm->name,
+                                              &c);
+                        if (run == 1 && m == 0) {
+                                free(res.configure_cmd);
+                                free(res.build_cmd);
+                                res.configure_cmd = xh_strdup(c.configure);
+                                res.build_cmd = xh_strdup(c.build);
+                        }
+                        bm->skipped = c.configure == NULL;
+                        const char *cmds[XH_PHASES] = {c.configure, c.build};
+                        for (int ph = 0; ph < XH_PHASES; ph++) {
+                                if (!cmds[ph])
+                                        continue;
+                                _cleanup_free_ char *label =
+                                        xh_asprintf("[run %d/%d] %-12s %-9s", run, a->runs,
+                                                    bm->name, phase_names[ph]);
+                                struct xh_bench_job j = {p,    store, bm->name, cmds[ph],
+                                                         work, log,   label,    show_progress};
+                                double secs = 0;
+                                int rc = run_phase(&j, &secs);
+                                if (rc != 0) {
+                                        bm->phases[ph].failures++;
+                                        failed++;
+                                        /* Totals pair the phases of one run: drop its configure. */
+                                        if (ph == XH_PHASE_BUILD && cmds[XH_PHASE_CONFIGURE])
+                                                bm->phases[XH_PHASE_CONFIGURE].n--;
+                                        xh_say("%s failed (status %d); see %s", phase_names[ph], rc,
+                                               log);
+                                        break;
+                                }
+                                xh_bench_push_time(&bm->phases[ph], secs);
+                        }
+                        xh_bench_commands_clear(&c);
+                }
+        }
+        putchar('\n');
+        xh_bench_print_table(&res, stdout);
+        fflush(stdout);
+        int rc = failed ? XH_EXIT_FAIL : XH_EXIT_OK;
+        if (a->json && write_report(a->json, xh_bench_write_json, &res) < 0)
+                rc = XH_EXIT_ERROR;
+        if (a->markdown && write_report(a->markdown, xh_bench_write_markdown, &res) < 0)
+                rc = XH_EXIT_ERROR;
+        if (a->svg && write_report(a->svg, xh_bench_write_svg, &res) < 0)
+                rc = XH_EXIT_ERROR;
+        if (failed)
+                xh_say("%d step%s failed; logs in %s", failed, failed == 1 ? "" : "s", logs);
+        xh_bench_result_clear(&res);
+        xh_bench_setup_close(&su);
+        return rc;
+}

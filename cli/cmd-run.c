@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* xhybrid run PROFILE -- COMMAND and xhybrid enter PROFILE. */
+#include "cli.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+/* Exit the way the command did: same code, or the same signal. */
+static int pass_status(int status)
+{
+        if (WIFSIGNALED(status)) {
+                int sig = WTERMSIG(status);
+                signal(sig, SIG_DFL);
+                fflush(NULL);
+                raise(sig);
+                return 128 + sig;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : XH_EXIT_ERROR;
+}
+
+int xh_cmd_run(const struct xh_args *a)
+{
+        xh_error err = {0};
+        _cleanup_profile_ struct xh_profile *p = NULL;
+        if (xh_cli_load_profile(a->profile, &p, &err) < 0)
+                return xh_cli_fail(&err, XH_EXIT_ERROR);
+        _cleanup_free_ char *store = xh_store_dir(a->store);
+
+        _cleanup_strv_ char **shell = NULL;
+        char *const *argv = a->rest;
+        if (a->cmd == XH_CMD_ENTER) {
+                _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
+                _cleanup_free_ char *bash = xh_asprintf("%s/bin/bash", rootfs);
+                shell = xh_malloc(sizeof(char *));
+                xh_strv_push(&shell, access(bash, X_OK) == 0 ? "/bin/bash" : "/bin/sh");
+                if (isatty(STDIN_FILENO))
+                        xh_strv_push(&shell, "-i");
+                argv = shell;
+        }
+        struct xh_session_opts o = {
+                .profile = p,
+                .store = store,
+                .emulated = a->emulated,
+                .ephemeral = a->ephemeral,
+                .dry_run = a->dry_run,
+                .dry_run_out = stdout,
+                .env = a->env,
+                .argv = argv,
+                .notes = &xh_cli_notes,
+        };
+        int status = -1;
+        if (xh_session_run(&o, &status, &err) < 0) {
+                /* A command that could not be executed still has its status (126, 127). */
+                xh_print_error(&err);
+                xh_error_clear(&err);
+                return status == -1 ? XH_EXIT_ERROR : pass_status(status);
+        }
+        return pass_status(status);
+}

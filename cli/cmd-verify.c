@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* xhybrid verify PROFILE SOURCE: the same build emulated and hybrid, compared. */
+#include "bench.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The live progress line of a phase on a terminal. */
+static void show_progress(void *ctx, const char *label, double secs)
+{
+        if (!isatty(STDERR_FILENO))
+                return;
+        fprintf(stderr, "\r\033[K%s  %.1f s", label, secs);
+        fflush(stderr);
+}
+
+/* Run one phase and print its time (and FAILED when its command failed). */
+static int run_phase(const struct xh_bench_job *j, double *secs)
+{
+        int rc = xh_bench_run_phase(j, secs);
+        if (isatty(STDERR_FILENO))
+                fprintf(stderr, "\r\033[K");
+        fprintf(stderr, "%s  %.2f s%s\n", j->label, *secs, rc == 0 ? "" : "  FAILED");
+        return rc;
+}
+
+/* Load, check and fetch what a bench or verify of a->source needs; prints its errors. */
+static int open_setup(const struct xh_args *a, const char *kind, bool need_toolchain,
+                      struct xh_bench_setup *s)
+{
+        struct xh_bench_setup_opts o = {
+                .profile = a->profile,
+                .store = a->store,
+                .source = a->source,
+                .kind = kind,
+                .need_toolchain = need_toolchain,
+                .skip_patches = a->skip_patches,
+                .notes = &xh_cli_notes,
+        };
+        xh_error err = {0};
+        if (xh_bench_setup_open(&o, s, &err) < 0)
+                return xh_cli_fail(&err, -1);
+        return 0;
+}
+
+static int write_report(const char *path, const struct xh_verify_result *v)
+{
+        FILE *f = fopen(path, "we");
+        if (!f) {
+                xh_say("%s: %s", path, strerror(errno));
+                return -errno;
+        }
+        int rc = xh_verify_write_json(v, f);
+        if (fclose(f) != 0 && rc == 0)
+                rc = -errno;
+        if (rc < 0)
+                xh_say("%s: %s", path, strerror(-rc));
+        else
+                xh_say("wrote %s", path);
+        return rc;
+}
+
+int xh_cmd_verify(const struct xh_args *a)
+{
+        struct xh_bench_setup su;
+        if (open_setup(a, "verify", true, &su) < 0)
+                return XH_EXIT_ERROR;
+        const struct xh_profile *p = su.p;
+        const char *store = su.store, *work = su.work, *logs = su.logs, *base = su.base;
+        struct xh_source *srcp = &su.src;
+        xh_error err = {0};
+
+        struct xh_verify_mode vm[2] = {{"emulated", 0, -1, false}, {"hybrid", 0, -1, false}};
+        struct xh_bench_commands c = {0};
+        int rc = XH_EXIT_OK;
+        for (int i = 0; i < 2 && rc == XH_EXIT_OK; i++) {
+                _cleanup_free_ char *keep = xh_asprintf("%s/%s", base, vm[i].name);
+                _cleanup_free_ char *keyfile = xh_asprintf("%s.key", keep);
+                _cleanup_free_ char *statusfile = xh_asprintf("%s.check", keep);
+                _cleanup_free_ char *log = xh_asprintf("%s/%s.log", logs, vm[i].name);
+                unlink(log);
+                if (xh_source_unpack(srcp, work, log, &err) < 0) {
+                        xh_print_error(&err);
+                        rc = XH_EXIT_ERROR;
+                        break;
+                }
+                xh_bench_commands_clear(&c);
+                xh_bench_commands_for(a->configure_cmd, a->build_cmd, p, work, vm[i].name, &c);
+                _cleanup_free_ char *key = xh_verify_key(p, store, srcp, &c, a->check_cmd);
+                if (i == 0 && a->reuse_emulated) {
+                        _cleanup_free_ char *old = NULL;
+                        _cleanup_free_ char *status = NULL;
+                        if (xh_read_file(keyfile, &old, NULL) == 0 && strcmp(old, key) == 0 &&
+                            xh_is_dir(keep) && xh_read_file(statusfile, &status, NULL) == 0) {
+                                xh_say("reusing the emulated build in %s", keep);
+                                vm[i].reused = true;
+                                vm[i].check_status = atoi(status);
+                                continue;
+                        }
+                }
+                const char *cmds[3] = {c.configure, c.build, a->check_cmd};
+                static const char *const names[3] = {"configure", "build", "check"};
+                double t0 = now();
+                for (int ph = 0; ph < 3; ph++) {
+                        if (!cmds[ph])
+                                continue;
+                        _cleanup_free_ char *label =
+                                xh_asprintf("[%s] %-9s", vm[i].name, names[ph]);
+                        struct xh_bench_job j = {p,    store, vm[i].name, cmds[ph],
+                                                 work, log,   label,      show_progress};
+                        double secs = 0;
+                        int st = run_phase(&j, &secs);
+                        if (ph == 2) {
+                                vm[i].check_status = st;
+                        } else if (st != 0) {
+                                xh_say("verify: %s %s failed (status %d); see %s", vm[i].name,
+                                       names[ph], st, log);
+                                rc = XH_EXIT_FAIL;
+                                break;
+                        }
+                }
+                vm[i].seconds = now() - t0;
+                if (rc != XH_EXIT_OK)
+                        break;
+                xh_rm_rf(keep);
+                unlink(keyfile);
+                if (rename(work, keep) < 0) {
+                        xh_say("rename %s: %s", work, strerror(errno));
+                        rc = XH_EXIT_ERROR;
+                        break;
+                }
+                _cleanup_free_ char *status = xh_asprintf("%d\n", vm[i].check_status);
+                xh_write_file(statusfile, status, strlen(status), 0644);
+                if (i == 0)
+                        xh_write_file(keyfile, key, strlen(key), 0644);
+        }
+        if (rc != XH_EXIT_OK) {
+                xh_bench_commands_clear(&c);
+                xh_bench_setup_close(&su);
+                return rc;
+        }
+
+        _cleanup_free_ char *em = xh_asprintf("%s/emulated", base);
+        _cleanup_free_ char *hy = xh_asprintf("%s/hybrid", base);
+        struct xh_compare cmp;
+        if (xh_compare_trees(em, hy, &cmp, &err) < 0) {
+                xh_print_error(&err);
+                xh_bench_commands_clear(&c);
+                xh_bench_setup_close(&su);
+                return XH_EXIT_ERROR;
+        }
+        bool same_check = vm[0].check_status == vm[1].check_status;
+        size_t ndiff = xh_strv_len(cmp.differences);
+        bool identical = ndiff == 0 && same_check;
+        printf("verify %s on %s (built at %s)\n", a->source, p->name, work);
+        for (char **d = cmp.differences; *d; d++)
+                printf("  DIFF %s\n", *d);
+        printf("  %zu files, %zu ELF files and archives compared section by section (ignoring "
+               ".comment and "
+               ".note.gnu.build-id), %zu config.h, %zu config.status: %zu difference%s\n",
+               cmp.files, cmp.elf_files, cmp.config_headers, cmp.config_status, ndiff,
+               ndiff == 1 ? "" : "s");
+        if (a->check_cmd)
+                printf("  check '%s': emulated status %d, hybrid status %d%s\n", a->check_cmd,
+                       vm[0].check_status, vm[1].check_status, same_check ? "" : "  DIFFERENT");
+        printf("  emulated %.1f s%s, hybrid %.1f s\n", vm[0].seconds,
+               vm[0].reused ? " (reused)" : "", vm[1].seconds);
+        printf("%s\n", identical ? "IDENTICAL" : "DIFFERENT");
+        struct xh_verify_result vr = {
+                .profile = p->name,
+                .source = a->source,
+                .configure_cmd = c.configure,
+                .build_cmd = c.build,
+                .check_cmd = a->check_cmd,
+                .identical = identical,
+                .cmp = &cmp,
+                .modes = {vm[0], vm[1]},
+        };
+        if (a->json && write_report(a->json, &vr) < 0)
+                rc = XH_EXIT_ERROR;
+        xh_compare_clear(&cmp);
+        xh_bench_commands_clear(&c);
+        xh_bench_setup_close(&su);
+        if (rc == XH_EXIT_OK && !identical)
+                rc = XH_EXIT_FAIL;
+        return rc;
+}

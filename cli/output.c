@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one place where xhybrid talks to its user: every message of the
+ * command goes out here, each line "xhybrid: ..." on standard error.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static void vsay(const char *tag, const char *fmt, va_list ap)
+{
+        _cleanup_free_ char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        fprintf(stderr, "xhybrid: %s%s\n", tag, msg ? msg : fmt);
+}
+
+void xh_say(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vsay("", fmt, ap);
+        va_end(ap);
+}
+
+void xh_warn(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vsay("warning: ", fmt, ap);
+        va_end(ap);
+}
+
+void xh_print_error(const xh_error *err)
+{
+        xh_say("%s", err->msg ? err->msg : "unknown error");
+        if (err->hint)
+                xh_say("hint: %s", err->hint);
+}
+
+int xh_cli_fail(xh_error *err, int code)
+{
+        xh_print_error(err);
+        xh_error_clear(err);
+        return code;
+}
+
+static void print_note(void *ctx, enum xh_note_kind kind, const char *msg)
+{
+        if (kind == XH_NOTE_WARNING)
+                xh_warn("%s", msg);
+        else
+                xh_say("%s", msg);
+}
+
+const struct xh_notes xh_cli_notes = {.fn = print_note};
+
+int xh_cli_load_profile(const char *name, struct xh_profile **p, xh_error *err)
+{
+        _cleanup_free_ char *dir = xh_profile_user_dir();
+        return xh_profile_load(name, dir, p, err);
+}
