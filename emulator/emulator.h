@@ -13,13 +13,18 @@
 #include "xh-util.h"
 
 struct xh_arch {
-        const char *debian;  /* Debian architecture name: arm64 */
-        const char *qemu;    /* qemu suffix: aarch64 (program qemu-aarch64-static) */
-        const char *triplet; /* GNU triplet: aarch64-linux-gnu */
-        const char *uname;   /* uname -m inside: aarch64 */
-        int elf_machine;     /* EM_AARCH64 */
-        int elf_class;       /* ELFCLASS64 */
-        int elf_data;        /* ELFDATA2LSB */
+        const char *debian;         /* Debian architecture name: arm64 */
+        const char *qemu;           /* qemu suffix: aarch64 (program qemu-aarch64-static) */
+        const char *triplet;        /* GNU triplet: aarch64-linux-gnu */
+        const char *hosttype;       /* bash's HOSTTYPE on the target: aarch64 */
+        const char *machtype;       /* bash's MACHTYPE: aarch64-unknown-linux-gnu */
+        const char *cross_packages; /* Debian's cross toolchain for it, on the host */
+        const char *cross_libc;     /* where the cross packages put their own libc
+                                       (include/ and lib/ below it), hidden in a session */
+        const char *uname;          /* uname -m inside: aarch64 */
+        int elf_machine;            /* EM_AARCH64 */
+        int elf_class;              /* ELFCLASS64 */
+        int elf_data;               /* ELFDATA2LSB */
         unsigned char magic[20];
         unsigned char mask[20];
 };

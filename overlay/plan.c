@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "overlay.h"
+#include "xh-paths.h"
 
 #include <errno.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static int check_cwd(const char *cwd, xh_error *err)
                 "/bin",       "/boot",        "/etc",     "/lib",         "/lib32",
                 "/lib64",     "/libx32",      "/proc",    "/sbin",        "/sys",
                 "/usr/bin",   "/usr/include", "/usr/lib", "/usr/libexec", "/usr/sbin",
-                "/usr/share", "/var/cache",   "/var/lib", "/var/log",     "/.xhybrid",
+                "/usr/share", "/var/cache",   "/var/lib", "/var/log",     XH_SESSION_DIR,
         };
         static const char *const exact[] = {"/usr", "/var", "/usr/local"};
         for (size_t i = 0; i < XH_ARRAY_SIZE(exact); i++)
@@ -126,7 +127,7 @@ static int plan_shim_layer(const struct xh_session_spec *spec, const char *layer
 {
         int r;
         _cleanup_free_ char *from = xh_asprintf("%s/xhybrid-shim", spec->shim_dir);
-        _cleanup_free_ char *shim = xh_asprintf("%s/.xhybrid/bin/xhybrid-shim", layer);
+        _cleanup_free_ char *shim = xh_asprintf("%s" XH_SHIM_PATH, layer);
         add_op(plan, XH_OP_COPY, 0, from, shim, NULL);
         for (const char *const *t = spec->shim_targets; t && *t; t++) {
                 if ((r = check_path("shim target", *t, err)) < 0)
@@ -180,14 +181,15 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         bool hybrid = spec->toolchain != NULL;
         _cleanup_free_ char *layer = xh_asprintf("%s/layer", spec->staging);
         if (hybrid) {
-                static const char *const dirs[] = {"toolchain", "orig", "bin", "run", "cache"};
+                static const char *const dirs[] = {XH_TOOLCHAIN_DIR, XH_ORIG_DIR, XH_BIN_DIR,
+                                                   XH_RUN_DIR, XH_CACHE_DIR};
                 if ((r = check_path("toolchain layer", spec->toolchain, err)) < 0 ||
                     (r = check_path("shim directory", spec->shim_dir, err)) < 0) {
                         xh_plan_free(plan);
                         return r;
                 }
                 for (size_t i = 0; i < XH_ARRAY_SIZE(dirs); i++) {
-                        _cleanup_free_ char *d = xh_asprintf("%s/.xhybrid/%s", layer, dirs[i]);
+                        _cleanup_free_ char *d = xh_asprintf("%s%s", layer, dirs[i]);
                         add_op(plan, XH_OP_MKDIR, 0, NULL, d, NULL);
                 }
                 /*
@@ -201,7 +203,7 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                         _cleanup_free_ char *to = xh_asprintf("usr/lib/%s", spec->host_libdir);
                         add_op(plan, XH_OP_SYMLINK, 0, NULL, lib64, to);
                 }
-                _cleanup_free_ char *conf = xh_asprintf("%s/.xhybrid/shim.conf", layer);
+                _cleanup_free_ char *conf = xh_asprintf("%s" XH_SHIM_CONF, layer);
                 add_op(plan, XH_OP_WRITE, 0, NULL, conf, spec->shim_conf ? spec->shim_conf : "");
                 if ((r = plan_shim_layer(spec, layer, plan, err)) < 0) {
                         xh_plan_free(plan);
@@ -252,9 +254,9 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         _cleanup_free_ char *cwd = in_root(root, spec->cwd);
 
         if (hybrid) {
-                _cleanup_free_ char *orig = in_root(root, "/.xhybrid/orig");
-                _cleanup_free_ char *tc = in_root(root, "/.xhybrid/toolchain");
-                _cleanup_free_ char *run = in_root(root, "/.xhybrid/run");
+                _cleanup_free_ char *orig = in_root(root, XH_ORIG_DIR);
+                _cleanup_free_ char *tc = in_root(root, XH_TOOLCHAIN_DIR);
+                _cleanup_free_ char *run = in_root(root, XH_RUN_DIR);
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->rootfs, orig, NULL);
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->toolchain, tc, NULL);
                 _cleanup_free_ char *host_libs = xh_asprintf("/usr/lib/%s", spec->host_libdir);
@@ -268,7 +270,7 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 }
                 add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, run, "mode=1777");
                 if (spec->cache_dir) {
-                        _cleanup_free_ char *cache = in_root(root, "/.xhybrid/cache");
+                        _cleanup_free_ char *cache = in_root(root, XH_CACHE_DIR);
                         add_op(plan, XH_OP_BIND, 0, spec->cache_dir, cache, NULL);
                 }
         }

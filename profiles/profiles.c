@@ -86,9 +86,9 @@ static const char *const section_names[] = {"profile", "target", "emulator", "to
 static const char *const variants[] = {"minbase",  "buildd",    "apt",
                                        "required", "important", "standard"};
 static const char *const skew_names[] = {
-    [XH_SKEW_FALLBACK] = "fallback",
-    [XH_SKEW_NATIVE] = "native",
-    [XH_SKEW_ERROR] = "error",
+        [XH_SKEW_FALLBACK] = "fallback",
+        [XH_SKEW_NATIVE] = "native",
+        [XH_SKEW_ERROR] = "error",
 };
 
 static char *__attribute__((format(printf, 1, 0))) vfmt(const char *fmt, va_list ap)
@@ -289,20 +289,20 @@ static int check_env(struct parse_ctx *c, const char *v)
 #define LIST_SEPS " \t,"
 /* In [section] order, then key order: the order of the dump. */
 static const struct key_def keys[] = {
-    {"profile", "description", F_DESCRIPTION, NULL, true, NULL},
-    {"target", "suite", F_SUITE, NULL, false, check_suite},
-    {"target", "arch", F_ARCH, NULL, false, check_arch},
-    {"target", "triplet", F_TRIPLET, NULL, false, check_triplet},
-    {"target", "mirror", F_MIRROR, NULL, false, check_mirror},
-    {"target", "variant", F_VARIANT, NULL, false, check_variant},
-    {"target", "packages", F_PACKAGES, LIST_SEPS, false, check_package},
-    {"emulator", "qemu", F_QEMU, NULL, false, check_qemu},
-    {"emulator", "cpu", F_CPU, NULL, true, check_cpu},
-    {"toolchain", "packages", F_TC_PACKAGES, LIST_SEPS, false, check_package},
-    {"toolchain", "emulate", F_EMULATE, LIST_SEPS, false, check_tool},
-    {"toolchain", "skew", F_SKEW, NULL, false, check_skew},
-    /* Values may contain commas (CFLAGS=-Wl,-z,now): split on whitespace only. */
-    {"session", "env", F_ENV, " \t", false, check_env},
+        {"profile", "description", F_DESCRIPTION, NULL, true, NULL},
+        {"target", "suite", F_SUITE, NULL, false, check_suite},
+        {"target", "arch", F_ARCH, NULL, false, check_arch},
+        {"target", "triplet", F_TRIPLET, NULL, false, check_triplet},
+        {"target", "mirror", F_MIRROR, NULL, false, check_mirror},
+        {"target", "variant", F_VARIANT, NULL, false, check_variant},
+        {"target", "packages", F_PACKAGES, LIST_SEPS, false, check_package},
+        {"emulator", "qemu", F_QEMU, NULL, false, check_qemu},
+        {"emulator", "cpu", F_CPU, NULL, true, check_cpu},
+        {"toolchain", "packages", F_TC_PACKAGES, LIST_SEPS, false, check_package},
+        {"toolchain", "emulate", F_EMULATE, LIST_SEPS, false, check_tool},
+        {"toolchain", "skew", F_SKEW, NULL, false, check_skew},
+        /* Values may contain commas (CFLAGS=-Wl,-z,now): split on whitespace only. */
+        {"session", "env", F_ENV, " \t", false, check_env},
 };
 
 static bool known_section(const char *name)
@@ -378,7 +378,7 @@ static bool classify_line(struct parse_ctx *c, const char *line)
         if (known_section(name))
                 return true;
         _cleanup_free_ char *known =
-            join_names(section_names, XH_ARRAY_SIZE(section_names), "[", "]");
+                join_names(section_names, XH_ARRAY_SIZE(section_names), "[", "]");
         ctx_fail(c, "unknown section [%s]", name);
         ctx_hint(c, "valid sections: %s", known);
         return false;
@@ -554,7 +554,7 @@ static int resolve(struct parse_ctx *c, const char *name, struct xh_profile **ou
                 p->toolchain_packages = steal_pointer(&c->f[F_TC_PACKAGES].list);
         } else {
                 _cleanup_free_ char *def =
-                    xh_asprintf("crossbuild-essential-%s make bash dash pkgconf", arch->debian);
+                        xh_asprintf("%s make bash dash pkgconf", arch->cross_packages);
                 p->toolchain_packages = xh_strv_split(def, " ");
         }
         p->toolchain_packages = sorted_unique(p->toolchain_packages);
@@ -586,9 +586,9 @@ int xh_profile_parse(const char *name, const char *origin, const char *text,
                      struct xh_profile **out, xh_error *err)
 {
         struct parse_ctx c = {
-            .origin = origin ? origin : "(profile)",
-            .pos = text ? text : "",
-            .err = err,
+                .origin = origin ? origin : "(profile)",
+                .pos = text ? text : "",
+                .err = err,
         };
         *out = NULL;
         int r = ini_parse_stream(read_line, &c, on_key, &c);

@@ -25,11 +25,11 @@ struct xh_profile {
         char *description;
 
         /* [target] */
-        char *suite;     /* Debian suite, e.g. bookworm */
-        char *arch;      /* Debian architecture, e.g. arm64 */
-        char *triplet;   /* GNU triplet, e.g. aarch64-linux-gnu */
-        char *mirror;    /* archive URL */
-        char *variant;   /* mmdebstrap variant: minbase, buildd, apt, required, important, standard */
+        char *suite;   /* Debian suite, e.g. bookworm */
+        char *arch;    /* Debian architecture, e.g. arm64 */
+        char *triplet; /* GNU triplet, e.g. aarch64-linux-gnu */
+        char *mirror;  /* archive URL */
+        char *variant; /* mmdebstrap variant: minbase, buildd, apt, required, important, standard */
         char **packages; /* extra target packages (NULL-terminated, sorted, unique) */
 
         /* [emulator] */
@@ -58,8 +58,7 @@ int xh_profile_parse(const char *name, const char *origin, const char *text,
  * Load profile NAME: USER_DIR/NAME.ini if it exists (user_dir may be NULL),
  * else the built-in one. -ENOENT with a message listing known names if none.
  */
-int xh_profile_load(const char *name, const char *user_dir, struct xh_profile **out,
-                    xh_error *err);
+int xh_profile_load(const char *name, const char *user_dir, struct xh_profile **out, xh_error *err);
 
 /* Names of all profiles (built-in and user, unique, sorted). */
 int xh_profile_list(const char *user_dir, char ***names, xh_error *err);

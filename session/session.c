@@ -150,48 +150,35 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                         upper, list);
         }
 
-        const char *dash = strchr(p->triplet, '-');
-        _cleanup_free_ char *cpu =
-                xh_strndup(p->triplet, dash ? (size_t)(dash - p->triplet) : strlen(p->triplet));
-        _cleanup_free_ char *machtype =
-                xh_asprintf("%s-unknown-%s", cpu, dash ? dash + 1 : "linux-gnu");
+        const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         struct xh_shim_config conf = {
                 .triplet = p->triplet,
                 .gcc_libdir = gcc_libdir(rootfs, p, gcc_version),
-                .hosttype = cpu,
-                .machtype = machtype,
+                .hosttype = (char *)arch->hosttype,
+                .machtype = (char *)arch->machtype,
                 .emulate = p->emulate,
         };
         h->conf = xh_shim_config_format(&conf);
         free(conf.gcc_libdir);
 
+        /* The cross packages' own libc: the compiler must only see the target's. */
         h->hide = xh_malloc(sizeof(char *));
-        _cleanup_free_ char *inc = xh_asprintf("/usr/%s/include", p->triplet);
-        _cleanup_free_ char *lib = xh_asprintf("/usr/%s/lib", p->triplet);
-        xh_strv_push(&h->hide, inc);
-        xh_strv_push(&h->hide, lib);
+        xh_strv_pushf(&h->hide, "%s/include", arch->cross_libc);
+        xh_strv_pushf(&h->hide, "%s/lib", arch->cross_libc);
         return 0;
 }
 
-/* /usr/local/bin/NAME -> /usr/bin/TRIPLET-NAME for the cross tools of a native-cross session. */
+/* /usr/local/bin/NAME -> /usr/bin/TRIPLET-CROSS for the cross tools of a native-cross session. */
 static char **cross_links(const struct xh_profile *p)
 {
-        static const char *const tools[] = {
-                "addr2line",  "ar",     "as",      "c++",  "cc",      "cpp",
-                "g++",        "gcc",    "ld",      "nm",   "objcopy", "objdump",
-                "pkg-config", "ranlib", "readelf", "size", "strings", "strip",
-        };
+        size_t n;
+        const struct xh_shim_tool *tools = xh_shim_table(&n);
         char **v = xh_malloc(sizeof(char *));
-        for (size_t i = 0; i < XH_ARRAY_SIZE(tools); i++) {
-                const char *t = tools[i];
-                if (strcmp(t, "cc") == 0)
-                        t = "gcc";
-                else if (strcmp(t, "c++") == 0)
-                        t = "g++";
-                _cleanup_free_ char *at = xh_asprintf("/usr/local/bin/%s", tools[i]);
-                _cleanup_free_ char *to = xh_asprintf("/usr/bin/%s-%s", p->triplet, t);
-                xh_strv_push(&v, at);
-                xh_strv_push(&v, to);
+        for (size_t i = 0; i < n; i++) {
+                if (!tools[i].cross)
+                        continue;
+                xh_strv_pushf(&v, "/usr/local/bin/%s", tools[i].name);
+                xh_strv_pushf(&v, "/usr/bin/%s-%s", p->triplet, tools[i].cross);
         }
         return v;
 }

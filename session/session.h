@@ -122,7 +122,7 @@ struct xh_binding {
         char *target_pkg, *target_ver;
         char *tc_pkg, *tc_ver;
         enum xh_bind_decision decision;
-        bool direct; /* native with no decision per run: bind the program itself */
+        bool direct; /* native with no decision per run: the program itself in its place */
 };
 
 /* emulate: extra tools to leave emulated (XHYBRID_EMULATE of the session), may be NULL. */

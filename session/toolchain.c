@@ -259,12 +259,9 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                         b->decision = XH_BIND_SKEW_ERROR;
                 else
                         b->decision = XH_BIND_SKEW_FALLBACK;
-                /*
-                 * Plain tools are bound directly; make stays behind the shim so
-                 * that XHYBRID_EMULATE=make set inside a session still works.
-                 */
+                /* Plain tools need no decision per run: the native program itself. */
                 const struct xh_shim_tool *t = xh_shim_lookup(b->canonical);
-                b->direct = t && t->strategy == XH_SHIM_NATIVE && strcmp(b->canonical, "make") != 0;
+                b->direct = t && t->strategy == XH_SHIM_NATIVE && !t->never_direct;
         }
         free(paths);
         free(towners);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xhybrid-shim: the static multicall binary bound over the target's build
- * tools in a hybrid session. Silent unless XHYBRID_TRACE is set (to 1 for
- * stderr, or to a file to append to).
+ * xhybrid-shim: the static multicall binary that the shim layer of a hybrid
+ * session puts at the paths of the target's build tools. Silent unless XHYBRID_TRACE is set (to 1
+ * for stderr, or to a file to append to).
  */
 #include "shim.h"
 

@@ -4,56 +4,59 @@
 #include <errno.h>
 #include <string.h>
 
+#define VERSION_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
 /* Sorted by name (strcmp); a unit test checks the order and duplicates. */
 static const struct xh_shim_tool tools[] = {
-        {"addr2line", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"ar", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"as", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"addr2line", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "addr2line"},
+        {"ar", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "ar"},
+        {"as", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "as"},
         {"basename", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"bash", XH_SHIM_BASH, XH_LANG_NONE},
-        {"c++", XH_SHIM_GCC, XH_LANG_CXX},
+        {"bash", XH_SHIM_BASH, XH_LANG_NONE, .version_args = VERSION_ARGS("--version")},
+        {"c++", XH_SHIM_GCC, XH_LANG_CXX, .cross = "g++"},
         {"c++filt", XH_SHIM_BINUTIL, XH_LANG_NONE},
         {"cat", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"cc", XH_SHIM_GCC, XH_LANG_C},
+        {"cc", XH_SHIM_GCC, XH_LANG_C, .cross = "gcc"},
         {"chmod", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"cmp", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"cp", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"cpp", XH_SHIM_GCC, XH_LANG_C},
+        {"cpp", XH_SHIM_GCC, XH_LANG_C, .cross = "cpp"},
         {"cut", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"dash", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"diff", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"dirname", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"elfedit", XH_SHIM_BINUTIL, XH_LANG_NONE},
         {"expr", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"g++", XH_SHIM_GCC, XH_LANG_CXX},
-        {"gcc", XH_SHIM_GCC, XH_LANG_C},
+        {"g++", XH_SHIM_GCC, XH_LANG_CXX, .cross = "g++"},
+        {"gcc", XH_SHIM_GCC, XH_LANG_C, .cross = "gcc"},
         {"gprof", XH_SHIM_BINUTIL, XH_LANG_NONE},
         {"grep", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"head", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"ld", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"ld", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "ld"},
         {"ld.bfd", XH_SHIM_BINUTIL, XH_LANG_NONE},
         {"ld.gold", XH_SHIM_BINUTIL, XH_LANG_NONE},
         {"ln", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"ls", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"make", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"make", XH_SHIM_NATIVE, XH_LANG_NONE, .version_args = VERSION_ARGS("--version", "-v"),
+         .never_direct = true},
         {"mawk", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"mkdir", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"mv", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"nm", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"objcopy", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"objdump", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"pkg-config", XH_SHIM_PKGCONFIG, XH_LANG_NONE},
+        {"nm", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "nm"},
+        {"objcopy", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "objcopy"},
+        {"objdump", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "objdump"},
+        {"pkg-config", XH_SHIM_PKGCONFIG, XH_LANG_NONE, .cross = "pkg-config"},
         {"pkgconf", XH_SHIM_PKGCONFIG, XH_LANG_NONE},
-        {"ranlib", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"readelf", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"ranlib", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "ranlib"},
+        {"readelf", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "readelf"},
         {"rm", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"rmdir", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"sed", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"sh", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"size", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"size", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "size"},
         {"sort", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"strings", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"strip", XH_SHIM_BINUTIL, XH_LANG_NONE},
+        {"strings", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "strings"},
+        {"strip", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "strip"},
         {"tail", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"touch", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"tr", XH_SHIM_NATIVE, XH_LANG_NONE},
@@ -408,11 +411,10 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                                 why = "emulated (compiler probe)";
                         }
         }
-        if (!emulate && (strcmp(name, "make") == 0 || strcmp(name, "bash") == 0)) {
+        if (!emulate && t->version_args) {
                 /* Their version text names the machine they were built for. */
                 for (size_t i = 1; argv[i] && !emulate; i++)
-                        if (strcmp(argv[i], "--version") == 0 ||
-                            (strcmp(name, "make") == 0 && strcmp(argv[i], "-v") == 0)) {
+                        if (xh_strv_contains((char *const *)t->version_args, argv[i])) {
                                 emulate = true;
                                 why = "emulated (version probe)";
                         }

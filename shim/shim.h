@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The multicall shim. Inside a hybrid session it is bind-mounted over the
- * target's own build tools (/usr/bin/aarch64-linux-gnu-gcc-12, /usr/bin/make,
- * /usr/bin/dash, ...). Each run decides, from the path it was started as and
- * its arguments, what to execute:
+ * The multicall shim. In a hybrid session, the shim layer holds it at the
+ * paths of the target's own build tools (/usr/bin/aarch64-linux-gnu-gcc-12,
+ * /usr/bin/make, ...), hard links of one file below the session's upper. Each run decides, from the
+ * path it was started as and its arguments, what to execute:
  *   - the native x86-64 program at the same path in the toolchain layer
  *     (/.xhybrid/toolchain/usr/bin/...), with environment or argument fixups so
  *     that it behaves as the target's program would, or
@@ -20,14 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "xh-paths.h"
 #include "xh-util.h"
-
-#define XH_SESSION_DIR   "/.xhybrid"
-#define XH_TOOLCHAIN_DIR XH_SESSION_DIR "/toolchain"
-#define XH_ORIG_DIR      XH_SESSION_DIR "/orig"
-#define XH_RUN_DIR       XH_SESSION_DIR "/run"
-#define XH_CACHE_DIR     XH_SESSION_DIR "/cache"
-#define XH_SHIM_CONF     XH_SESSION_DIR "/shim.conf"
 
 enum xh_shim_strategy {
         XH_SHIM_NATIVE,    /* run the native program as is */
@@ -47,6 +41,16 @@ struct xh_shim_tool {
         const char *name; /* canonical name: gcc, g++, as, make ... */
         enum xh_shim_strategy strategy;
         enum xh_shim_lang lang; /* default language of a compiler driver */
+        /*
+         * The cross tool that stands for it in a native-cross session:
+         * /usr/local/bin/NAME -> /usr/bin/TRIPLET-CROSS (NULL: none).
+         */
+        const char *cross;
+        /* Arguments that print its version, which names its build machine: emulated. */
+        const char *const *version_args;
+        /* Always behind the shim, never the native program in its place, so
+           that XHYBRID_EMULATE set inside a session still reaches it. */
+        bool never_direct;
 };
 
 /* The sorted tool table; *n receives its length. */

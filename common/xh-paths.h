@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The layout of a hybrid session's own directory, as seen inside the
+ * session: the plan (overlay/) makes these, the engine (session/) fills
+ * them, the shim (shim/) reads them.
+ */
+#ifndef XH_PATHS_H
+#define XH_PATHS_H
+
+#define XH_SESSION_DIR   "/.xhybrid"
+#define XH_TOOLCHAIN_DIR XH_SESSION_DIR "/toolchain" /* the toolchain layer, read-only */
+#define XH_ORIG_DIR      XH_SESSION_DIR "/orig"      /* the target root itself, read-only */
+#define XH_BIN_DIR       XH_SESSION_DIR "/bin"       /* the shim */
+#define XH_SHIM_PATH     XH_BIN_DIR "/xhybrid-shim"
+#define XH_RUN_DIR       XH_SESSION_DIR "/run"       /* a tmpfs for this session */
+#define XH_CACHE_DIR     XH_SESSION_DIR "/cache"     /* answers of the target's tools */
+#define XH_SHIM_CONF     XH_SESSION_DIR "/shim.conf" /* the shim's configuration */
+
+#endif
