@@ -107,13 +107,17 @@ int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *
 {
         *s = (struct xh_source){.skip_patches = skip_patches};
         if (strncmp(spec, "deb:", 4) == 0) {
+                /* Debian Policy 5.6.1: [a-z0-9][a-z0-9+.-]+ */
                 const char *name = spec + 4;
-                if (!*name ||
-                    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789+-.") != strlen(name))
-                        return xh_fail(err, EINVAL,
-                                       "'%s': expected deb:NAME with a Debian "
-                                       "source package name",
-                                       spec);
+                static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+                if (strlen(name) < 2 || !strchr(alnum, name[0]) ||
+                    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789+-.") != strlen(name)) {
+                        xh_fail(err, EINVAL,
+                                "'%s': expected deb:NAME with a Debian source package name", spec);
+                        return xh_hint(err, EINVAL,
+                                       "source package names are two or more of a-z, 0-9, "
+                                       "'+', '-', '.', starting with a letter or digit");
+                }
                 s->kind = XH_SOURCE_DEB;
                 s->name = xh_strdup(name);
                 return fetch_deb(s, p, store, notes, err);

@@ -84,6 +84,11 @@ void xh_print_error(const xh_error *err);
 int xh_cli_fail(xh_error *err, int code);
 /* Notes of the engine (progress, warnings), printed as they come. */
 extern const struct xh_notes xh_cli_notes;
+/*
+ * Check before a long run that a report file can be written at path (NULL:
+ * nothing to check); prints the error and returns -errno when not.
+ */
+int xh_cli_check_output(const char *option, const char *path);
 /* Load a profile: the user's directory first, then the built-in ones. */
 int xh_cli_load_profile(const char *name, struct xh_profile **p, xh_error *err);
 

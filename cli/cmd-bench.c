@@ -86,6 +86,10 @@ int xh_cmd_bench(const struct xh_args *a)
                 xh_say("bench: no mode given");
                 return XH_EXIT_USAGE;
         }
+        if (xh_cli_check_output("--json", a->json) < 0 ||
+            xh_cli_check_output("--markdown", a->markdown) < 0 ||
+            xh_cli_check_output("--svg", a->svg) < 0)
+                return XH_EXIT_USAGE;
         struct xh_bench_setup su;
         if (open_setup(a, "bench", need_tc, &su) < 0)
                 return XH_EXIT_ERROR;

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 /* Exit the way the command did: same code, or the same signal. */
@@ -10,6 +11,9 @@ static int pass_status(int status)
 {
         if (WIFSIGNALED(status)) {
                 int sig = WTERMSIG(status);
+                /* The command's core (if any) is its own: xhybrid leaves none. */
+                struct rlimit no_core = {0, 0};
+                setrlimit(RLIMIT_CORE, &no_core);
                 signal(sig, SIG_DFL);
                 fflush(NULL);
                 raise(sig);

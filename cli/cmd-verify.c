@@ -72,6 +72,8 @@ static int write_report(const char *path, const struct xh_verify_result *v)
 
 int xh_cmd_verify(const struct xh_args *a)
 {
+        if (xh_cli_check_output("--json", a->json) < 0)
+                return XH_EXIT_USAGE;
         struct xh_bench_setup su;
         if (open_setup(a, "verify", true, &su) < 0)
                 return XH_EXIT_ERROR;

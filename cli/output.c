@@ -5,8 +5,10 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void vsay(const char *tag, const char *fmt, va_list ap)
 {
@@ -60,4 +62,34 @@ int xh_cli_load_profile(const char *name, struct xh_profile **p, xh_error *err)
 {
         _cleanup_free_ char *dir = xh_profile_user_dir();
         return xh_profile_load(name, dir, p, err);
+}
+
+int xh_cli_check_output(const char *option, const char *path)
+{
+        if (!path)
+                return 0;
+        struct stat st;
+        _cleanup_free_ char *dir = xh_strdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                *(slash == dir ? slash + 1 : slash) = '\0';
+        const char *d = slash ? dir : ".";
+        int e = 0;
+        if (!*path)
+                e = ENOENT;
+        else if (stat(path, &st) == 0)
+                e = S_ISDIR(st.st_mode) ? EISDIR : access(path, W_OK) < 0 ? errno : 0;
+        else if (errno != ENOENT)
+                e = errno;
+        else if (stat(d, &st) < 0)
+                e = errno;
+        else if (!S_ISDIR(st.st_mode))
+                e = ENOTDIR;
+        else if (access(d, W_OK) < 0)
+                e = errno;
+        if (!e)
+                return 0;
+        xh_say("%s %s: %s", option, path, strerror(e));
+        xh_say("hint: choose a file in a directory that exists and is writable");
+        return -e;
 }

@@ -634,7 +634,15 @@ int xh_profile_load(const char *name, const char *user_dir, struct xh_profile **
         if (user_dir && *user_dir) {
                 _cleanup_free_ char *path = xh_asprintf("%s/%s.ini", user_dir, name);
                 _cleanup_free_ char *text = NULL;
-                int r = xh_read_file(path, &text, NULL);
+                size_t len = 0;
+                int r = xh_read_file(path, &text, &len);
+                if (r == 0 && strlen(text) != len) {
+                        int line = 1;
+                        for (const char *s = text; *s; s++)
+                                line += *s == '\n';
+                        xh_fail(err, EINVAL, "%s:%d: a NUL byte", path, line);
+                        return xh_hint(err, EINVAL, "a profile is a text file; remove the byte");
+                }
                 if (r == 0)
                         return xh_profile_parse(name, path, text, out, err);
                 if (r != -ENOENT && r != -ENOTDIR)
