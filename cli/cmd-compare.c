@@ -8,9 +8,7 @@ int xh_cmd_compare(const struct xh_args *a)
         struct xh_compare c;
         xh_error err = {0};
         if (xh_compare_trees(a->rest[0], a->rest[1], &c, &err) < 0) {
-                xh_print_error(&err);
-                xh_error_clear(&err);
-                return XH_EXIT_ERROR;
+                return xh_cli_fail(&err, XH_EXIT_ERROR);
         }
         for (char **d = c.differences; *d; d++)
                 printf("DIFF %s\n", *d);

@@ -55,9 +55,11 @@ int xh_cmd_run(const struct xh_args *a)
         int status = -1;
         if (xh_session_run(&o, &status, &err) < 0) {
                 /* A command that could not be executed still has its status (126, 127). */
+                if (status == -1)
+                        return xh_cli_fail(&err, XH_EXIT_ERROR);
                 xh_print_error(&err);
                 xh_error_clear(&err);
-                return status == -1 ? XH_EXIT_ERROR : pass_status(status);
+                return pass_status(status);
         }
         return pass_status(status);
 }

@@ -92,8 +92,7 @@ int xh_cmd_verify(const struct xh_args *a)
                 _cleanup_free_ char *log = xh_asprintf("%s/%s.log", logs, vm[i].name);
                 unlink(log);
                 if (xh_source_unpack(srcp, work, log, &err) < 0) {
-                        xh_print_error(&err);
-                        rc = XH_EXIT_ERROR;
+                        rc = xh_cli_fail(&err, XH_EXIT_ERROR);
                         break;
                 }
                 xh_bench_commands_clear(&c);
@@ -156,10 +155,9 @@ int xh_cmd_verify(const struct xh_args *a)
         _cleanup_free_ char *hy = xh_asprintf("%s/hybrid", base);
         struct xh_compare cmp;
         if (xh_compare_trees(em, hy, &cmp, &err) < 0) {
-                xh_print_error(&err);
                 xh_bench_commands_clear(&c);
                 xh_bench_setup_close(&su);
-                return XH_EXIT_ERROR;
+                return xh_cli_fail(&err, XH_EXIT_ERROR);
         }
         bool same_check = vm[0].check_status == vm[1].check_status;
         size_t ndiff = xh_strv_len(cmp.differences);

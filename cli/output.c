@@ -41,8 +41,32 @@ void xh_print_error(const xh_error *err)
                 xh_say("hint: %s", err->hint);
 }
 
+/* What to do about a failure whose message brought no hint, by its errno. */
+static const char *generic_hint(int code)
+{
+        switch (code) {
+        case EACCES:
+        case EPERM:
+                return "check the owner and mode of the path above, or choose another store "
+                       "with --store DIR";
+        case ENOSPC:
+        case EDQUOT:
+                return "free some space on that file system, or choose another store with "
+                       "--store DIR";
+        case EROFS:
+                return "that file system is read-only: choose another store with --store DIR";
+        case ENOENT:
+        case ENOTDIR:
+                return "check that the path above exists";
+        default:
+                return "run 'xhybrid doctor' to see what this host can and cannot do";
+        }
+}
+
 int xh_cli_fail(xh_error *err, int code)
 {
+        if (code == XH_EXIT_ERROR && !err->hint)
+                xh_hint(err, err->code, "%s", generic_hint(err->code));
         xh_print_error(err);
         xh_error_clear(err);
         return code;

@@ -37,6 +37,7 @@ int xh_fail(xh_error *err, int errnum, const char *fmt, ...)
                 free(err->msg);
                 err->msg = vfmt(fmt, ap);
                 va_end(ap);
+                err->code = errnum > 0 ? errnum : -errnum;
         }
         return errnum > 0 ? -errnum : errnum;
 }
@@ -58,6 +59,7 @@ void xh_error_clear(xh_error *err)
         free(err->msg);
         free(err->hint);
         err->msg = err->hint = NULL;
+        err->code = 0;
 }
 
 void *xh_malloc(size_t n)

@@ -68,6 +68,7 @@ static inline void xh_strv_freep(char ***v)
 typedef struct xh_error {
         char *msg;
         char *hint;
+        int code; /* the errno of the failure */
 } xh_error;
 
 /* Set err->msg from a format (replacing any previous message); returns -errnum. */

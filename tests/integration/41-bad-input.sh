@@ -29,6 +29,12 @@ capture "$XHYBRID" verify --json "$SCRATCH" arm64-debian deb:hello
 expect_rc 2 "verify --json naming a directory"
 expect_err "--json $SCRATCH: Is a directory" "verify --json naming a directory"
 
+# Every failure of xhybrid itself (exit status 125) says what to do.
+capture "$XHYBRID" --store /proc/xhybrid-store create arm64-debian
+expect_rc 125 "a store that cannot be made"
+expect_err "cannot create the store /proc/xhybrid-store/roots" "a store that cannot be made"
+expect_err "xhybrid: hint: " "a store that cannot be made"
+
 # With standard input closed, an emulated program reads an empty input, not
 # its own binary (the binfmt_misc O flag would take the lowest free fd).
 need_root
