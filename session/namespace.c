@@ -5,11 +5,27 @@
  *   xhybrid (host)          writes the id maps, forwards signals, waits, passes
  *     |                     the command's exit status or signal on
  *     +- init (pid 1)       new user + mount + PID namespace: applies the mount
- *          |                plan, reaps, forwards signals, reports the status
- *          +- command       the user's program, exec'd with a clean environment
+ *          |                plan, writes the command's id maps, reaps,
+ *          |                forwards signals, reports the status
+ *          +- command       its own user + mount namespace (the mounts of the
+ *                           plan are locked there), then the user's program,
+ *                           exec'd with a clean environment
  *
  * When init exits the kernel kills what is left in the PID namespace, and the
  * mount namespace with every mount of the session disappears with it.
+ *
+ * Why the command has namespaces of its own: root in the session holds every
+ * capability of the user namespace that owns the session's mounts, and could
+ * remount the read-only binds of the store (the target root, the toolchain
+ * layer) read-write or unmount them. A mount namespace made by a less
+ * privileged user namespace receives the mounts it copies locked: they cannot
+ * be unmounted or moved one by one, and their read-only, nosuid, nodev and
+ * noexec flags cannot be cleared (bubblewrap relies on the same rule). The
+ * command's user namespace maps every id of the session's to itself, so files
+ * and ownership look the same, and its root keeps every capability over the
+ * overlay's writable root: apt-get and dpkg work as before. binfmt_misc needs
+ * nothing more: a user namespace without an instance of its own uses its
+ * parent's, the session's private one.
  */
 #include "session.h"
 #include "emulator.h"
@@ -204,7 +220,116 @@ struct ns_job {
         const struct xh_plan *plan;
         char *const *argv;
         char *const *envp;
+        bool lock; /* the command gets its own user + mount namespace (see the top) */
 };
+
+int xh_ns_identity_map(const char *map, char **out)
+{
+        _cleanup_strv_ char **lines = xh_strv_split(map ? map : "", "\n");
+        if (!lines[0])
+                return -EINVAL;
+        xh_buf b = {0};
+        for (char **l = lines; *l; l++) {
+                unsigned long first, lower, count;
+                char extra;
+                if (sscanf(*l, "%lu %lu %lu %c", &first, &lower, &count, &extra) != 3 ||
+                    count == 0) {
+                        xh_buf_free(&b);
+                        return -EINVAL;
+                }
+                xh_buf_addf(&b, "%lu %lu %lu\n", first, first, count);
+        }
+        *out = xh_buf_steal(&b);
+        return 0;
+}
+
+/*
+ * The number of process pid in the mounted /proc: the session's own /proc
+ * numbers it as init does, but doctor's probes mount none and see the
+ * host's. The fdinfo of a pidfd gives the pid as its /proc numbers it.
+ */
+static int proc_pid(pid_t pid, pid_t *out, xh_error *err)
+{
+        _cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return xh_fail(err, errno, "pidfd_open of the command: %s", strerror(errno));
+        _cleanup_free_ char *info = xh_asprintf("/proc/self/fdinfo/%d", fd);
+        _cleanup_free_ char *text = NULL;
+        int r = xh_read_file(info, &text, NULL);
+        if (r < 0)
+                return xh_fail(err, -r, "cannot read %s: %s", info, strerror(-r));
+        const char *line = strstr(text, "\nPid:");
+        if (!line || sscanf(line, "\nPid: %d", out) != 1 || *out <= 0)
+                return xh_fail(err, EINVAL, "%s: no pid of the command in the mounted /proc", info);
+        return 0;
+}
+
+/*
+ * In init: give the command's user namespace (pid's) the identity map over
+ * every uid and gid the session maps. The setgroups setting is not written:
+ * a new user namespace inherits it, so it stays "allow" where the session's
+ * does (root, or ranges from newuidmap: apt-get drops to _apt with
+ * setgroups) and "deny" where the session maps only the caller.
+ */
+static int write_inner_maps(pid_t pid, xh_error *err)
+{
+        static const char *const maps[] = {"uid_map", "gid_map"};
+        pid_t in_proc;
+        int r = proc_pid(pid, &in_proc, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(maps); i++) {
+                _cleanup_free_ char *self = xh_asprintf("/proc/self/%s", maps[i]);
+                _cleanup_free_ char *path = xh_asprintf("/proc/%d/%s", (int)in_proc, maps[i]);
+                _cleanup_free_ char *outer = NULL;
+                _cleanup_free_ char *inner = NULL;
+                if ((r = xh_read_file(self, &outer, NULL)) < 0)
+                        return xh_fail(err, -r, "cannot read %s: %s", self, strerror(-r));
+                if ((r = xh_ns_identity_map(outer, &inner)) < 0)
+                        return xh_fail(err, -r, "%s: unexpected contents '%s'", self, outer);
+                /* One write: the kernel takes a map only as a whole, and only once. */
+                if ((r = write_text(path, inner)) < 0) {
+                        xh_fail(err, -r,
+                                "cannot write the id map %s of the command's namespace: %s", path,
+                                strerror(-r));
+                        return xh_hint(err, -r,
+                                       "the command runs in a user namespace nested in the "
+                                       "session's; check that nested user namespaces are allowed "
+                                       "(run 'xhybrid doctor')");
+                }
+        }
+        return 0;
+}
+
+/*
+ * In the command process: a user and mount namespace of its own, which lock
+ * every mount of the session (see the top). init writes the id maps: it
+ * holds the capabilities over the session's ids that the map needs. Returns
+ * only when the maps are in place.
+ */
+static void enter_locked_namespace(int ready_fd, int go_fd, int err_fd)
+{
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+                int e = errno;
+                xh_error x = {0};
+                xh_fail(&x, e,
+                        "cannot give the command its own user and mount namespace, which lock "
+                        "the session's mounts: %s",
+                        strerror(e));
+                if (e == ENOSPC || e == EPERM || e == EUSERS)
+                        xh_hint(&x, e,
+                                "a session needs two nested user namespaces: raise "
+                                "/proc/sys/user/max_user_namespaces (run 'xhybrid doctor')");
+                report_error(err_fd, e, &x);
+                xh_error_clear(&x);
+                _exit(XH_EXIT_ERROR);
+        }
+        char c;
+        if (write(ready_fd, "1", 1) != 1 || read(go_fd, &c, 1) != 1)
+                _exit(XH_EXIT_ERROR); /* init failed and reports why */
+        close(ready_fd);
+        close(go_fd);
+}
 
 /* In the command process: exec, or report why not. */
 static _Noreturn void exec_command(const struct ns_job *job, int err_fd)
@@ -241,6 +366,14 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                 _exit(XH_EXIT_ERROR);
         }
 
+        /* ready: the command has unshared; go: its id maps are written. */
+        int ready[2] = {-1, -1}, go[2] = {-1, -1};
+        if (job->lock && (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)) {
+                int pe = errno;
+                xh_fail(&e, pe, "pipe: %s", strerror(pe));
+                report_error(err_fd, pe, &e);
+                _exit(XH_EXIT_ERROR);
+        }
         pid_t cmd = fork();
         if (cmd < 0) {
                 int fe = errno;
@@ -250,7 +383,28 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         }
         if (cmd == 0) {
                 close(status_fd);
+                if (job->lock) {
+                        close(ready[0]);
+                        close(go[1]);
+                        enter_locked_namespace(ready[1], go[0], err_fd);
+                }
                 exec_command(job, err_fd);
+        }
+        if (job->lock) {
+                close(ready[1]);
+                close(go[0]);
+                /* EOF instead of the byte: the command could not unshare and said why. */
+                if (read(ready[0], &c, 1) == 1) {
+                        if ((r = write_inner_maps(cmd, &e)) < 0) {
+                                report_error(err_fd, -r, &e);
+                                kill(cmd, SIGKILL);
+                                _exit(XH_EXIT_ERROR);
+                        }
+                        if (write(go[1], "1", 1) != 1)
+                                _exit(XH_EXIT_ERROR);
+                }
+                close(ready[0]);
+                close(go[1]);
         }
         close(err_fd);
         install_forwarding(cmd, NULL);
@@ -396,7 +550,8 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
         struct xh_plan plan;
         if ((r = xh_plan_host_binfmt(rule, &plan, err)) < 0)
                 return r;
-        struct ns_job job = {.plan = &plan, .argv = argv, .envp = envp};
+        /* mmdebstrap works on the host's own tree: there is nothing to lock. */
+        struct ns_job job = {.plan = &plan, .argv = argv, .envp = envp, .lock = false};
         r = ns_run(&job, status, err);
         xh_plan_free(&plan);
         return r;
@@ -405,6 +560,6 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
 int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp, int *status,
                    xh_error *err)
 {
-        struct ns_job job = {.plan = plan, .argv = argv, .envp = envp};
+        struct ns_job job = {.plan = plan, .argv = argv, .envp = envp, .lock = true};
         return ns_run(&job, status, err);
 }

@@ -99,10 +99,23 @@ int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, char **rule,
 int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp, int *status,
                       xh_error *err);
 
-/* Run argv in new namespaces after applying plan there (see namespace.c). */
+/*
+ * Run argv in new namespaces after applying plan there (see namespace.c). The
+ * command runs in a user + mount namespace of its own nested in the session's,
+ * where every mount of the plan is locked: its read-only binds stay read-only
+ * and cannot be unmounted, even by root in the session.
+ */
 struct xh_plan;
 int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp, int *status,
                    xh_error *err);
+
+/*
+ * The id map of a nested user namespace that maps every id of its parent to
+ * itself, from the parent's own /proc/self/uid_map (or gid_map) as read from
+ * inside it: each line "FIRST LOWER COUNT" becomes "FIRST FIRST COUNT".
+ * -EINVAL for an empty or malformed map.
+ */
+int xh_ns_identity_map(const char *map, char **out);
 
 /* The target tools a hybrid session replaces, and why (session/toolchain.c). */
 enum xh_bind_decision {

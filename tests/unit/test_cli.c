@@ -761,6 +761,43 @@ START_TEST(test_toolchain_decisions)
 }
 END_TEST
 
+/* ---- the command's own user namespace: the identity map ------------------ */
+
+static const struct {
+        const char *outer; /* /proc/self/uid_map as read in the session */
+        const char *inner; /* NULL: refused */
+} identity_cases[] = {
+        /* root: 0-65535 mapped to themselves */
+        {"         0          0      65536\n", "0 0 65536\n"},
+        /* a plain user alone: 0 inside is the caller */
+        {"         0       1000          1\n", "0 0 1\n"},
+        /* a plain user with a subordinate range from newuidmap */
+        {"         0       1000          1\n         1     100000      65536\n",
+         "0 0 1\n1 1 65536\n"},
+        {"0 5 3", "0 0 3\n"},
+        {"", NULL},
+        {"\n", NULL},
+        {"0 0\n", NULL},
+        {"0 0 0\n", NULL},
+        {"0 0 1 junk\n", NULL},
+        {"x 0 1\n", NULL},
+        {"0 0 1\nnot a line\n", NULL},
+};
+
+START_TEST(test_identity_map)
+{
+        _cleanup_free_ char *inner = NULL;
+        int r = xh_ns_identity_map(identity_cases[_i].outer, &inner);
+        if (!identity_cases[_i].inner) {
+                ck_assert_int_eq(r, -EINVAL);
+                ck_assert_ptr_null(inner);
+                return;
+        }
+        ck_assert_int_eq(r, 0);
+        ck_assert_str_eq(inner, identity_cases[_i].inner);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
         Suite *s = suite_create("cli");
@@ -787,6 +824,10 @@ static Suite *cli_suite(void)
 
         tc = tcase_create("toolchain");
         tcase_add_test(tc, test_toolchain_decisions);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("namespace");
+        tcase_add_loop_test(tc, test_identity_map, 0, (int)XH_ARRAY_SIZE(identity_cases));
         suite_add_tcase(s, tc);
         return s;
 }
