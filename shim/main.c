@@ -106,17 +106,46 @@ static void ask_target(const char *exe, enum xh_shim_strategy strategy, struct x
         }
 }
 
+/* Read facts kept by an earlier run; false when there are none. */
+static bool read_facts(const char *path, struct xh_shim_facts *f)
+{
+        _cleanup_free_ char *text = NULL;
+        *f = (struct xh_shim_facts){0};
+        if (xh_read_file(path, &text, NULL) < 0)
+                return false;
+        f->inc_c = xh_malloc(sizeof(char *));
+        f->inc_cxx = xh_malloc(sizeof(char *));
+        _cleanup_strv_ char **lines = xh_strv_split(text, "\n");
+        for (char **l = lines; *l; l++) {
+                if (strncmp(*l, "c:", 2) == 0)
+                        xh_strv_push(&f->inc_c, *l + 2);
+                else if (strncmp(*l, "c++:", 4) == 0)
+                        xh_strv_push(&f->inc_cxx, *l + 4);
+                else if (strncmp(*l, "pc_path:", 8) == 0)
+                        f->pc_path = xh_strdup(*l + 8);
+                else if (strncmp(*l, "pc_libs:", 8) == 0)
+                        f->pc_libs = xh_strdup(*l + 8);
+                else if (strncmp(*l, "pc_incs:", 8) == 0)
+                        f->pc_incs = xh_strdup(*l + 8);
+        }
+        if (f->inc_c[0] || f->pc_path)
+                return true;
+        xh_shim_facts_clear(f);
+        return false;
+}
+
 /*
- * Facts about the target program behind exe, asked once per session and
- * cached in the session's run directory (a temporary file, then renamed).
+ * Facts about the target program behind exe, asked once and kept in a file
+ * (a temporary file, then renamed). The profile's cache in the store
+ * (XH_CACHE_DIR) outlives the session, and is writable only in a session
+ * with the persistent upper: the facts describe the merged root, which that
+ * session can change for every later one anyway. A throwaway session reads
+ * the profile's cache but keeps what it asks in its own run directory, so it
+ * leaves nothing behind that later sessions would trust.
  */
 static void load_facts(const char *exe, enum xh_shim_strategy strategy, struct xh_shim_facts *f)
 {
-        /*
-         * The cache outlives the session (a directory of the profile in the
-         * store); its key changes with the program and with the directories
-         * whose contents the answers list.
-         */
+        /* The key changes with the program and the directories whose contents the answers list. */
         xh_buf key = {0};
         static const char *const watched[] = {"/usr/include",       "/usr/include/c++",
                                               "/usr/local/include", "/usr/lib/gcc",
@@ -131,31 +160,12 @@ static void load_facts(const char *exe, enum xh_shim_strategy strategy, struct x
                 if (stat(watched[i], &st) == 0)
                         xh_buf_addf(&key, ":%lld.%ld", (long long)st.st_mtim.tv_sec,
                                     st.st_mtim.tv_nsec);
-        const char *dir = access(XH_CACHE_DIR, W_OK) == 0 ? XH_CACHE_DIR : XH_RUN_DIR;
-        _cleanup_free_ char *cache = xh_asprintf("%s/facts-%016llx", dir, xh_hash64(key.s));
+        unsigned long long hash = xh_hash64(key.s);
         xh_buf_free(&key);
-        _cleanup_free_ char *text = NULL;
-        *f = (struct xh_shim_facts){0};
-        if (xh_read_file(cache, &text, NULL) == 0) {
-                f->inc_c = xh_malloc(sizeof(char *));
-                f->inc_cxx = xh_malloc(sizeof(char *));
-                _cleanup_strv_ char **lines = xh_strv_split(text, "\n");
-                for (char **l = lines; *l; l++) {
-                        if (strncmp(*l, "c:", 2) == 0)
-                                xh_strv_push(&f->inc_c, *l + 2);
-                        else if (strncmp(*l, "c++:", 4) == 0)
-                                xh_strv_push(&f->inc_cxx, *l + 4);
-                        else if (strncmp(*l, "pc_path:", 8) == 0)
-                                f->pc_path = xh_strdup(*l + 8);
-                        else if (strncmp(*l, "pc_libs:", 8) == 0)
-                                f->pc_libs = xh_strdup(*l + 8);
-                        else if (strncmp(*l, "pc_incs:", 8) == 0)
-                                f->pc_incs = xh_strdup(*l + 8);
-                }
-                if (f->inc_c[0] || f->pc_path)
-                        return;
-                xh_shim_facts_clear(f);
-        }
+        _cleanup_free_ char *kept = xh_asprintf("%s/facts-%016llx", XH_CACHE_DIR, hash);
+        _cleanup_free_ char *own = xh_asprintf("%s/facts-%016llx", XH_RUN_DIR, hash);
+        if (read_facts(kept, f) || read_facts(own, f))
+                return;
         ask_target(exe, strategy, f);
         xh_buf b = {0};
         for (char **d = f->inc_c; d && *d; d++)
@@ -168,6 +178,7 @@ static void load_facts(const char *exe, enum xh_shim_strategy strategy, struct x
                 xh_buf_addf(&b, "pc_libs:%s\n", f->pc_libs);
         if (f->pc_incs)
                 xh_buf_addf(&b, "pc_incs:%s\n", f->pc_incs);
+        const char *cache = access(XH_CACHE_DIR, W_OK) == 0 ? kept : own;
         _cleanup_free_ char *tmp = xh_asprintf("%s.%d", cache, (int)getpid());
         if (xh_write_file(tmp, b.s, b.len, 0644) == 0 && rename(tmp, cache) < 0)
                 unlink(tmp);
