@@ -123,9 +123,11 @@ static int apply_bind(const struct xh_op *op, xh_error *err)
                 return fail_mount(err, op, -r);
         if (mount(op->src, op->dst, NULL, flags, NULL) < 0)
                 return fail_mount(err, op, errno);
-        if (op->flags & XH_F_RDONLY) {
+        unsigned long set = ((op->flags & XH_F_RDONLY) ? MS_RDONLY : 0) |
+                            ((op->flags & XH_F_NODEV) ? MS_NODEV | MS_NOSUID : 0);
+        if (set) {
                 unsigned long keep = locked_flags(op->dst);
-                if (mount(NULL, op->dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
+                if (mount(NULL, op->dst, NULL, MS_REMOUNT | MS_BIND | set | keep, NULL) < 0)
                         return fail_mount(err, op, errno);
         }
         return 0;

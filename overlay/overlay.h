@@ -79,7 +79,8 @@ struct xh_session_spec {
          * program of the same path at each of direct_targets (tools that
          * need no decision per run: one exec instead of two). The upper stays
          * above it, so a package operation that replaces one of these files
-         * simply shadows it. The toolchain layer is bound read-only at
+         * simply shadows it; /.xhybrid itself is bound read-only from the
+         * layer, so its files cannot be. The toolchain layer is bound read-only at
          * /.xhybrid/toolchain with the hide dirs (relative to it) covered by
          * empty read-only tmpfs; the target root itself (rootfs, below every
          * layer) is bound read-only at /.xhybrid/orig, where the shims find
@@ -92,7 +93,13 @@ struct xh_session_spec {
         const char *toolchain;
         const char *const *hide;
         const char *shim_dir;
-        const char *cache_dir; /* writable, bound at /.xhybrid/cache (may be NULL) */
+        /*
+         * The shim's facts cache, bound nodev,nosuid at /.xhybrid/cache (may
+         * be NULL): writable only with a persistent upper, whose changes
+         * later sessions see anyway; read-only in a throwaway session (see
+         * shim/main.c).
+         */
+        const char *cache_dir;
         const char *shim_conf;
         const char *const *shim_targets;
         const char *const *direct_targets;

@@ -254,9 +254,19 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         _cleanup_free_ char *cwd = in_root(root, spec->cwd);
 
         if (hybrid) {
+                _cleanup_free_ char *own = xh_asprintf("%s" XH_SESSION_DIR, layer);
+                _cleanup_free_ char *own_at = in_root(root, XH_SESSION_DIR);
                 _cleanup_free_ char *orig = in_root(root, XH_ORIG_DIR);
                 _cleanup_free_ char *tc = in_root(root, XH_TOOLCHAIN_DIR);
                 _cleanup_free_ char *run = in_root(root, XH_RUN_DIR);
+                /*
+                 * /.xhybrid is xhybrid's, not the target's: its own directory
+                 * of the generated layer is bound over the merged one, so
+                 * that shim.conf and the shim cannot be shadowed from the
+                 * upper (a persistent upper would pass that to later
+                 * sessions). The target's tools elsewhere stay replaceable.
+                 */
+                add_op(plan, XH_OP_BIND, XH_F_RDONLY, own, own_at, NULL);
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->rootfs, orig, NULL);
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->toolchain, tc, NULL);
                 _cleanup_free_ char *host_libs = xh_asprintf("/usr/lib/%s", spec->host_libdir);
@@ -271,7 +281,8 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, run, "mode=1777");
                 if (spec->cache_dir) {
                         _cleanup_free_ char *cache = in_root(root, XH_CACHE_DIR);
-                        add_op(plan, XH_OP_BIND, 0, spec->cache_dir, cache, NULL);
+                        add_op(plan, XH_OP_BIND, XH_F_NODEV | (spec->upper ? 0 : XH_F_RDONLY),
+                               spec->cache_dir, cache, NULL);
                 }
         }
         add_op(plan, XH_OP_PROC, 0, "proc", proc, NULL);

@@ -738,6 +738,55 @@ START_TEST(test_hybrid_shim_layer)
 }
 END_TEST
 
+/*
+ * What a session must not change is mounted read-only, so that, once locked
+ * in the command's own namespaces (session/namespace.c), it stays so: the
+ * target root, the toolchain layer and its libraries, and /.xhybrid itself,
+ * bound from the generated layer before the mounts inside it. The facts
+ * cache is writable only with a persistent upper.
+ */
+START_TEST(test_hybrid_read_only)
+{
+        static const struct {
+                const char *src, *dst;
+        } ro[] = {
+                {LAYER "/.xhybrid", ROOT "/.xhybrid"},
+                {ROOTFS, ROOT "/.xhybrid/orig"},
+                {TOOLCHAIN, ROOT "/.xhybrid/toolchain"},
+                {TOOLCHAIN "/usr/lib/x86_64-linux-gnu", ROOT "/usr/lib/x86_64-linux-gnu"},
+        };
+        for (int throwaway = 0; throwaway <= 1; throwaway++) {
+                struct xh_session_spec spec = hybrid_spec();
+                if (throwaway)
+                        spec.upper = spec.work = NULL;
+                struct xh_plan plan;
+                plan_ok(&spec, &plan);
+                long overlay = find_op(&plan, XH_OP_OVERLAY, ROOT);
+                long own = find_op(&plan, XH_OP_BIND, ROOT "/.xhybrid");
+                ck_assert_int_gt(own, overlay);
+                for (size_t i = 0; i < XH_ARRAY_SIZE(ro); i++) {
+                        long k = find_op(&plan, XH_OP_BIND, ro[i].dst);
+                        ck_assert_msg(k >= own, "no bind at %s after /.xhybrid", ro[i].dst);
+                        ck_assert_str_eq(plan.ops[k].src, ro[i].src);
+                        ck_assert_msg(plan.ops[k].flags & XH_F_RDONLY, "%s is not read-only",
+                                      ro[i].dst);
+                }
+                long cover = find_op(&plan, XH_OP_TMPFS,
+                                     ROOT "/.xhybrid/toolchain/usr/aarch64-linux-gnu/include");
+                ck_assert_int_gt(cover, find_op(&plan, XH_OP_BIND, ROOT "/.xhybrid/toolchain"));
+                ck_assert_uint_eq(plan.ops[cover].flags & XH_F_RDONLY, XH_F_RDONLY);
+                long run = find_op(&plan, XH_OP_TMPFS, ROOT "/.xhybrid/run");
+                ck_assert_int_gt(run, own);
+                long cache = find_op(&plan, XH_OP_BIND, ROOT "/.xhybrid/cache");
+                ck_assert_int_gt(cache, own);
+                ck_assert_str_eq(plan.ops[cache].src, "/store/cache/arm64-debian");
+                ck_assert_uint_eq(plan.ops[cache].flags,
+                                  XH_F_NODEV | (throwaway ? XH_F_RDONLY : 0));
+                xh_plan_free(&plan);
+        }
+}
+END_TEST
+
 START_TEST(test_hybrid_bad_target)
 {
         static const char *const bad[] = {"usr/bin/gcc", NULL};
@@ -874,6 +923,7 @@ static Suite *plan_suite(void)
 
         tc = tcase_create("hybrid");
         tcase_add_test(tc, test_hybrid_shim_layer);
+        tcase_add_test(tc, test_hybrid_read_only);
         tcase_add_test(tc, test_hybrid_bad_target);
         suite_add_tcase(s, tc);
 
