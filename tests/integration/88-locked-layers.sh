@@ -30,8 +30,10 @@ for d in include lib; do
         [ -n "$(ls -A "$tc/usr/$triplet/$d")" ] || fail "$tc/usr/$triplet/$d is empty: nothing is hidden"
 done
 
-# The read-only mounts of a hybrid session (the first the shim layer's own
-# directory), the hidden cross libc, and the mounts tried only as mounts.
+# The read-only mounts of a hybrid session: the shim layer's /.xhybrid, the
+# target root, the toolchain layer, its hidden cross libc and its libraries,
+# the host's resolv.conf; /sys is tried as a mount only. The hidden dirs must
+# also look empty.
 hidden="/.xhybrid/toolchain/usr/$triplet/include /.xhybrid/toolchain/usr/$triplet/lib"
 targets="/.xhybrid /.xhybrid/orig /.xhybrid/toolchain $hidden /usr/lib/x86_64-linux-gnu"
 [ -e /etc/resolv.conf ] && targets="$targets /etc/resolv.conf"
@@ -106,7 +108,8 @@ found=$(find "$root" "$tc" "$cache" "$upper" -name '.xhlock*' | head -5)
 # Rootless: a user's own store (here its root and toolchain layer are hard
 # links to the shared store's files, or copies where /tmp is another
 # filesystem, in directories the user owns, as 'xhybrid create' would leave
-# them), one id mapped, so no plain user inside.
+# them), one id mapped, so no plain user inside. Its cache is read-only in
+# a throwaway session, as above.
 command -v setpriv >/dev/null || fail "setpriv (util-linux) is missing"
 uid=47011
 rl=$SCRATCH/rootless
@@ -117,14 +120,18 @@ for d in "$(dirname "$root")" "$(dirname "$tc")"; do
         cp -al "$d" "$to/" 2>/dev/null || { rm -rf "${to:?}/$(basename "$d")" && cp -a "$d" "$to/"; } ||
                 fail "cannot copy $d"
 done
-find "$rl" -type d -exec chown $uid:$uid {} +
 cp lockprobe hello.c "$rl/work/"
 chown $uid:$uid "$rl/work/"*
+mkdir -p "$rl/store/cache/$P"
+cp "$cache"/facts-* "$rl/store/cache/$P/"
+chown $uid:$uid "$rl/store/cache/$P/"*
+find "$rl" -type d -exec chown $uid:$uid {} +
 rootless_layers() {
-        find "$rl/store/roots" "$rl/store/layers" -printf '%M %U:%G %s %T@ %p\n' | sort
+        find "$rl/store/roots" "$rl/store/layers" "$rl/store/cache" -printf '%M %U:%G %s %T@ %p\n' | sort
 }
 rootless_layers >rootless.before
 cd "$rl/work"
+targets="$targets /.xhybrid/cache"
 probe "a rootless session" "uid 0" "root of a nested namespace of uid 0" -- \
         setpriv --reuid=$uid --regid=$uid --clear-groups \
         env HOME="$rl/work" XHYBRID_STORE="$rl/store" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" \
