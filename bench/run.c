@@ -23,17 +23,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static double now(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int xh_bench_run_phase(const struct xh_bench_job *j, double *secs)
 {
         fflush(NULL);
-        double t0 = now();
+        double t0 = xh_now();
         pid_t pid = fork();
         if (pid < 0)
                 return XH_EXIT_ERROR;
@@ -88,9 +81,9 @@ int xh_bench_run_phase(const struct xh_bench_job *j, double *secs)
                         continue;
                 }
                 if (j->tick)
-                        j->tick(j->ctx, j->label, now() - t0);
+                        j->tick(j->ctx, j->label, xh_now() - t0);
         }
-        *secs = now() - t0;
+        *secs = xh_now() - t0;
         if (pidfd >= 0)
                 while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
                         ;

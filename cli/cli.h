@@ -89,6 +89,20 @@ extern const struct xh_notes xh_cli_notes;
  * nothing to check); prints the error and returns -errno when not.
  */
 int xh_cli_check_output(const char *option, const char *path);
+/* bench and verify (cli/builds.c). */
+struct xh_bench_job;
+struct xh_bench_setup;
+/* The live progress line of a phase, on a terminal only (an xh_bench_job tick). */
+void xh_cli_show_progress(void *ctx, const char *label, double secs);
+/* Run one phase and print its time (and FAILED when its command failed). */
+int xh_cli_run_phase(const struct xh_bench_job *j, double *secs);
+/* Load, check and fetch what a bench or verify of a->source needs; prints its errors. */
+int xh_cli_open_setup(const struct xh_args *a, const char *kind, bool need_toolchain,
+                      struct xh_bench_setup *s);
+/* A report file: opened (NULL after printing why), closed with the writer's result. */
+FILE *xh_cli_open_report(const char *path);
+int xh_cli_close_report(const char *path, FILE *f, int rc);
+
 /* Load a profile: the user's directory first, then the built-in ones. */
 int xh_cli_load_profile(const char *name, struct xh_profile **p, xh_error *err);
 

@@ -8,62 +8,6 @@
 
 static const char *const phase_names[XH_PHASES] = {"configure", "build"};
 
-/* The live progress line of a phase on a terminal. */
-static void show_progress(void *ctx, const char *label, double secs)
-{
-        if (!isatty(STDERR_FILENO))
-                return;
-        fprintf(stderr, "\r\033[K%s  %.1f s", label, secs);
-        fflush(stderr);
-}
-
-/* Run one phase and print its time (and FAILED when its command failed). */
-static int run_phase(const struct xh_bench_job *j, double *secs)
-{
-        int rc = xh_bench_run_phase(j, secs);
-        if (isatty(STDERR_FILENO))
-                fprintf(stderr, "\r\033[K");
-        fprintf(stderr, "%s  %.2f s%s\n", j->label, *secs, rc == 0 ? "" : "  FAILED");
-        return rc;
-}
-
-/* Load, check and fetch what a bench or verify of a->source needs; prints its errors. */
-static int open_setup(const struct xh_args *a, const char *kind, bool need_toolchain,
-                      struct xh_bench_setup *s)
-{
-        struct xh_bench_setup_opts o = {
-                .profile = a->profile,
-                .store = a->store,
-                .source = a->source,
-                .kind = kind,
-                .need_toolchain = need_toolchain,
-                .skip_patches = a->skip_patches,
-                .notes = &xh_cli_notes,
-        };
-        xh_error err = {0};
-        if (xh_bench_setup_open(&o, s, &err) < 0)
-                return xh_cli_fail(&err, -1);
-        return 0;
-}
-
-static int write_report(const char *path, int (*fn)(const struct xh_bench_result *, FILE *),
-                        const struct xh_bench_result *r)
-{
-        FILE *f = fopen(path, "we");
-        if (!f) {
-                xh_say("%s: %s", path, strerror(errno));
-                return -errno;
-        }
-        int rc = fn(r, f);
-        if (fclose(f) != 0 && rc == 0)
-                rc = -errno;
-        if (rc < 0)
-                xh_say("%s: %s", path, strerror(-rc));
-        else
-                xh_say("wrote %s", path);
-        return rc;
-}
-
 int xh_cmd_bench(const struct xh_args *a)
 {
         _cleanup_strv_ char **modes =
@@ -91,7 +35,7 @@ int xh_cmd_bench(const struct xh_args *a)
             xh_cli_check_output("--svg", a->svg) < 0)
                 return XH_EXIT_USAGE;
         struct xh_bench_setup su;
-        if (open_setup(a, "bench", need_tc, &su) < 0)
+        if (xh_cli_open_setup(a, "bench", need_tc, &su) < 0)
                 return XH_EXIT_ERROR;
         const struct xh_profile *p = su.p;
         const char *store = su.store, *work = su.work, *logs = su.logs;
@@ -144,10 +88,11 @@ int xh_cmd_bench(const struct xh_args *a)
                                 _cleanup_free_ char *label =
                                         xh_asprintf("[run %d/%d] %-12s %-9s", run, a->runs,
                                                     bm->name, phase_names[ph]);
-                                struct xh_bench_job j = {p,    store, bm->name, cmds[ph],
-                                                         work, log,   label,    show_progress};
+                                struct xh_bench_job j = {
+                                        p,    store, bm->name, cmds[ph],
+                                        work, log,   label,    xh_cli_show_progress};
                                 double secs = 0;
-                                int rc = run_phase(&j, &secs);
+                                int rc = xh_cli_run_phase(&j, &secs);
                                 if (rc != 0) {
                                         bm->phases[ph].failures++;
                                         failed++;
@@ -167,11 +112,16 @@ int xh_cmd_bench(const struct xh_args *a)
         xh_bench_print_table(&res, stdout);
         fflush(stdout);
         int rc = failed ? XH_EXIT_FAIL : XH_EXIT_OK;
-        if (a->json && write_report(a->json, xh_bench_write_json, &res) < 0)
+        FILE *f;
+        if (a->json && (!(f = xh_cli_open_report(a->json)) ||
+                        xh_cli_close_report(a->json, f, xh_bench_write_json(&res, f)) < 0))
                 rc = XH_EXIT_ERROR;
-        if (a->markdown && write_report(a->markdown, xh_bench_write_markdown, &res) < 0)
+        if (a->markdown &&
+            (!(f = xh_cli_open_report(a->markdown)) ||
+             xh_cli_close_report(a->markdown, f, xh_bench_write_markdown(&res, f)) < 0))
                 rc = XH_EXIT_ERROR;
-        if (a->svg && write_report(a->svg, xh_bench_write_svg, &res) < 0)
+        if (a->svg && (!(f = xh_cli_open_report(a->svg)) ||
+                       xh_cli_close_report(a->svg, f, xh_bench_write_svg(&res, f)) < 0))
                 rc = XH_EXIT_ERROR;
         if (failed)
                 xh_say("%d step%s failed; logs in %s", failed, failed == 1 ? "" : "s", logs);

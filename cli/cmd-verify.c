@@ -6,76 +6,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The live progress line of a phase on a terminal. */
-static void show_progress(void *ctx, const char *label, double secs)
-{
-        if (!isatty(STDERR_FILENO))
-                return;
-        fprintf(stderr, "\r\033[K%s  %.1f s", label, secs);
-        fflush(stderr);
-}
-
-/* Run one phase and print its time (and FAILED when its command failed). */
-static int run_phase(const struct xh_bench_job *j, double *secs)
-{
-        int rc = xh_bench_run_phase(j, secs);
-        if (isatty(STDERR_FILENO))
-                fprintf(stderr, "\r\033[K");
-        fprintf(stderr, "%s  %.2f s%s\n", j->label, *secs, rc == 0 ? "" : "  FAILED");
-        return rc;
-}
-
-/* Load, check and fetch what a bench or verify of a->source needs; prints its errors. */
-static int open_setup(const struct xh_args *a, const char *kind, bool need_toolchain,
-                      struct xh_bench_setup *s)
-{
-        struct xh_bench_setup_opts o = {
-                .profile = a->profile,
-                .store = a->store,
-                .source = a->source,
-                .kind = kind,
-                .need_toolchain = need_toolchain,
-                .skip_patches = a->skip_patches,
-                .notes = &xh_cli_notes,
-        };
-        xh_error err = {0};
-        if (xh_bench_setup_open(&o, s, &err) < 0)
-                return xh_cli_fail(&err, -1);
-        return 0;
-}
-
-static int write_report(const char *path, const struct xh_verify_result *v)
-{
-        FILE *f = fopen(path, "we");
-        if (!f) {
-                xh_say("%s: %s", path, strerror(errno));
-                return -errno;
-        }
-        int rc = xh_verify_write_json(v, f);
-        if (fclose(f) != 0 && rc == 0)
-                rc = -errno;
-        if (rc < 0)
-                xh_say("%s: %s", path, strerror(-rc));
-        else
-                xh_say("wrote %s", path);
-        return rc;
-}
 
 int xh_cmd_verify(const struct xh_args *a)
 {
         if (xh_cli_check_output("--json", a->json) < 0)
                 return XH_EXIT_USAGE;
         struct xh_bench_setup su;
-        if (open_setup(a, "verify", true, &su) < 0)
+        if (xh_cli_open_setup(a, "verify", true, &su) < 0)
                 return XH_EXIT_ERROR;
         const struct xh_profile *p = su.p;
         const char *store = su.store, *work = su.work, *logs = su.logs, *base = su.base;
@@ -111,16 +48,16 @@ int xh_cmd_verify(const struct xh_args *a)
                 }
                 const char *cmds[3] = {c.configure, c.build, a->check_cmd};
                 static const char *const names[3] = {"configure", "build", "check"};
-                double t0 = now();
+                double t0 = xh_now();
                 for (int ph = 0; ph < 3; ph++) {
                         if (!cmds[ph])
                                 continue;
                         _cleanup_free_ char *label =
                                 xh_asprintf("[%s] %-9s", vm[i].name, names[ph]);
                         struct xh_bench_job j = {p,    store, vm[i].name, cmds[ph],
-                                                 work, log,   label,      show_progress};
+                                                 work, log,   label,      xh_cli_show_progress};
                         double secs = 0;
-                        int st = run_phase(&j, &secs);
+                        int st = xh_cli_run_phase(&j, &secs);
                         if (ph == 2) {
                                 vm[i].check_status = st;
                         } else if (st != 0) {
@@ -130,7 +67,7 @@ int xh_cmd_verify(const struct xh_args *a)
                                 break;
                         }
                 }
-                vm[i].seconds = now() - t0;
+                vm[i].seconds = xh_now() - t0;
                 if (rc != XH_EXIT_OK)
                         break;
                 xh_rm_rf(keep);
@@ -186,7 +123,9 @@ int xh_cmd_verify(const struct xh_args *a)
                 .cmp = &cmp,
                 .modes = {vm[0], vm[1]},
         };
-        if (a->json && write_report(a->json, &vr) < 0)
+        FILE *f;
+        if (a->json && (!(f = xh_cli_open_report(a->json)) ||
+                        xh_cli_close_report(a->json, f, xh_verify_write_json(&vr, f)) < 0))
                 rc = XH_EXIT_ERROR;
         xh_compare_clear(&cmp);
         xh_bench_commands_clear(&c);

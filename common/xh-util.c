@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "xh-util.h"
 
+#include <time.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -335,6 +337,13 @@ void xh_note(const struct xh_notes *n, enum xh_note_kind kind, const char *fmt, 
         _cleanup_free_ char *s = vfmt(fmt, ap);
         va_end(ap);
         n->fn(n->ctx, kind, s);
+}
+
+double xh_now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void xh_log(int level, const char *fmt, ...)

@@ -152,6 +152,9 @@ struct xh_spawn {
  */
 int xh_spawn(const struct xh_spawn *s, char **out, int *status, xh_error *err);
 
+/* Seconds on the monotonic clock, for durations. */
+double xh_now(void);
+
 /* Simple 64-bit FNV-1a, used for cache keys (not for security). */
 unsigned long long xh_hash64(const char *s);
 

@@ -12,16 +12,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 extern char **environ;
-
-static double now(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Environment for mmdebstrap: no host toolchain variables, proxies kept. */
 static char **create_env(void)
@@ -130,7 +122,7 @@ static int ensure_tree(const struct xh_profile *p, const struct tree *t, bool fo
         xh_note(notes, XH_NOTE_PROGRESS, "creating the %s %s %s for '%s' with mmdebstrap (%s%s%s)",
                 t->arch, p->suite, t->what, p->name, t->variant, *pkgs ? " + " : "", pkgs);
         xh_note(notes, XH_NOTE_PROGRESS, "into %s", t->path);
-        double t0 = now();
+        double t0 = xh_now();
         if ((r = run_mmdebstrap(p, t, tmp, err)) < 0) {
                 xh_rm_rf(tmp);
                 return r;
@@ -143,7 +135,7 @@ static int ensure_tree(const struct xh_profile *p, const struct tree *t, bool fo
         if (replaced)
                 xh_rm_rf(old);
         xh_note(notes, XH_NOTE_PROGRESS, "%s for '%s' ready in %.0f s: %s", t->what, p->name,
-                now() - t0, rootfs);
+                xh_now() - t0, rootfs);
         return 1;
 }
 
