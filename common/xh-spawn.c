@@ -9,20 +9,6 @@
 
 extern char **environ;
 
-static void read_to_end(int fd, xh_buf *b)
-{
-        char tmp[4096];
-        for (;;) {
-                ssize_t n = read(fd, tmp, sizeof(tmp));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return;
-                if (b)
-                        xh_buf_addn(b, tmp, (size_t)n);
-        }
-}
-
 static const char *name(const struct xh_spawn *s)
 {
         return s->path ? s->path : s->argv[0];
@@ -91,7 +77,7 @@ int xh_spawn(const struct xh_spawn *s, char **out, int *status, xh_error *err)
         xh_buf b = {0};
         if (out_p[0] >= 0) {
                 close(out_p[1]);
-                read_to_end(out_p[0], &b);
+                xh_read_fd(out_p[0], &b);
                 close(out_p[0]);
         }
         int exec_errno = 0;

@@ -280,24 +280,30 @@ int xh_read_file(const char *path, char **out, size_t *len)
         if (fd < 0)
                 return -errno;
         xh_buf b = {0};
-        char tmp[4096];
-        for (;;) {
-                ssize_t n = read(fd, tmp, sizeof(tmp));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int e = errno;
-                        xh_buf_free(&b);
-                        return -e;
-                }
-                if (n == 0)
-                        break;
-                xh_buf_addn(&b, tmp, (size_t)n);
+        int r = xh_read_fd(fd, &b);
+        if (r < 0) {
+                xh_buf_free(&b);
+                return r;
         }
         if (len)
                 *len = b.len;
         *out = xh_buf_steal(&b);
         return 0;
+}
+
+int xh_read_fd(int fd, xh_buf *b)
+{
+        char tmp[4096];
+        for (;;) {
+                ssize_t n = read(fd, tmp, sizeof(tmp));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                xh_buf_addn(b, tmp, (size_t)n);
+        }
 }
 
 int xh_write_file(const char *path, const char *data, size_t len, unsigned mode)

@@ -130,6 +130,8 @@ int xh_rm_rf(const char *path);
 bool xh_path_exists(const char *path);
 bool xh_is_dir(const char *path);
 int xh_read_file(const char *path, char **out, size_t *len);
+/* Append what fd gives until its end to b; 0 or -errno. */
+int xh_read_fd(int fd, xh_buf *b);
 int xh_write_file(const char *path, const char *data, size_t len, unsigned mode);
 
 /* Running a program (common/xh-spawn.c). */

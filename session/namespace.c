@@ -148,21 +148,6 @@ static void report_error(int fd, int errnum, const xh_error *e)
         xh_buf_free(&b);
 }
 
-static int read_all(int fd, xh_buf *b)
-{
-        char tmp[1024];
-        for (;;) {
-                ssize_t n = read(fd, tmp, sizeof(tmp));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return 0;
-                xh_buf_addn(b, tmp, (size_t)n);
-        }
-}
-
 static volatile sig_atomic_t forward_pid;
 
 static void forward_signal(int sig)
@@ -475,7 +460,7 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         install_forwarding(pid, &saved);
 
         xh_buf msg = {0};
-        read_all(err_p[0], &msg);
+        xh_read_fd(err_p[0], &msg);
         close(err_p[0]);
         int cmd_status = 0;
         ssize_t got;
