@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "elf-private.h"
 #include "emulator.h"
 
 /* A PT_INTERP longer than this is not a path anyone uses. */
@@ -30,18 +31,26 @@ static void libelf_init(void)
         libelf_ok = elf_version(EV_CURRENT) != EV_NONE;
 }
 
+int xh_libelf_init(xh_error *err)
+{
+        pthread_once(&libelf_once, libelf_init);
+        if (!libelf_ok)
+                return xh_fail(err, ELIBBAD, "libelf: %s", xh_libelf_msg());
+        return 0;
+}
+
+const char *xh_libelf_msg(void)
+{
+        const char *msg = elf_errmsg(-1);
+        return msg ? msg : "unknown libelf error";
+}
+
 static void elf_endp(Elf **elf)
 {
         if (*elf)
                 elf_end(*elf);
 }
 #define _cleanup_elf_ __attribute__((cleanup(elf_endp)))
-
-static const char *libelf_msg(void)
-{
-        const char *msg = elf_errmsg(-1);
-        return msg ? msg : "unknown libelf error";
-}
 
 /* Whether [off, off + size) lies inside a file of file_size bytes. */
 static bool in_file(uint64_t off, uint64_t size, uint64_t file_size)
@@ -54,10 +63,9 @@ static bool in_file(uint64_t off, uint64_t size, uint64_t file_size)
  * libelf says ELF_K_NONE both for non-ELF files and for ELF files it cannot
  * take: tell them apart, and say what is wrong with the latter.
  */
-static int not_elf(int fd, const char *path, uint64_t file_size, xh_error *err)
+int xh_elf_not_elf(const unsigned char *ident, size_t n, uint64_t file_size, const char *path,
+                   xh_error *err)
 {
-        unsigned char ident[EI_NIDENT] = {0};
-        ssize_t n = pread(fd, ident, sizeof(ident), 0);
         if (n < SELFMAG || memcmp(ident, ELFMAG, SELFMAG) != 0)
                 return xh_fail(err, ENOEXEC, "%s: not an ELF file", path);
         if (n < EI_NIDENT)
@@ -76,7 +84,49 @@ static int not_elf(int fd, const char *path, uint64_t file_size, xh_error *err)
         if (file_size < ehdr_size)
                 return xh_fail(err, ENOEXEC, "%s: truncated ELF file: shorter than the ELF header",
                                path);
-        return xh_fail(err, ENOEXEC, "%s: corrupt ELF file: %s", path, libelf_msg());
+        return xh_fail(err, ENOEXEC, "%s: corrupt ELF file: %s", path, xh_libelf_msg());
+}
+
+int xh_elf_check_extent(Elf *elf, const char *path, uint64_t file_size, xh_error *err)
+{
+        GElf_Ehdr eh;
+        size_t phnum, shnum, shstrndx;
+        if (!gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &phnum) < 0 ||
+            elf_getshdrnum(elf, &shnum) < 0)
+                return xh_fail(err, ENOEXEC, "%s: corrupt ELF file: %s", path, xh_libelf_msg());
+        /* libelf quietly reports no program headers when they are cut off. */
+        if ((eh.e_phnum > 0 && phnum == 0) ||
+            (phnum > 0 && !in_file(eh.e_phoff, (uint64_t)phnum * eh.e_phentsize, file_size)))
+                return xh_fail(err, ENOEXEC,
+                               "%s: truncated ELF file: program headers past end of file", path);
+        if (eh.e_shoff != 0 && !in_file(eh.e_shoff, (uint64_t)shnum * eh.e_shentsize, file_size))
+                return xh_fail(err, ENOEXEC,
+                               "%s: truncated ELF file: section headers past end of file", path);
+        if (shnum > 0 && elf_getshdrstrndx(elf, &shstrndx) < 0)
+                return xh_fail(err, ENOEXEC, "%s: corrupt ELF file: %s", path, xh_libelf_msg());
+
+        for (size_t i = 0; i < phnum; i++) {
+                GElf_Phdr ph;
+                if (!gelf_getphdr(elf, (int)i, &ph))
+                        return xh_fail(err, ENOEXEC, "%s: corrupt ELF file: %s", path,
+                                       xh_libelf_msg());
+                if (ph.p_type == PT_LOAD && !in_file(ph.p_offset, ph.p_filesz, file_size))
+                        return xh_fail(err, ENOEXEC,
+                                       "%s: truncated ELF file: segment %zu past end of file", path,
+                                       i);
+        }
+        for (size_t i = 1; i < shnum; i++) {
+                Elf_Scn *scn = elf_getscn(elf, i);
+                GElf_Shdr sh;
+                if (!scn || !gelf_getshdr(scn, &sh))
+                        return xh_fail(err, ENOEXEC, "%s: corrupt ELF file: section %zu: %s", path,
+                                       i, xh_libelf_msg());
+                if (sh.sh_type != SHT_NOBITS && !in_file(sh.sh_offset, sh.sh_size, file_size))
+                        return xh_fail(err, ENOEXEC,
+                                       "%s: truncated ELF file: section %zu past end of file", path,
+                                       i);
+        }
+        return 0;
 }
 
 static int read_interp(int fd, const char *path, const GElf_Phdr *ph, uint64_t file_size,
@@ -108,49 +158,40 @@ static int inspect(int fd, const char *path, uint64_t file_size, struct xh_elf_i
 {
         _cleanup_elf_ Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
         if (!elf)
-                return xh_fail(err, ENOEXEC, "%s: %s", path, libelf_msg());
+                return xh_fail(err, ENOEXEC, "%s: %s", path, xh_libelf_msg());
 
         switch (elf_kind(elf)) {
         case ELF_K_ELF:
                 break;
         case ELF_K_AR:
                 return xh_fail(err, ENOEXEC, "%s: not an ELF file (an ar archive)", path);
-        default:
-                return not_elf(fd, path, file_size, err);
+        default: {
+                unsigned char ident[EI_NIDENT] = {0};
+                ssize_t n = pread(fd, ident, sizeof(ident), 0);
+                return xh_elf_not_elf(ident, n > 0 ? (size_t)n : 0, file_size, path, err);
+        }
         }
 
+        int r = xh_elf_check_extent(elf, path, file_size, err);
+        if (r < 0)
+                return r;
         GElf_Ehdr eh;
-        if (!gelf_getehdr(elf, &eh))
-                return xh_fail(err, ENOEXEC, "%s: %s", path, libelf_msg());
+        size_t phnum;
+        if (!gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &phnum) < 0)
+                return xh_fail(err, ENOEXEC, "%s: %s", path, xh_libelf_msg());
         info->machine = eh.e_machine;
         info->elf_class = eh.e_ident[EI_CLASS];
         info->data = eh.e_ident[EI_DATA];
         info->type = eh.e_type;
 
-        size_t phnum, shnum;
-        if (elf_getphdrnum(elf, &phnum) < 0 || elf_getshdrnum(elf, &shnum) < 0)
-                return xh_fail(err, ENOEXEC, "%s: %s", path, libelf_msg());
-        /* libelf quietly reports no program headers when they are cut off. */
-        if ((eh.e_phnum > 0 && phnum == 0) ||
-            (phnum > 0 && !in_file(eh.e_phoff, (uint64_t)phnum * eh.e_phentsize, file_size)))
-                return xh_fail(err, ENOEXEC,
-                               "%s: truncated ELF file: program headers past end of file", path);
-        if (eh.e_shoff != 0 && !in_file(eh.e_shoff, (uint64_t)shnum * eh.e_shentsize, file_size))
-                return xh_fail(err, ENOEXEC,
-                               "%s: truncated ELF file: section headers past end of file", path);
-
         for (size_t i = 0; i < phnum; i++) {
                 GElf_Phdr ph;
                 if (!gelf_getphdr(elf, (int)i, &ph))
-                        return xh_fail(err, ENOEXEC, "%s: %s", path, libelf_msg());
-                if (ph.p_type == PT_LOAD && !in_file(ph.p_offset, ph.p_filesz, file_size))
-                        return xh_fail(err, ENOEXEC,
-                                       "%s: truncated ELF file: segment %zu past end of file", path,
-                                       i);
+                        return xh_fail(err, ENOEXEC, "%s: %s", path, xh_libelf_msg());
                 if (ph.p_type == PT_DYNAMIC)
                         info->has_dynamic = true;
                 if (ph.p_type == PT_INTERP && !info->interpreter) {
-                        int r = read_interp(fd, path, &ph, file_size, &info->interpreter, err);
+                        r = read_interp(fd, path, &ph, file_size, &info->interpreter, err);
                         if (r < 0)
                                 return r;
                         info->dynamic = true;
@@ -163,9 +204,9 @@ int xh_elf_inspect(const char *path, struct xh_elf_info *info, xh_error *err)
 {
         *info = (struct xh_elf_info){0};
 
-        pthread_once(&libelf_once, libelf_init);
-        if (!libelf_ok)
-                return xh_fail(err, ELIBBAD, "libelf: %s", libelf_msg());
+        int r = xh_libelf_init(err);
+        if (r < 0)
+                return r;
 
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
@@ -179,7 +220,7 @@ int xh_elf_inspect(const char *path, struct xh_elf_info *info, xh_error *err)
         if (!S_ISREG(st.st_mode))
                 return xh_fail(err, ENOEXEC, "%s: not a regular file", path);
 
-        int r = inspect(fd, path, (uint64_t)st.st_size, info, err);
+        r = inspect(fd, path, (uint64_t)st.st_size, info, err);
         if (r < 0)
                 xh_elf_info_clear(info);
         return r;
