@@ -143,7 +143,7 @@ int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_erro
                         continue;
                 }
                 for (char **d = diffs; *d; d++)
-                        xh_strv_pushf(&c->differences, "%s: %s differs", *f, *d);
+                        xh_strv_pushf(&c->differences, "%s: %s", *f, *d);
         }
         return 0;
 }

@@ -80,13 +80,22 @@ char *xh_elf_describe(const struct xh_elf_info *info);
 int xh_qemu_check(const char *path, xh_error *err);
 
 /*
- * Compare two ELF files section by section (matched by position and name),
- * skipping the sections named in ignore (e.g. .comment,
- * .note.gnu.build-id); ar archives are compared member by member, each
- * member as an ELF file. *diffs receives one entry per difference: "ELF
- * header", "program header N", "SECTION" (contents), "SECTION (section
- * header)", prefixed with "MEMBER: " inside an archive. Returns 0 (with an
- * empty list when identical) or -errno.
+ * Compare two ELF files or ar archives (elfcmp.c), every byte of them
+ * accounted for. Sections are matched by position and name. The sections
+ * named in ignore (e.g. .comment, .note.gnu.build-id) may differ in contents
+ * and size, and then file offsets and the zero padding between sections are
+ * not compared; with ignore NULL or empty, two files without a difference are
+ * the same byte for byte. ar archives are compared member by member.
+ *
+ * *diffs receives one phrase per difference: "SECTION differs", "SECTION
+ * (section header) differs", "ELF header differs", "program header N
+ * differs", "section count differs (N vs M)", "section offsets differ",
+ * "bytes between the sections differ", "bytes after the end of the ELF
+ * contents differ (N vs M bytes)", "archive members differ (N vs M)",
+ * "archive symbol table differs"; inside an archive prefixed with
+ * "MEMBER: ". A file that is truncated, corrupt or not ELF is the phrase
+ * "PATH: what is wrong" (PATH, or ARCHIVE(MEMBER)). Returns 0 (an empty list
+ * when the files are the same) or -errno when a file cannot be read.
  */
 int xh_elf_compare(const char *a, const char *b, char *const *ignore, char ***diffs, xh_error *err);
 

@@ -858,6 +858,342 @@ START_TEST(test_check_errors)
 }
 END_TEST
 
+/* ---- ELF comparison ---------------------------------------------------- */
+
+/* A file in memory. */
+struct blob {
+        char *data;
+        size_t size;
+};
+
+/* This test program: an ELF file with .comment and a build-id. */
+static struct blob self_blob(void)
+{
+        struct blob b;
+        ck_assert_int_eq(xh_read_file("/proc/self/exe", &b.data, &b.size), 0);
+        ck_assert_uint_ge(b.size, sizeof(Elf64_Ehdr));
+        ck_assert_msg(b.data[EI_CLASS] == ELFCLASS64, "the ELF comparison tests read ELF64 only");
+        return b;
+}
+
+static Elf64_Shdr *section_headers(const struct blob *b)
+{
+        return (Elf64_Shdr *)(b->data + ((const Elf64_Ehdr *)b->data)->e_shoff);
+}
+
+/* The index of the section called name. */
+static size_t section_index(const struct blob *b, const char *name)
+{
+        const Elf64_Ehdr *eh = (const Elf64_Ehdr *)b->data;
+        const Elf64_Shdr *sh = section_headers(b);
+        const char *names = b->data + sh[eh->e_shstrndx].sh_offset;
+        for (size_t i = 1; i < eh->e_shnum; i++)
+                if (strcmp(names + sh[i].sh_name, name) == 0)
+                        return i;
+        ck_abort_msg("this test program has no section %s", name);
+        return 0;
+}
+
+static Elf64_Shdr *section(const struct blob *b, const char *name)
+{
+        return &section_headers(b)[section_index(b, name)];
+}
+
+/* The offset of a zero byte of padding between two sections. */
+static size_t padding_byte(const struct blob *b)
+{
+        const Elf64_Ehdr *eh = (const Elf64_Ehdr *)b->data;
+        const Elf64_Shdr *sh = section_headers(b);
+        uint64_t covered = eh->e_phoff + (uint64_t)eh->e_phnum * eh->e_phentsize;
+        for (;;) {
+                /* The section that starts first at or after what is covered. */
+                const Elf64_Shdr *next = NULL;
+                for (size_t i = 1; i < eh->e_shnum; i++)
+                        if (sh[i].sh_type != SHT_NOBITS && sh[i].sh_size > 0 &&
+                            sh[i].sh_offset >= covered &&
+                            (!next || sh[i].sh_offset < next->sh_offset))
+                                next = &sh[i];
+                ck_assert_msg(next != NULL, "no padding between the sections of this program");
+                if (next->sh_offset > covered && b->data[covered] == 0)
+                        return covered;
+                covered = next->sh_offset + next->sh_size;
+        }
+}
+
+enum mutation {
+        MUT_NONE,
+        MUT_COMMENT,          /* a byte of .comment */
+        MUT_BUILD_ID,         /* a byte of the build-id */
+        MUT_COMMENT_SHORTER,  /* .comment a byte shorter: its last NUL becomes padding */
+        MUT_TEXT,             /* a byte of .text */
+        MUT_TEXT_FLAGS,       /* .text's flags in its section header */
+        MUT_PADDING,          /* a zero byte between two sections made non-zero */
+        MUT_TRAILING,         /* five bytes appended */
+        MUT_SECTION_PAST_END, /* .text's contents past the end of the file */
+        MUT_BAD_CLASS,        /* EI_CLASS 7, which libelf rejects */
+        MUT_TRUNCATED,        /* the first 3000 bytes against the first 2000 */
+};
+
+/*
+ * The differences that each change to a copy of this program makes, joined
+ * with "|", in the default comparison (.comment and the build-id ignored) and
+ * the strict one. @A and @B stand for the two paths, @T for .text's index.
+ */
+static const struct {
+        enum mutation m;
+        const char *normal, *strict;
+} elfcmp_cases[] = {
+        {MUT_NONE, "", ""},
+        {MUT_COMMENT, "", ".comment differs"},
+        {MUT_BUILD_ID, "", ".note.gnu.build-id differs"},
+        {MUT_COMMENT_SHORTER, "", ".comment differs|bytes between the sections differ"},
+        {MUT_TEXT, ".text differs", ".text differs"},
+        {MUT_TEXT_FLAGS, ".text (section header) differs", ".text (section header) differs"},
+        {MUT_PADDING, "bytes between the sections differ", "bytes between the sections differ"},
+        {MUT_TRAILING, "bytes after the end of the ELF contents differ (0 vs 5 bytes)",
+         "bytes after the end of the ELF contents differ (0 vs 5 bytes)"},
+        {MUT_SECTION_PAST_END, "@B: truncated ELF file: section @T past end of file",
+         "@B: truncated ELF file: section @T past end of file"},
+        {MUT_BAD_CLASS, "@B: corrupt ELF file: invalid class 7",
+         "@B: corrupt ELF file: invalid class 7"},
+        {MUT_TRUNCATED,
+         "@A: truncated ELF file: section headers past end of file|"
+         "@B: truncated ELF file: section headers past end of file",
+         "@A: truncated ELF file: section headers past end of file|"
+         "@B: truncated ELF file: section headers past end of file"},
+};
+
+/* s with each of the placeholders @A @B @T @S replaced. */
+static char *expand(const char *s, const char *a, const char *b, size_t text, size_t size)
+{
+        xh_buf out = {0};
+        for (; *s; s++) {
+                if (s[0] == '@' && s[1] == 'A')
+                        xh_buf_add(&out, a);
+                else if (s[0] == '@' && s[1] == 'B')
+                        xh_buf_add(&out, b);
+                else if (s[0] == '@' && s[1] == 'T')
+                        xh_buf_addf(&out, "%zu", text);
+                else if (s[0] == '@' && s[1] == 'S')
+                        xh_buf_addf(&out, "%zu", size);
+                else {
+                        xh_buf_addn(&out, s, 1);
+                        continue;
+                }
+                s++;
+        }
+        return out.s ? xh_buf_steal(&out) : xh_strdup("");
+}
+
+/* Compare a and b, both ways of comparing, against the expected differences. */
+static void assert_elf_diffs(const char *a, const char *b, const char *normal, const char *strict,
+                             size_t text, size_t size)
+{
+        static const char *const ignore[] = {".comment", ".note.gnu.build-id", NULL};
+        for (int k = 0; k < 2; k++) {
+                _cleanup_strv_ char **diffs = NULL;
+                xh_error err = {0};
+                int r = xh_elf_compare(a, b, k ? NULL : (char *const *)ignore, &diffs, &err);
+                ck_assert_msg(r == 0, "%s vs %s: %d (%s)", a, b, r, err.msg);
+                _cleanup_free_ char *got = xh_strv_join(diffs, "|");
+                _cleanup_free_ char *want = expand(k ? strict : normal, a, b, text, size);
+                ck_assert_msg(strcmp(got, want) == 0, "%s comparison: got '%s', want '%s'",
+                              k ? "strict" : "default", got, want);
+        }
+}
+
+START_TEST(test_elf_compare)
+{
+        struct blob a = self_blob(), b = self_blob();
+        _cleanup_free_ char *data_a = a.data;
+        _cleanup_free_ char *data_b = b.data;
+        size_t text = section_index(&a, ".text");
+        Elf64_Shdr *sh;
+        switch (elfcmp_cases[_i].m) {
+        case MUT_NONE:
+                break;
+        case MUT_COMMENT:
+                sh = section(&b, ".comment");
+                ck_assert_uint_gt(sh->sh_size, 1);
+                b.data[sh->sh_offset] ^= 0x20;
+                break;
+        case MUT_BUILD_ID:
+                sh = section(&b, ".note.gnu.build-id");
+                b.data[sh->sh_offset + sh->sh_size - 1] ^= 1;
+                break;
+        case MUT_COMMENT_SHORTER:
+                sh = section(&b, ".comment");
+                ck_assert_int_eq(b.data[sh->sh_offset + sh->sh_size - 1], '\0');
+                sh->sh_size--;
+                break;
+        case MUT_TEXT:
+                sh = section(&b, ".text");
+                b.data[sh->sh_offset + sh->sh_size / 2] ^= 1;
+                break;
+        case MUT_TEXT_FLAGS:
+                section(&b, ".text")->sh_flags |= SHF_WRITE;
+                break;
+        case MUT_PADDING:
+                b.data[padding_byte(&b)] = 0x55;
+                break;
+        case MUT_TRAILING:
+                b.data = xh_realloc(b.data, b.size + 5);
+                data_b = b.data;
+                memcpy(b.data + b.size, "junk\n", 5);
+                b.size += 5;
+                break;
+        case MUT_SECTION_PAST_END:
+                section(&b, ".text")->sh_offset = b.size;
+                break;
+        case MUT_BAD_CLASS:
+                b.data[EI_CLASS] = 7;
+                break;
+        case MUT_TRUNCATED:
+                ck_assert_uint_gt(a.size, 3000);
+                a.size = 3000;
+                b.size = 2000;
+                break;
+        }
+        _cleanup_free_ char *pa = tmp_write("a", a.data, a.size, 0755);
+        _cleanup_free_ char *pb = tmp_write("b", b.data, b.size, 0755);
+        assert_elf_diffs(pa, pb, elfcmp_cases[_i].normal, elfcmp_cases[_i].strict, text, a.size);
+}
+END_TEST
+
+/* An unreadable file is an error naming it; a missing one too. */
+START_TEST(test_elf_compare_unreadable)
+{
+        _cleanup_free_ char *missing = tmp_path("missing");
+        char **diffs = (char **)1;
+        xh_error err = {0};
+        assert_error(xh_elf_compare("/proc/self/exe", missing, NULL, &diffs, &err), -ENOENT, &err,
+                     NULL);
+        _cleanup_free_ char *want = xh_asprintf("%s: No such file or directory", missing);
+        ck_assert_str_eq(err.msg, want);
+        ck_assert_ptr_null(diffs);
+        xh_error_clear(&err);
+}
+END_TEST
+
+/* An ar archive: "/" with one symbol, then the given members. */
+struct ar_spec {
+        const char *name;
+        const char *data;
+        size_t size;
+};
+
+static char *ar_write(const char *file, const struct ar_spec *m, size_t n, size_t symbol_member,
+                      size_t *size)
+{
+        xh_buf b = {0};
+        xh_buf_add(&b, "!<arch>\n");
+        /* The symbol table: a count, an offset (big-endian), a name. */
+        size_t offset = 8 + 60 + 12;
+        for (size_t i = 0; i < symbol_member; i++)
+                offset += 60 + m[i].size + (m[i].size & 1);
+        unsigned char table[12] = {0,           0,      0,   1,   offset >> 24, offset >> 16,
+                                   offset >> 8, offset, 'm', 'a', 'i',          'n'};
+        table[11] = '\0';
+        xh_buf_addf(&b, "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", "/", "0", "0", "0", "0", sizeof(table));
+        xh_buf_addn(&b, (const char *)table, sizeof(table));
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *name = xh_asprintf("%s/", m[i].name);
+                xh_buf_addf(&b, "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", name, "0", "0", "0", "644",
+                            m[i].size);
+                xh_buf_addn(&b, m[i].data, m[i].size);
+                if (m[i].size & 1)
+                        xh_buf_add(&b, "\n");
+        }
+        *size = b.len;
+        char *path = tmp_write(file, b.s, b.len, 0644);
+        xh_buf_free(&b);
+        return path;
+}
+
+enum ar_change {
+        AR_NONE,
+        AR_MEMBER_COMMENT,   /* a byte of the ELF member's .comment */
+        AR_MEMBER_TEXT,      /* a byte of the ELF member's .text */
+        AR_TRUNCATED,        /* cut inside the last member */
+        AR_TRAILING,         /* two bytes after the last member */
+        AR_EXTRA_MEMBER,     /* one more member */
+        AR_LONGER_TEXT,      /* the text member longer: the ELF member moves */
+        AR_SYMBOL_ELSEWHERE, /* the symbol names the text member */
+        AR_NOT_ARCHIVE,      /* the ELF file itself */
+};
+
+static const struct {
+        enum ar_change c;
+        const char *normal, *strict;
+} ar_cases[] = {
+        {AR_NONE, "", ""},
+        {AR_MEMBER_COMMENT, "", "prog: .comment differs"},
+        {AR_MEMBER_TEXT, "prog: .text differs", "prog: .text differs"},
+        {AR_TRUNCATED, "@B: truncated archive: member prog past end of file",
+         "@B: truncated archive: member prog past end of file"},
+        {AR_TRAILING, "@B: truncated archive or trailing bytes: 2 bytes at offset @S, not a member",
+         "@B: truncated archive or trailing bytes: 2 bytes at offset @S, not a member"},
+        {AR_EXTRA_MEMBER, "archive members differ (3 vs 4)", "archive members differ (3 vs 4)"},
+        {AR_LONGER_TEXT, "note.txt: contents differ",
+         "archive symbol table differs|note.txt: member header differs|note.txt: contents differ"},
+        {AR_SYMBOL_ELSEWHERE, "archive symbol table differs", "archive symbol table differs"},
+        {AR_NOT_ARCHIVE, "file kind differs (ar archive vs ELF file)",
+         "file kind differs (ar archive vs ELF file)"},
+};
+
+START_TEST(test_elf_compare_archive)
+{
+        struct blob elf = self_blob(), changed = self_blob();
+        _cleanup_free_ char *data = elf.data;
+        _cleanup_free_ char *changed_data = changed.data;
+        struct ar_spec ma[] = {{"note.txt", "hello\n", 6}, {"prog", elf.data, elf.size}};
+        struct ar_spec mb[3] = {ma[0], ma[1], {"extra.txt", "x", 1}};
+        size_t nb = 2, symbol_b = 1, size_a, size_b;
+        _cleanup_free_ char *pa = ar_write("a.a", ma, 2, 1, &size_a);
+        _cleanup_free_ char *pb = NULL;
+        Elf64_Shdr *sh;
+        switch (ar_cases[_i].c) {
+        case AR_NONE:
+        case AR_TRUNCATED:
+        case AR_TRAILING:
+                break;
+        case AR_MEMBER_COMMENT:
+                sh = section(&changed, ".comment");
+                changed.data[sh->sh_offset] ^= 0x20;
+                mb[1].data = changed.data;
+                break;
+        case AR_MEMBER_TEXT:
+                sh = section(&changed, ".text");
+                changed.data[sh->sh_offset] ^= 1;
+                mb[1].data = changed.data;
+                break;
+        case AR_EXTRA_MEMBER:
+                nb = 3;
+                break;
+        case AR_LONGER_TEXT:
+                mb[0] = (struct ar_spec){"note.txt", "hello again\n", 12};
+                break;
+        case AR_SYMBOL_ELSEWHERE:
+                symbol_b = 0;
+                break;
+        case AR_NOT_ARCHIVE:
+                pb = tmp_write("b.a", elf.data, elf.size, 0644);
+                break;
+        }
+        if (!pb)
+                pb = ar_write("b.a", mb, nb, symbol_b, &size_b);
+        if (ar_cases[_i].c == AR_TRUNCATED)
+                ck_assert_int_eq(truncate(pb, (off_t)(size_b - 100)), 0);
+        if (ar_cases[_i].c == AR_TRAILING) {
+                FILE *f = fopen(pb, "ae");
+                ck_assert_ptr_nonnull(f);
+                fputs("x\n", f);
+                fclose(f);
+        }
+        assert_elf_diffs(pa, pb, ar_cases[_i].normal, ar_cases[_i].strict, 0, size_a);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------ */
 
 static Suite *emulator_suite(void)
@@ -904,6 +1240,14 @@ static Suite *emulator_suite(void)
         tcase_add_test(tc, test_elf_aarch64);
         tcase_add_test(tc, test_machine_names);
         tcase_add_test(tc, test_describe);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("compare");
+        tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_loop_test(tc, test_elf_compare, 0, (int)XH_ARRAY_SIZE(elfcmp_cases));
+        tcase_add_test(tc, test_elf_compare_unreadable);
+        tcase_add_loop_test(tc, test_elf_compare_archive, 0, (int)XH_ARRAY_SIZE(ar_cases));
         suite_add_tcase(s, tc);
 
         tc = tcase_create("check");
