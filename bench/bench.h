@@ -96,13 +96,31 @@ int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *
 int xh_source_unpack(const struct xh_source *s, const char *dest, const char *log, xh_error *err);
 void xh_source_clear(struct xh_source *s);
 
-/* Comparison of two build trees (bench/compare.c). */
+/*
+ * Comparison of two build trees (bench/compare.c): every entry's type,
+ * permission bits, symbolic link target and contents; ELF files and ar
+ * archives section by section. The default comparison ignores the sections
+ * .comment and .note.gnu.build-id and the contents of config.log; the strict
+ * one ignores nothing. Differences are "PATH: what", PATH relative to the
+ * roots, values of either side in the order "A vs B".
+ */
 struct xh_compare {
-        size_t files, elf_files, config_headers, config_status;
-        char **differences; /* "PATH: what" */
+        bool strict;
+        size_t files, dirs, symlinks, others; /* entries of the same type in both trees */
+        size_t elf_files;                     /* ELF files and ar archives among the files */
+        size_t config_headers, config_status; /* config.h and config.status among them */
+        char **not_compared;                  /* files whose contents were skipped (config.log) */
+        char **differences;                   /* "PATH: what" */
 };
-int xh_compare_trees(const char *a, const char *b, struct xh_compare *c, xh_error *err);
+/* 0, or -errno when a or b is not a directory that can be read (err names it). */
+int xh_compare_trees(const char *a, const char *b, bool strict, struct xh_compare *c,
+                     xh_error *err);
+/* The sections the comparison ignores (none when strict), NULL-terminated. */
+char *const *xh_compare_ignored_sections(bool strict);
+/* What was compared, one line: "N files, ... compared section by section (ignoring ...), ...". */
+char *xh_compare_summary(const struct xh_compare *c);
 void xh_compare_clear(struct xh_compare *c);
+
 /* Timed runs (bench/run.c). */
 struct xh_bench_job {
         const struct xh_profile *p;

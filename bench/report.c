@@ -882,11 +882,24 @@ int xh_verify_write_json(const struct xh_verify_result *v, FILE *out)
         xh_buf_add(&b, ",\n  \"check_command\": ");
         xh_json_string(&b, v->check_cmd);
         xh_buf_addf(&b, ",\n  \"identical\": %s,\n", v->identical ? "true" : "false");
+        xh_buf_addf(&b, "  \"strict\": %s,\n", cmp->strict ? "true" : "false");
         xh_buf_addf(&b,
-                    "  \"files\": %zu,\n  \"elf_files\": %zu,\n  \"config_h\": %zu,\n"
-                    "  \"config_status\": %zu,\n  \"ignored_sections\": [\".comment\", "
-                    "\".note.gnu.build-id\"],\n  \"differences\": [",
-                    cmp->files, cmp->elf_files, cmp->config_headers, cmp->config_status);
+                    "  \"files\": %zu,\n  \"directories\": %zu,\n  \"symlinks\": %zu,\n"
+                    "  \"elf_files\": %zu,\n  \"config_h\": %zu,\n  \"config_status\": %zu,\n",
+                    cmp->files, cmp->dirs, cmp->symlinks, cmp->elf_files, cmp->config_headers,
+                    cmp->config_status);
+        xh_buf_add(&b, "  \"ignored_sections\": [");
+        char *const *ignored = xh_compare_ignored_sections(cmp->strict);
+        for (char *const *s = ignored; *s; s++) {
+                xh_buf_add(&b, s == ignored ? "" : ", ");
+                xh_json_string(&b, *s);
+        }
+        xh_buf_add(&b, "],\n  \"not_compared\": [");
+        for (char **s = cmp->not_compared; s && *s; s++) {
+                xh_buf_add(&b, s == cmp->not_compared ? "" : ", ");
+                xh_json_string(&b, *s);
+        }
+        xh_buf_add(&b, "],\n  \"differences\": [");
         for (char **d = cmp->differences; d && *d; d++) {
                 xh_buf_add(&b, d == cmp->differences ? "\n    " : ",\n    ");
                 xh_json_string(&b, *d);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* xhybrid compare A B: two build trees, file by file and ELF section by section. */
+/* xhybrid compare A B: two build trees, entry by entry and ELF section by section. */
 #include "bench.h"
 #include "cli.h"
 
@@ -7,17 +7,19 @@ int xh_cmd_compare(const struct xh_args *a)
 {
         struct xh_compare c;
         xh_error err = {0};
-        if (xh_compare_trees(a->rest[0], a->rest[1], &c, &err) < 0) {
-                return xh_cli_fail(&err, XH_EXIT_ERROR);
+        if (xh_compare_trees(a->rest[0], a->rest[1], false, &c, &err) < 0) {
+                /* The trees are the arguments: what is wrong with them is a usage error. */
+                xh_say("compare: %s", err.msg);
+                xh_say("hint: compare takes two directories: xhybrid compare DIR_A DIR_B");
+                xh_error_clear(&err);
+                return XH_EXIT_USAGE;
         }
         for (char **d = c.differences; *d; d++)
                 printf("DIFF %s\n", *d);
         size_t n = xh_strv_len(c.differences);
-        printf("%s: %zu files, %zu ELF files and archives compared section by section (ignoring "
-               ".comment and "
-               ".note.gnu.build-id), %zu config.h, %zu config.status; %zu differences\n",
-               n ? "DIFFERENT" : "IDENTICAL", c.files, c.elf_files, c.config_headers,
-               c.config_status, n);
+        _cleanup_free_ char *summary = xh_compare_summary(&c);
+        printf("%s: %s; %zu difference%s\n", n ? "DIFFERENT" : "IDENTICAL", summary, n,
+               n == 1 ? "" : "s");
         xh_compare_clear(&c);
         return n ? XH_EXIT_FAIL : XH_EXIT_OK;
 }

@@ -91,7 +91,7 @@ int xh_cmd_verify(const struct xh_args *a)
         _cleanup_free_ char *em = xh_asprintf("%s/emulated", base);
         _cleanup_free_ char *hy = xh_asprintf("%s/hybrid", base);
         struct xh_compare cmp;
-        if (xh_compare_trees(em, hy, &cmp, &err) < 0) {
+        if (xh_compare_trees(em, hy, false, &cmp, &err) < 0) {
                 xh_bench_commands_clear(&c);
                 xh_bench_setup_close(&su);
                 return xh_cli_fail(&err, XH_EXIT_ERROR);
@@ -102,11 +102,8 @@ int xh_cmd_verify(const struct xh_args *a)
         printf("verify %s on %s (built at %s)\n", a->source, p->name, work);
         for (char **d = cmp.differences; *d; d++)
                 printf("  DIFF %s\n", *d);
-        printf("  %zu files, %zu ELF files and archives compared section by section (ignoring "
-               ".comment and "
-               ".note.gnu.build-id), %zu config.h, %zu config.status: %zu difference%s\n",
-               cmp.files, cmp.elf_files, cmp.config_headers, cmp.config_status, ndiff,
-               ndiff == 1 ? "" : "s");
+        _cleanup_free_ char *summary = xh_compare_summary(&cmp);
+        printf("  %s: %zu difference%s\n", summary, ndiff, ndiff == 1 ? "" : "s");
         if (a->check_cmd)
                 printf("  check '%s': emulated status %d, hybrid status %d%s\n", a->check_cmd,
                        vm[0].check_status, vm[1].check_status, same_check ? "" : "  DIFFERENT");

@@ -1,6 +1,7 @@
 # xhybrid verify builds a small source emulated and hybrid at one path and
 # finds them identical; when one byte of .text changes in the hybrid build
-# it names the file and the section and exits non-zero.
+# it names the file and the section and exits non-zero; a header that make
+# writes from $(MAKE_HOST) differs, and verify says so.
 . "$(dirname "$0")/lib.sh"
 need_root
 scratch
@@ -13,7 +14,13 @@ SRC
 cat >"$SCRATCH/src/twice.c" <<'SRC'
 int twice(int x) { return 2 * x; }
 SRC
-printf 'all: prog\nprog: main.o twice.o\n\t$(CC) -o prog main.o twice.o\n' >"$SCRATCH/src/Makefile"
+cat >"$SCRATCH/src/Makefile" <<'MK'
+all: prog
+prog: main.o twice.o
+	$(CC) -o prog main.o twice.o
+buildinfo.h:
+	printf '#define BUILD_HOST "%s"\n' '$(MAKE_HOST)' >$@
+MK
 
 capture "$XHYBRID" verify --json "$SCRATCH/ok.json" --check ./prog "$PROFILE" "$SCRATCH/src"
 expect_rc 0 "verify of an unchanged build"
@@ -32,4 +39,15 @@ expect_rc 1 "verify of a changed object"
 expect_out "DIFF twice.o: .text differs" "verify names the file and section"
 expect_out "^DIFFERENT$" "verify"
 grep -q '"twice.o: .text differs"' "$SCRATCH/bad.json" || fail "verify JSON lacks the difference"
+
+# A header that the Makefile writes from make's own host triplet.
+capture "$XHYBRID" verify --build "make all buildinfo.h" "$PROFILE" "$SCRATCH/src"
+trees=$(dirname "$(printf '%s\n' "$OUT" | sed -n 's/^verify .* (built at \(.*\))$/\1/p')")
+grep -q x86_64-pc-linux-gnu "$trees/hybrid/buildinfo.h" ||
+        fail "the hybrid make's MAKE_HOST is not x86_64 (docs/hybrid.md): $(cat "$trees/hybrid/buildinfo.h")"
+grep -q aarch64-unknown-linux-gnu "$trees/emulated/buildinfo.h" ||
+        fail "the emulated make's MAKE_HOST: $(cat "$trees/emulated/buildinfo.h")"
+expect_rc 1 "verify of a header with \$(MAKE_HOST)"
+expect_out "DIFF buildinfo.h: contents differ from byte 21 (line 1; 47 vs 41 bytes)" "verify names the header"
+expect_out "^DIFFERENT$" "verify"
 pass
