@@ -16,7 +16,7 @@ const char *xh_usage(void)
                "  profiles show PROFILE           print the resolved profile\n"
                "  doctor [PROFILE...]             check what this host can do\n"
                "  elf FILE...                     describe ELF files (machine, class, linkage)\n"
-               "  compare DIR_A DIR_B             compare two build trees (every file; ELF\n"
+               "  compare [--strict] DIR_A DIR_B  compare two build trees (every file; ELF\n"
                "                                  files section by section)\n"
                "  bench [OPTIONS] PROFILE SOURCE  time configure and build: emulated, hybrid,\n"
                "                                  native-cross\n"
@@ -42,6 +42,8 @@ const char *xh_usage(void)
                "  --skip-patches     deb:NAME as upstream released it (no Debian patches)\n"
                "  --reuse-emulated   verify: reuse the cached emulated build when its inputs\n"
                "                     are unchanged\n"
+               "  --strict           verify, compare: ignore nothing (not .comment,\n"
+               "                     .note.gnu.build-id, config.log)\n"
                "\n"
                "Store: --store DIR, else $XHYBRID_STORE, else $XDG_DATA_HOME/xhybrid.\n"
                "Exit status: the command's own; 1 check failed; 2 usage; 125 xhybrid error;\n"
@@ -86,6 +88,8 @@ static const struct option options[] = {
         {"--check", CMD(XH_CMD_VERIFY), OPT_STRING, offsetof(struct xh_args, check_cmd)},
         {"--reuse-emulated", CMD(XH_CMD_VERIFY), OPT_FLAG,
          offsetof(struct xh_args, reuse_emulated)},
+        {"--strict", CMD(XH_CMD_VERIFY) | CMD(XH_CMD_COMPARE), OPT_FLAG,
+         offsetof(struct xh_args, strict)},
         {"--store", ALL, OPT_STRING, offsetof(struct xh_args, store)},
         {"-v", ALL, OPT_COUNT, offsetof(struct xh_args, verbose)},
 };

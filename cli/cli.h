@@ -52,6 +52,7 @@ struct xh_args {
         char *svg;           /* bench --svg FILE */
         bool skip_patches;   /* deb:NAME without Debian's patches */
         bool reuse_emulated; /* verify: reuse a cached emulated build */
+        bool strict;         /* compare/verify --strict: ignore nothing */
 
         int (*run)(const struct xh_args *a); /* the command's entry point */
 };

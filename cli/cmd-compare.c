@@ -7,10 +7,11 @@ int xh_cmd_compare(const struct xh_args *a)
 {
         struct xh_compare c;
         xh_error err = {0};
-        if (xh_compare_trees(a->rest[0], a->rest[1], false, &c, &err) < 0) {
+        if (xh_compare_trees(a->rest[0], a->rest[1], a->strict, &c, &err) < 0) {
                 /* The trees are the arguments: what is wrong with them is a usage error. */
                 xh_say("compare: %s", err.msg);
-                xh_say("hint: compare takes two directories: xhybrid compare DIR_A DIR_B");
+                xh_say("hint: compare takes two directories: xhybrid compare [--strict] DIR_A "
+                       "DIR_B");
                 xh_error_clear(&err);
                 return XH_EXIT_USAGE;
         }

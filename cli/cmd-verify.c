@@ -91,7 +91,7 @@ int xh_cmd_verify(const struct xh_args *a)
         _cleanup_free_ char *em = xh_asprintf("%s/emulated", base);
         _cleanup_free_ char *hy = xh_asprintf("%s/hybrid", base);
         struct xh_compare cmp;
-        if (xh_compare_trees(em, hy, false, &cmp, &err) < 0) {
+        if (xh_compare_trees(em, hy, a->strict, &cmp, &err) < 0) {
                 xh_bench_commands_clear(&c);
                 xh_bench_setup_close(&su);
                 return xh_cli_fail(&err, XH_EXIT_ERROR);

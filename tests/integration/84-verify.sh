@@ -1,7 +1,8 @@
 # xhybrid verify builds a small source emulated and hybrid at one path and
 # finds them identical; when one byte of .text changes in the hybrid build
 # it names the file and the section and exits non-zero; a header that make
-# writes from $(MAKE_HOST) differs, and verify says so.
+# writes from $(MAKE_HOST) differs, and verify says so. A .comment and a
+# build-id changed in the hybrid build are ignored, but not with --strict.
 . "$(dirname "$0")/lib.sh"
 need_root
 scratch
@@ -50,4 +51,24 @@ grep -q aarch64-unknown-linux-gnu "$trees/emulated/buildinfo.h" ||
 expect_rc 1 "verify of a header with \$(MAKE_HOST)"
 expect_out "DIFF buildinfo.h: contents differ from byte 21 (line 1; 47 vs 41 bytes)" "verify names the header"
 expect_out "^DIFFERENT$" "verify"
+
+# Change a byte of .comment and of the build-id of prog, in the hybrid build only.
+notes='make && if [ "$XHYBRID_MODE" = hybrid ]; then
+        for s in .comment:1 .note.gnu.build-id:35; do
+                off=$(readelf -S -W prog | sed -n "s/.* ${s%:*}  *[A-Z]*  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p")
+                at=$((0x$off + ${s#*:}))
+                byte=$(od -An -tu1 -j $at -N 1 prog)
+                printf "\\$(printf %o $(( (byte + 1) % 256 )))" | dd of=prog bs=1 seek=$at conv=notrunc 2>/dev/null
+        done
+fi'
+capture "$XHYBRID" verify --build "$notes" "$PROFILE" "$SCRATCH/src"
+expect_rc 0 "verify ignores .comment and the build-id"
+expect_out "(ignoring .comment and .note.gnu.build-id)" "verify"
+capture "$XHYBRID" verify --strict --build "$notes" --json "$SCRATCH/strict.json" "$PROFILE" "$SCRATCH/src"
+expect_rc 1 "verify --strict of a changed .comment and build-id"
+expect_out "DIFF prog: .comment differs" "verify --strict names .comment"
+expect_out "DIFF prog: .note.gnu.build-id differs" "verify --strict names the build-id"
+expect_out "(ignoring nothing)" "verify --strict"
+grep -q '"strict": true' "$SCRATCH/strict.json" || fail "verify JSON does not say strict"
+grep -q '"ignored_sections": \[\]' "$SCRATCH/strict.json" || fail "verify JSON lists ignored sections"
 pass

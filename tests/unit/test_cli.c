@@ -66,7 +66,7 @@ struct good_args {
         enum xh_cmd cmd;
         int verbose;
         const char *store; /* NULL: unset */
-        bool force, emulated, ephemeral, dry_run;
+        bool force, emulated, ephemeral, dry_run, strict;
         const char *env;     /* joined with ' ' */
         const char *profile; /* NULL: unset */
         const char *subcommand;
@@ -206,6 +206,24 @@ static const struct good_args good_args[] = {
         {{"doctor", "a", "-v", "b"}, XH_CMD_DOCTOR, .verbose = 1, .env = "", .rest = "a b"},
         {{"compare", "x", "y"}, XH_CMD_COMPARE, .env = "", .rest = "x y"},
         {{"run", "p", "--help"}, XH_CMD_HELP},
+        /* 42: compare and verify, with and without --strict */
+        {{"compare", "a", "b"}, XH_CMD_COMPARE, .env = "", .rest = "a b"},
+        {{"compare", "--strict", "a", "b"},
+         XH_CMD_COMPARE,
+         .strict = true,
+         .env = "",
+         .rest = "a b"},
+        {{"compare", "a", "b", "--strict"},
+         XH_CMD_COMPARE,
+         .strict = true,
+         .env = "",
+         .rest = "a b"},
+        {{"verify", "--strict", "--reuse-emulated", "p", "deb:hello"},
+         XH_CMD_VERIFY,
+         .strict = true,
+         .profile = "p",
+         .env = "",
+         .rest = ""},
 };
 
 START_TEST(test_args_good)
@@ -224,6 +242,7 @@ START_TEST(test_args_good)
         ck_assert_msg(a.emulated == c->emulated, "%s: emulated", line);
         ck_assert_msg(a.ephemeral == c->ephemeral, "%s: ephemeral", line);
         ck_assert_msg(a.dry_run == c->dry_run, "%s: dry_run", line);
+        ck_assert_msg(a.strict == c->strict, "%s: strict", line);
         ck_assert_msg(str_eq(a.profile, c->profile), "%s: profile '%s'", line, a.profile);
         ck_assert_msg(str_eq(a.subcommand, c->subcommand), "%s: subcommand '%s'", line,
                       a.subcommand);
@@ -334,6 +353,9 @@ static const struct bad_args bad_args[] = {
         {{"bench", "p", "s", "t"}, "bench: expected PROFILE SOURCE"},
         {{"compare", "a"}, "compare: expected two directories"},
         {{"compare", "a", "b", "c"}, "compare: expected two directories"},
+        /* 43: --strict is for compare and verify only */
+        {{"bench", "--strict", "p", "s"}, "bench: unknown option '--strict'"},
+        {{"run", "--strict", "p", "x"}, "run: unknown option '--strict'"},
 };
 
 START_TEST(test_args_bad)

@@ -466,6 +466,7 @@ static const struct {
         const char *err; /* the start of stderr, or NULL for none */
 } cli_cases[] = {
         {T_SAME, {"compare", "@A", "@B"}, 0, "IDENTICAL: 6 files, 3 directories", NULL},
+        {T_SAME, {"compare", "--strict", "@A", "@B"}, 0, "(ignoring nothing)", NULL},
         {T_GENERATED,
          {"compare", "@A", "@B"},
          1,
@@ -475,25 +476,31 @@ static const struct {
         {T_MODE, {"compare", "@A", "@B"}, 1, "DIFF script: mode differs (0755 vs 0644)\n", NULL},
         {T_ELF_TRUNCATED, {"compare", "@A", "@B"}, 1, "; 2 differences\n", NULL},
         {T_ELF_COMMENT, {"compare", "@A", "@B"}, 0, "IDENTICAL: ", NULL},
+        {T_ELF_COMMENT,
+         {"compare", "--strict", "@A", "@B"},
+         1,
+         "DIFF prog: .comment differs\n",
+         NULL},
         {T_CONFIG_LOG, {"compare", "@A", "@B"}, 0, "contents of 1 config.log not compared", NULL},
+        {T_CONFIG_LOG, {"compare", "--strict", "@A", "@B"}, 1, "DIFF config.log: ", NULL},
         {T_SAME,
          {"compare", "@A/config.h", "@B"},
          2,
          NULL,
          "xhybrid: compare: @A/config.h: not a directory\n"
-         "xhybrid: hint: compare takes two directories: xhybrid compare DIR_A DIR_B\n"},
+         "xhybrid: hint: compare takes two directories: xhybrid compare [--strict] DIR_A DIR_B\n"},
         {T_SAME,
          {"compare", "@A", "@T/missing"},
          2,
          NULL,
          "xhybrid: compare: @T/missing: No such file or directory\n"
-         "xhybrid: hint: compare takes two directories: xhybrid compare DIR_A DIR_B\n"},
+         "xhybrid: hint: compare takes two directories: xhybrid compare [--strict] DIR_A DIR_B\n"},
         {T_SAME,
          {"compare", "@A/loop", "@B"},
          2,
          NULL,
          "xhybrid: compare: @A/loop: Too many levels of symbolic links\n"
-         "xhybrid: hint: compare takes two directories: xhybrid compare DIR_A DIR_B\n"},
+         "xhybrid: hint: compare takes two directories: xhybrid compare [--strict] DIR_A DIR_B\n"},
         {T_SAME,
          {"compare", "@A"},
          2,
@@ -504,6 +511,11 @@ static const struct {
          2,
          NULL,
          "xhybrid: compare: expected two directories\nusage: xhybrid"},
+        {T_SAME,
+         {"bench", "--strict", "p", "s"},
+         2,
+         NULL,
+         "xhybrid: bench: unknown option '--strict'\nusage: xhybrid"},
 };
 
 START_TEST(test_cli)
