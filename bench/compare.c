@@ -16,8 +16,9 @@
  * file, .comment included), and the contents of config.log, where configure
  * logs the messages of its failing test programs, which name the compiler's
  * temporary files (/tmp/ccXXXXXX.o): two runs of configure never give the
- * same config.log. What configure concluded is in config.status and config.h,
- * which are compared. The strict comparison ignores nothing.
+ * same config.log (and in a hybrid build the linker names itself by its path
+ * in the toolchain layer there). What configure concluded is in config.status
+ * and config.h, which are compared. The strict comparison ignores nothing.
  */
 #include "bench.h"
 #include "emulator.h"
