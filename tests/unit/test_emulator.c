@@ -12,11 +12,14 @@
 #include <sys/wait.h>
 
 #include "emulator.h"
+#include "xh-test.h"
 
 #define QEMU_AARCH64_STATIC "/usr/bin/qemu-aarch64-static"
 #define AARCH64_GCC         "/usr/bin/aarch64-linux-gnu-gcc"
 #define BINFMT_D            "/usr/lib/binfmt.d"
 #define INSTALL_HINT        "install it: apt-get install qemu-user-static"
+#define NO_QEMU             QEMU_AARCH64_STATIC " is missing (apt-get install qemu-user-static)"
+#define NO_CC               "no /usr/bin/cc, gcc or clang (apt-get install build-essential)"
 #define CHECK_HINT                                                                                 \
         "a private binfmt_misc with the F flag needs a static emulator: "                          \
         "apt-get install qemu-user-static"
@@ -31,15 +34,6 @@ static const char debian_aarch64_rule[] =
         "/usr/libexec/qemu-binfmt/aarch64-binfmt-P:OPF";
 
 /* ---- helpers ----------------------------------------------------------- */
-
-/* Check has no "skipped" state: say so on stderr and pass. */
-#define SKIP_IF(cond, why)                                                                         \
-        do {                                                                                       \
-                if (cond) {                                                                        \
-                        fprintf(stderr, "%s: skipped: %s\n", __func__, why);                       \
-                        return;                                                                    \
-                }                                                                                  \
-        } while (0)
 
 static char *tmpdir;
 
@@ -339,8 +333,12 @@ START_TEST(test_arch_matches_binfmt_d)
         size_t n;
         const struct xh_arch *a = &xh_arch_table(&n)[_i];
         _cleanup_free_ char *rule = read_conf_rule(a->qemu);
-        if (!rule)
+        const struct xh_arch *host = xh_arch_host();
+        if (!rule && (a == host || (!strcmp(host->debian, "amd64") && !strcmp(a->debian, "i386"))))
                 return; /* not shipped for the host (nor i386 on amd64): nothing to compare */
+        _cleanup_free_ char *why = xh_asprintf(
+                "no " BINFMT_D "/qemu-%s.conf (apt-get install qemu-user-static)", a->qemu);
+        XH_REQUIRE(rule, why);
 
         char *f[7];
         ck_assert_uint_eq(split_rule(rule, f), 7);
@@ -371,7 +369,7 @@ END_TEST
 START_TEST(test_rule_aarch64_binfmt_d)
 {
         _cleanup_free_ char *conf = read_conf_rule("aarch64");
-        SKIP_IF(!conf, "qemu-user-static not installed: the literal test covers it");
+        XH_REQUIRE(conf, "no " BINFMT_D "/qemu-aarch64.conf (apt-get install qemu-user-static)");
         _cleanup_free_ char *copy = xh_strdup(conf);
         char *f[7];
         ck_assert_uint_eq(split_rule(copy, f), 7);
@@ -541,7 +539,7 @@ END_TEST
 
 START_TEST(test_find_bare_name)
 {
-        SKIP_IF(access(QEMU_AARCH64_STATIC, X_OK) < 0, "qemu-user-static not installed");
+        XH_REQUIRE(access(QEMU_AARCH64_STATIC, X_OK) == 0, NO_QEMU);
         xh_error err = {0};
         char *path = NULL;
         ck_assert_int_eq(xh_qemu_find("qemu-aarch64-static", &path, &err), 0);
@@ -585,7 +583,7 @@ END_TEST
 
 START_TEST(test_elf_qemu_static)
 {
-        SKIP_IF(access(QEMU_AARCH64_STATIC, R_OK) < 0, "qemu-user-static not installed");
+        XH_REQUIRE(access(QEMU_AARCH64_STATIC, R_OK) == 0, NO_QEMU);
         struct xh_elf_info info;
         ck_assert_int_eq(xh_elf_inspect(QEMU_AARCH64_STATIC, &info, NULL), 0);
         ck_assert_int_eq(info.machine, xh_arch_host()->elf_machine);
@@ -601,7 +599,7 @@ END_TEST
 START_TEST(test_elf_relocatable)
 {
         const char *cc = find_cc();
-        SKIP_IF(!cc, "no host compiler");
+        XH_REQUIRE(cc, NO_CC);
         _cleanup_free_ char *obj = compile(cc, "tiny.o", "-c", NULL);
         ck_assert_ptr_nonnull(obj);
 
@@ -709,9 +707,11 @@ END_TEST
 
 START_TEST(test_elf_aarch64)
 {
-        SKIP_IF(access(AARCH64_GCC, X_OK) < 0, "no cross compiler");
+        XH_REQUIRE(access(AARCH64_GCC, X_OK) == 0,
+                   AARCH64_GCC " is missing (apt-get install crossbuild-essential-arm64)");
         _cleanup_free_ char *dyn = compile(AARCH64_GCC, "tiny-dyn", NULL, NULL);
-        SKIP_IF(!dyn, "cross compiler without a libc");
+        XH_REQUIRE(dyn, AARCH64_GCC " cannot link a program: no arm64 libc "
+                                    "(apt-get install crossbuild-essential-arm64)");
 
         struct xh_elf_info info;
         xh_error err = {0};
@@ -735,7 +735,8 @@ START_TEST(test_elf_aarch64)
         xh_error_clear(&err);
 
         _cleanup_free_ char *static_exe = compile(AARCH64_GCC, "tiny-static", "-static", NULL);
-        SKIP_IF(!static_exe, "no static libc for aarch64");
+        XH_REQUIRE(static_exe, AARCH64_GCC " cannot link a static program: no arm64 libc.a "
+                                           "(apt-get install crossbuild-essential-arm64)");
         ck_assert_int_eq(xh_elf_inspect(static_exe, &info, &err), 0);
         ck_assert_int_eq(info.machine, EM_AARCH64);
         ck_assert(!info.dynamic);
@@ -806,7 +807,7 @@ END_TEST
 
 START_TEST(test_check_static_qemu)
 {
-        SKIP_IF(access(QEMU_AARCH64_STATIC, R_OK) < 0, "qemu-user-static not installed");
+        XH_REQUIRE(access(QEMU_AARCH64_STATIC, R_OK) == 0, NO_QEMU);
         xh_error err = {0};
         ck_assert_int_eq(xh_qemu_check(QEMU_AARCH64_STATIC, &err), 0);
         ck_assert_ptr_null(err.msg);
@@ -848,7 +849,7 @@ START_TEST(test_check_errors)
         xh_error_clear(&err);
 
         const char *cc = find_cc();
-        SKIP_IF(!cc, "no host compiler");
+        XH_REQUIRE(cc, NO_CC);
         _cleanup_free_ char *obj = compile(cc, "tiny.o", "-c", NULL);
         ck_assert_ptr_nonnull(obj);
         assert_error(xh_qemu_check(obj, &err), -ENOEXEC, &err, NULL);
