@@ -274,6 +274,27 @@ bool xh_is_dir(const char *path)
         return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+const char *xh_host_path(void)
+{
+        const char *path = getenv("PATH");
+        return path && *path ? path : XH_DEFAULT_PATH;
+}
+
+char *xh_path_lookup(const char *name, const char *path)
+{
+        for (const char *dir = path;; dir++) {
+                size_t n = strcspn(dir, ":");
+                _cleanup_free_ char *file =
+                        n ? xh_asprintf("%.*s/%s", (int)n, dir, name) : xh_strdup(name);
+                struct stat st;
+                if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0)
+                        return steal_pointer(&file);
+                dir += n;
+                if (!*dir)
+                        return NULL;
+        }
+}
+
 int xh_read_file(const char *path, char **out, size_t *len)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -157,6 +157,20 @@ int xh_spawn(const struct xh_spawn *s, char **out, int *status, xh_error *err);
 /* Seconds on the monotonic clock, for durations. */
 double xh_now(void);
 
+/*
+ * Host programs. xhybrid runs the programs of 'create' (mmdebstrap, which
+ * runs arch-test and mount) with the caller's PATH, or XH_DEFAULT_PATH when
+ * it has none, and doctor looks them up in that same PATH.
+ */
+#define XH_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+const char *xh_host_path(void);
+/*
+ * The file execvp(3) would run for name (no '/') with this PATH: the first
+ * DIR/name that is an executable regular file, an empty DIR being the current
+ * directory. NULL when there is none.
+ */
+char *xh_path_lookup(const char *name, const char *path);
+
 /* Simple 64-bit FNV-1a, used for cache keys (not for security). */
 unsigned long long xh_hash64(const char *s);
 

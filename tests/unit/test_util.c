@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for common/: the string buffer and its overlay escaping, string
- * vectors, filesystem helpers (in a mkdtemp directory), the FNV-1a hash and
- * the error value.
+ * vectors, filesystem helpers (in a mkdtemp directory), PATH lookup, the
+ * FNV-1a hash and the error value.
  */
 #include <check.h>
 #include <signal.h>
@@ -383,6 +383,53 @@ END_TEST
 
 /* ---- hash, strings, errors ---------------------------------------------- */
 
+/* ---- host programs ---------------------------------------------------- */
+
+/* A PATH is searched as execvp searches it: the first executable regular file. */
+START_TEST(test_path_lookup)
+{
+        _cleanup_free_ char *dir = make_tmpdir();
+        static const char *const subdirs[] = {"dir", "plain", "exec"};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(subdirs); i++) {
+                _cleanup_free_ char *d = xh_asprintf("%s/%s", dir, subdirs[i]);
+                ck_assert_int_eq(xh_mkdir_p(d, 0755), 0);
+        }
+        _cleanup_free_ char *as_dir = xh_asprintf("%s/dir/prog", dir);
+        ck_assert_int_eq(xh_mkdir_p(as_dir, 0755), 0);
+        write_text(dir, "plain/prog", "#!/bin/sh\n");
+        _cleanup_free_ char *exec = xh_asprintf("%s/exec/prog", dir);
+        ck_assert_int_eq(xh_write_file(exec, "#!/bin/sh\n", 10, 0755), 0);
+
+        _cleanup_free_ char *all = xh_asprintf("%s/dir:%s/plain:%s/exec", dir, dir, dir);
+        _cleanup_free_ char *found = xh_path_lookup("prog", all);
+        ck_assert_str_eq(found, exec);
+        _cleanup_free_ char *none = xh_asprintf("%s/dir:%s/plain:/nonexistent", dir, dir);
+        ck_assert_ptr_null(xh_path_lookup("prog", none));
+        ck_assert_ptr_null(xh_path_lookup("xh-no-such-program", all));
+        /* Empty entries are the current directory, which has no 'prog'. */
+        ck_assert_ptr_null(xh_path_lookup("prog", ""));
+        _cleanup_free_ char *empty_first = xh_asprintf(":%s/exec:", dir);
+        _cleanup_free_ char *found2 = xh_path_lookup("prog", empty_first);
+        ck_assert_str_eq(found2, exec);
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+}
+END_TEST
+
+/* The caller's PATH, or the default when it has none. */
+START_TEST(test_host_path)
+{
+        _cleanup_free_ char *old = getenv("PATH") ? xh_strdup(getenv("PATH")) : NULL;
+        setenv("PATH", "/opt/x/bin:/usr/bin", 1);
+        ck_assert_str_eq(xh_host_path(), "/opt/x/bin:/usr/bin");
+        setenv("PATH", "", 1);
+        ck_assert_str_eq(xh_host_path(), XH_DEFAULT_PATH);
+        unsetenv("PATH");
+        ck_assert_str_eq(xh_host_path(), XH_DEFAULT_PATH);
+        if (old)
+                setenv("PATH", old, 1);
+}
+END_TEST
+
 START_TEST(test_hash64)
 {
         /* Stable, and sensitive to every byte (including high-bit ones). */
@@ -577,6 +624,8 @@ static Suite *util_suite(void)
         tcase_add_test(tc, test_rm_rf);
         tcase_add_test(tc, test_path_predicates);
         tcase_add_test(tc, test_read_write_file);
+        tcase_add_test(tc, test_path_lookup);
+        tcase_add_test(tc, test_host_path);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("misc");
