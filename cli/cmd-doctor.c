@@ -118,18 +118,43 @@ static char *check_emulator(struct report *rep, const struct xh_profile *p)
         return arch ? xh_binfmt_rule(arch, "xhybrid-doctor", path, "F") : NULL;
 }
 
-static void check_mmdebstrap(struct report *rep)
+/*
+ * The programs 'xhybrid create' runs, with the Debian package of each:
+ * mmdebstrap, and what mmdebstrap runs for a foreign root in root mode from
+ * its recommends (which an install without recommends leaves out). Looked up
+ * in the PATH that create gives mmdebstrap. Sessions run without them.
+ */
+static const struct {
+        const char *program, *package, *what;
+} create_programs[] = {
+        {"mmdebstrap", "mmdebstrap", "mmdebstrap (to create roots)"},
+        {"arch-test", "arch-test", "arch-test (for a foreign root)"},
+        {"mount", "mount", "mount (to create roots)"},
+};
+
+/* Not root: session/namespace.c maps the caller's subordinate ids with these. */
+static const char *const id_map_programs[] = {"/usr/bin/newuidmap", "/usr/bin/newgidmap"};
+
+static void check_create_programs(struct report *rep)
 {
-        static const char *const dirs[] = {"/usr/bin", "/usr/local/bin"};
-        for (size_t i = 0; i < XH_ARRAY_SIZE(dirs); i++) {
-                _cleanup_free_ char *p = xh_asprintf("%s/mmdebstrap", dirs[i]);
-                if (access(p, X_OK) == 0) {
-                        line(rep, 0, "mmdebstrap (to create roots)", p, NULL);
-                        return;
-                }
+        const char *path = xh_host_path();
+        for (size_t i = 0; i < XH_ARRAY_SIZE(create_programs); i++) {
+                _cleanup_free_ char *found = xh_path_lookup(create_programs[i].program, path);
+                _cleanup_free_ char *d = found ? NULL : xh_asprintf("not found in PATH=%s", path);
+                _cleanup_free_ char *fix =
+                        xh_asprintf("apt-get install %s", create_programs[i].package);
+                line(rep, found ? 0 : 1, create_programs[i].what, found ? found : d, fix);
         }
-        line(rep, 1, "mmdebstrap (to create roots)", "not installed",
-             "apt-get install mmdebstrap (needed by 'xhybrid create')");
+        if (geteuid() == 0)
+                return;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(id_map_programs); i++) {
+                const char *p = id_map_programs[i];
+                _cleanup_free_ char *what =
+                        xh_asprintf("%s (id range, not root)", strrchr(p, '/') + 1);
+                bool ok = access(p, X_OK) == 0;
+                _cleanup_free_ char *d = ok ? NULL : xh_asprintf("%s: %s", p, strerror(errno));
+                line(rep, ok ? 0 : 1, what, ok ? p : d, "apt-get install uidmap");
+        }
 }
 
 static void check_store(struct report *rep, const char *store)
@@ -184,7 +209,7 @@ int xh_cmd_doctor(const struct xh_args *a)
                         free(r);
         }
         check_namespaces(&rep, rule);
-        check_mmdebstrap(&rep);
+        check_create_programs(&rep);
         check_store(&rep, store);
         for (size_t i = 0; i < np; i++) {
                 _cleanup_free_ char *what = xh_asprintf("root for %s", profiles[i]->name);

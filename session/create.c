@@ -15,11 +15,11 @@
 
 extern char **environ;
 
-/* Environment for mmdebstrap: no host toolchain variables, proxies kept. */
+/* Environment for mmdebstrap: the caller's PATH, no host toolchain variables, proxies kept. */
 static char **create_env(void)
 {
         char **env = xh_malloc(sizeof(char *));
-        xh_strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        xh_strv_pushf(&env, "PATH=%s", xh_host_path());
         xh_strv_push(&env, "LC_ALL=C.UTF-8");
         for (char **e = environ; *e; e++)
                 if (strncmp(*e, "HOME=", 5) == 0 || strncmp(*e, "TERM=", 5) == 0 ||
