@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 [ "$(id -u)" -eq 0 ] || skip "needs root to prepare a store for another user"
-command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+command -v setpriv >/dev/null || skip "setpriv is missing (apt-get install util-linux)"
 scratch
 chmod 755 "$SCRATCH"
 # The user may not reach the build tree (a clone in root's home is mode 700):
