@@ -113,7 +113,7 @@ found=$(find "$root" "$tc" "$cache" "$upper" -name '.xhlock*' | head -5)
 command -v setpriv >/dev/null || fail "setpriv (util-linux) is missing"
 uid=47011
 rl=$SCRATCH/rootless
-chmod 755 "$SCRATCH"
+xhybrid_for_user
 mkdir -p "$rl/store/roots" "$rl/store/layers" "$rl/work"
 for d in "$(dirname "$root")" "$(dirname "$tc")"; do
         to=$rl/store/$(basename "$(dirname "$d")")
@@ -135,7 +135,7 @@ targets="$targets /.xhybrid/cache"
 probe "a rootless session" "uid 0" "root of a nested namespace of uid 0" -- \
         setpriv --reuid=$uid --regid=$uid --clear-groups \
         env HOME="$rl/work" XHYBRID_STORE="$rl/store" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" \
-        "$XHYBRID" run --ephemeral $P -- sh -c "id -u && gcc hello.c -o hello && ./hello && ./lockprobe $probe_args $targets"
+        "$USER_XHYBRID" run --ephemeral $P -- sh -c "id -u && gcc hello.c -o hello && ./hello && ./lockprobe $probe_args $targets"
 printf '%s\n' "$OUT" | sed -n 1,2p | tr '\n' ' ' | grep -q '^0 hello $' || fail "the rootless session did not build: $OUT"
 cd "$SCRATCH"
 rootless_layers >rootless.after

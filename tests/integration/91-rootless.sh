@@ -6,12 +6,7 @@ need_root
 [ "$(id -u)" -eq 0 ] || skip "needs root to prepare a store for another user"
 command -v setpriv >/dev/null || skip "setpriv is missing (apt-get install util-linux)"
 scratch
-chmod 755 "$SCRATCH"
-# The user may not reach the build tree (a clone in root's home is mode 700):
-# it runs a copy of xhybrid, with xhybrid-shim beside it as xhybrid expects.
-mkdir "$SCRATCH/bin"
-cp "$XHYBRID" "$(dirname "$XHYBRID")/xhybrid-shim" "$SCRATCH/bin/" || fail "cannot copy xhybrid and xhybrid-shim"
-chmod 755 "$SCRATCH/bin" "$SCRATCH/bin/xhybrid" "$SCRATCH/bin/xhybrid-shim"
+xhybrid_for_user
 uid=47011
 root=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^# root: \(.*\)\/rootfs (created)$/\1/p')
 [ -n "$root" ] || fail "no root for $PROFILE"
@@ -21,7 +16,7 @@ chown $uid:$uid "$SCRATCH/store" "$SCRATCH/work"
 cd "$SCRATCH/work"
 as_user() {
         setpriv --reuid=$uid --regid=$uid --clear-groups \
-                env HOME="$SCRATCH/work" XHYBRID_STORE="$SCRATCH/store" "$SCRATCH/bin/xhybrid" "$@"
+                env HOME="$SCRATCH/work" XHYBRID_STORE="$SCRATCH/store" "$USER_XHYBRID" "$@"
 }
 capture as_user run --emulated --ephemeral "$PROFILE" -- sh -c 'id -u; uname -m; echo mine > made.txt; mkdir sub; exit 5'
 expect_rc 5 "rootless session"

@@ -88,3 +88,14 @@ scratch() {
         SCRATCH=$(mktemp -d /tmp/xhybrid-test.XXXXXX)
         trap 'rm -rf "$SCRATCH"' EXIT
 }
+
+# xhybrid_for_user: sets USER_XHYBRID to a copy of xhybrid, with xhybrid-shim
+# beside it as xhybrid expects, in $SCRATCH/bin, which another user can reach
+# wherever the clone is (root's home is mode 700). Makes $SCRATCH mode 755.
+xhybrid_for_user() {
+        mkdir -p "$SCRATCH/bin"
+        cp "$XHYBRID" "$(dirname "$XHYBRID")/xhybrid-shim" "$SCRATCH/bin/" ||
+                fail "cannot copy xhybrid and xhybrid-shim to $SCRATCH/bin"
+        chmod 755 "$SCRATCH" "$SCRATCH/bin" "$SCRATCH/bin/xhybrid" "$SCRATCH/bin/xhybrid-shim"
+        USER_XHYBRID=$SCRATCH/bin/xhybrid
+}
