@@ -133,7 +133,7 @@ static const struct {
 };
 
 /* Not root: session/namespace.c maps the caller's subordinate ids with these. */
-static const char *const id_map_programs[] = {"/usr/bin/newuidmap", "/usr/bin/newgidmap"};
+static const char *const id_map_programs[] = {XH_NEWUIDMAP, XH_NEWGIDMAP};
 
 static void check_create_programs(struct report *rep)
 {

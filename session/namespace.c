@@ -106,7 +106,7 @@ static int write_id_maps(pid_t pid, xh_error *err)
         const char *user = pw ? pw->pw_name : NULL;
         unsigned long us, uc, gs, gc;
         if (sub_range("/etc/subuid", user, uid, &us, &uc) &&
-            sub_range("/etc/subgid", user, gid, &gs, &gc) && xh_path_exists("/usr/bin/newuidmap")) {
+            sub_range("/etc/subgid", user, gid, &gs, &gc) && xh_path_exists(XH_NEWUIDMAP)) {
                 _cleanup_free_ char *p = xh_asprintf("%d", (int)pid);
                 _cleanup_free_ char *u0 = xh_asprintf("%u", uid);
                 _cleanup_free_ char *g0 = xh_asprintf("%u", gid);
@@ -114,8 +114,8 @@ static int write_id_maps(pid_t pid, xh_error *err)
                 _cleanup_free_ char *g1 = xh_asprintf("%lu", gs);
                 _cleanup_free_ char *uc1 = xh_asprintf("%lu", uc);
                 _cleanup_free_ char *gc1 = xh_asprintf("%lu", gc);
-                char *const uargv[] = {"/usr/bin/newuidmap", p, "0", u0, "1", "1", u1, uc1, NULL};
-                char *const gargv[] = {"/usr/bin/newgidmap", p, "0", g0, "1", "1", g1, gc1, NULL};
+                char *const uargv[] = {XH_NEWUIDMAP, p, "0", u0, "1", "1", u1, uc1, NULL};
+                char *const gargv[] = {XH_NEWGIDMAP, p, "0", g0, "1", "1", g1, gc1, NULL};
                 struct xh_spawn su = {.argv = uargv}, sg = {.argv = gargv};
                 if (xh_spawn(&su, NULL, NULL, NULL) == 0 && xh_spawn(&sg, NULL, NULL, NULL) == 0)
                         return 0;

@@ -24,6 +24,10 @@ enum {
         XH_EXIT_NOTFOUND = 127, /* the command was not found inside */
 };
 
+/* The setuid helpers that map a plain user's subordinate ids (package uidmap). */
+#define XH_NEWUIDMAP "/usr/bin/newuidmap"
+#define XH_NEWGIDMAP "/usr/bin/newgidmap"
+
 /* The store: where roots, layers and persistent uppers live. */
 char *xh_store_dir(const char *option);
 char *xh_store_root_path(const char *store, const struct xh_profile *p);
