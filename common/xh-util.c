@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 int xh_log_level;
@@ -342,6 +343,59 @@ int xh_write_file(const char *path, const char *data, size_t len, unsigned mode)
                 data += n;
                 len -= (size_t)n;
         }
+        return 0;
+}
+
+int xh_send_fd(int sock, int fd)
+{
+        char byte = 'F';
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } c = {0};
+        struct msghdr m = {.msg_iov = &iov,
+                           .msg_iovlen = 1,
+                           .msg_control = c.buf,
+                           .msg_controllen = sizeof(c.buf)};
+        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(h), &fd, sizeof(int));
+        ssize_t n;
+        do
+                n = sendmsg(sock, &m, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        return n == 1 ? 0 : n < 0 ? -errno : -EIO;
+}
+
+int xh_recv_fd(int sock, int *fd)
+{
+        *fd = -1;
+        char byte;
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } c = {0};
+        struct msghdr m = {.msg_iov = &iov,
+                           .msg_iovlen = 1,
+                           .msg_control = c.buf,
+                           .msg_controllen = sizeof(c.buf)};
+        ssize_t n;
+        do
+                n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return -EPIPE;
+        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+        if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+            h->cmsg_len != CMSG_LEN(sizeof(int)) || (m.msg_flags & MSG_CTRUNC))
+                return -EBADMSG;
+        memcpy(fd, CMSG_DATA(h), sizeof(int));
         return 0;
 }
 

@@ -134,6 +134,14 @@ int xh_read_file(const char *path, char **out, size_t *len);
 int xh_read_fd(int fd, xh_buf *b);
 int xh_write_file(const char *path, const char *data, size_t len, unsigned mode);
 
+/*
+ * Pass an open file descriptor over a Unix socket (SCM_RIGHTS), with one byte
+ * of data. xh_recv_fd gives a close-on-exec copy; -EPIPE when the other side
+ * closed without sending, -EBADMSG when the message held no descriptor.
+ */
+int xh_send_fd(int sock, int fd);
+int xh_recv_fd(int sock, int *fd);
+
 /* Running a program (common/xh-spawn.c). */
 struct xh_spawn {
         const char *path;  /* the program; NULL: argv[0] */

@@ -8,9 +8,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "xh-util.h"
@@ -474,6 +476,38 @@ START_TEST(test_strings)
 }
 END_TEST
 
+/* ---- passing descriptors ------------------------------------------------- */
+
+START_TEST(test_send_recv_fd)
+{
+        int sv[2], p[2];
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        ck_assert_int_eq(xh_send_fd(sv[0], p[1]), 0);
+        close(p[1]);
+        int got = -1;
+        ck_assert_int_eq(xh_recv_fd(sv[1], &got), 0);
+        ck_assert_int_ge(got, 0);
+        /* The copy is the pipe's write end, close-on-exec. */
+        ck_assert_int_eq(fcntl(got, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+        ck_assert_int_eq(write(got, "x", 1), 1);
+        char c = 0;
+        ck_assert_int_eq(read(p[0], &c, 1), 1);
+        ck_assert_int_eq(c, 'x');
+        close(got);
+
+        /* Data without a descriptor, then the other side gone. */
+        ck_assert_int_eq(write(sv[0], "y", 1), 1);
+        ck_assert_int_eq(xh_recv_fd(sv[1], &got), -EBADMSG);
+        ck_assert_int_eq(got, -1);
+        close(sv[0]);
+        ck_assert_int_eq(xh_recv_fd(sv[1], &got), -EPIPE);
+        ck_assert_int_eq(xh_send_fd(sv[1], p[0]), -EPIPE);
+        close(sv[1]);
+        close(p[0]);
+}
+END_TEST
+
 START_TEST(test_error)
 {
         xh_error err = {0};
@@ -633,6 +667,7 @@ static Suite *util_suite(void)
         tcase_add_test(tc, test_hash64_known_values);
         tcase_add_test(tc, test_strings);
         tcase_add_test(tc, test_error);
+        tcase_add_test(tc, test_send_recv_fd);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("spawn");
