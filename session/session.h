@@ -121,6 +121,27 @@ int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *e
  */
 int xh_ns_identity_map(const char *map, char **out);
 
+/*
+ * The target's identity for native programs (session/identity.c): in a hybrid
+ * session a seccomp filter turns every uname(2) of the command and its
+ * descendants into a notification, and a supervisor process answers it with
+ * what the kernel gives the caller and the target's machine.
+ */
+struct utsname;
+/* kernel with machine replaced; -EINVAL when machine is empty or does not fit. */
+int xh_identity_answer(const struct utsname *kernel, const char *machine, struct utsname *out);
+/*
+ * In the command, just before exec: load the filter (the caller needs
+ * CAP_SYS_ADMIN in its user namespace or no_new_privs). *listener receives
+ * the notification fd, which the supervisor serves.
+ */
+int xh_identity_filter(int *listener, xh_error *err);
+/*
+ * The supervisor: answer the notifications of listener with machine until
+ * something fails; returns that failure's errno. Never prints.
+ */
+int xh_identity_serve(int listener, const char *machine);
+
 /* The target tools a hybrid session replaces, and why (session/toolchain.c). */
 enum xh_bind_decision {
         XH_BIND_NATIVE,        /* same upstream version: the shim runs the native program */
