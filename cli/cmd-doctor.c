@@ -53,7 +53,7 @@ static int probe(int level, const char *rule, xh_error *err)
         char *const argv[] = {"/bin/true", NULL};
         char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
         int status = 0;
-        r = xh_ns_run_plan(&plan, argv, envp, &status, err);
+        r = xh_ns_run_plan(&plan, argv, envp, NULL, &status, err);
         xh_plan_free(&plan);
         if (r == 0 && err->msg)
                 r = -EIO;

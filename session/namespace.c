@@ -8,11 +8,26 @@
  *          |                plan, writes the command's id maps, reaps,
  *          |                forwards signals, reports the status
  *          +- command       its own user + mount namespace (the mounts of the
- *                           plan are locked there), then the user's program,
- *                           exec'd with a clean environment
+ *          |                plan are locked there), in a hybrid session the
+ *          |                identity filter, then the user's program, exec'd
+ *          |                with a clean environment
+ *          +- supervisor    hybrid sessions only (xhybrid-uname): answers the
+ *                           command's uname(2) with the target's machine
+ *                           (identity.c)
  *
  * When init exits the kernel kills what is left in the PID namespace, and the
  * mount namespace with every mount of the session disappears with it.
+ *
+ * The identity filter is loaded by the command itself, after its namespaces
+ * are in place and before exec, so that everything the command starts runs
+ * under it and nothing of the session's own does: init and the supervisor
+ * never see it. The command hands the filter's listener to init over a
+ * socket; init starts the supervisor with it and keeps a copy for as long as
+ * it lives. That copy is what makes the supervisor's death loud: while any
+ * copy is open the kernel holds a uname(2) with nobody to answer it (without
+ * one it would fail with ENOSYS, or a program would see the host's machine
+ * if it fell back on something else). init sees the supervisor die, kills
+ * every process of the session, and reports the failure (exit status 125).
  *
  * Why the command has namespaces of its own: root in the session holds every
  * capability of the user namespace that owns the session's mounts, and could
@@ -39,6 +54,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -205,7 +221,8 @@ struct ns_job {
         const struct xh_plan *plan;
         char *const *argv;
         char *const *envp;
-        bool lock; /* the command gets its own user + mount namespace (see the top) */
+        bool lock;           /* the command gets its own user + mount namespace (see the top) */
+        const char *machine; /* uname(2) machine for native programs; NULL: no supervisor */
 };
 
 int xh_ns_identity_map(const char *map, char **out)
@@ -316,6 +333,124 @@ static void enter_locked_namespace(int ready_fd, int go_fd, int err_fd)
         close(go_fd);
 }
 
+/*
+ * In the command process, the last step before exec: load the identity filter
+ * and hand its listener to init over sock; returns when init has started the
+ * supervisor.
+ */
+static void install_identity(int sock, int err_fd)
+{
+        xh_error x = {0};
+        int listener = -1;
+        int r = xh_identity_filter(&listener, &x);
+        if (r == 0 && (r = xh_send_fd(sock, listener)) < 0)
+                xh_fail(&x, -r, "cannot hand the seccomp listener to the session's init: %s",
+                        strerror(-r));
+        if (r < 0) {
+                report_error(err_fd, -r, &x);
+                xh_error_clear(&x);
+                _exit(XH_EXIT_ERROR);
+        }
+        close(listener);
+        char c;
+        if (read(sock, &c, 1) != 1)
+                _exit(XH_EXIT_ERROR); /* init failed and reports why */
+        close(sock);
+}
+
+/* Signals meant for the command (the terminal's, a process group's) that must not end it. */
+static const int supervisor_ignores[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+                                         SIGUSR2, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
+
+#define SUPERVISOR_NAME "xhybrid-uname"
+
+/* The supervisor process: the listener is its only descriptor. */
+static _Noreturn void supervisor_main(int listener, const char *machine)
+{
+        for (size_t i = 0; i < XH_ARRAY_SIZE(supervisor_ignores); i++)
+                signal(supervisor_ignores[i], SIG_IGN);
+        signal(SIGCHLD, SIG_DFL);
+        prctl(PR_SET_NAME, SUPERVISOR_NAME);
+        if (listener > 0)
+                close_range(0, (unsigned)listener - 1, 0);
+        close_range((unsigned)listener + 1, ~0U, 0);
+        int e = xh_identity_serve(listener, machine);
+        _exit(e > 0 && e < XH_EXIT_ERROR ? e : XH_EXIT_ERROR);
+}
+
+/*
+ * In init: receive the listener of the command's filter and start the
+ * supervisor. *listener keeps init's own copy (see the top). Returns the
+ * supervisor's pid, or 0 when the command could not load the filter (it
+ * reported why and exits 125).
+ */
+static pid_t start_supervisor(const struct ns_job *job, pid_t cmd, int sock, int err_fd,
+                              int *listener)
+{
+        xh_error e = {0};
+        int r = xh_recv_fd(sock, listener);
+        if (r == -EPIPE) {
+                close(sock);
+                return 0;
+        }
+        if (r < 0) {
+                xh_fail(&e, -r, "cannot receive the command's seccomp listener: %s", strerror(-r));
+                report_error(err_fd, -r, &e);
+                kill(cmd, SIGKILL);
+                _exit(XH_EXIT_ERROR);
+        }
+        pid_t sup = fork();
+        if (sup < 0) {
+                int fe = errno;
+                xh_fail(&e, fe, "cannot start the uname supervisor: fork: %s", strerror(fe));
+                report_error(err_fd, fe, &e);
+                kill(cmd, SIGKILL);
+                _exit(XH_EXIT_ERROR);
+        }
+        if (sup == 0)
+                supervisor_main(*listener, job->machine);
+        if (write(sock, "1", 1) != 1) {
+                /* the command is gone; its status tells */
+        }
+        close(sock);
+        return sup;
+}
+
+/*
+ * In init, when the supervisor has ended: no native program may run on
+ * without it, so every process of the session is killed before the report.
+ */
+static _Noreturn void supervisor_died(int st, const char *machine, int err_fd)
+{
+        kill(-1, SIGKILL);
+        xh_error e = {0};
+        if (WIFSIGNALED(st))
+                xh_fail(&e, ECHILD,
+                        "the session's uname supervisor (%s) was killed by signal %d (%s); the "
+                        "session was stopped, as native programs would no longer be told they "
+                        "run on %s",
+                        SUPERVISOR_NAME, WTERMSIG(st), strsignal(WTERMSIG(st)), machine);
+        else
+                xh_fail(&e, ECHILD,
+                        "the session's uname supervisor (%s) failed: %s; the session was "
+                        "stopped, as native programs would no longer be told they run on %s",
+                        SUPERVISOR_NAME,
+                        WIFEXITED(st) && WEXITSTATUS(st) < XH_EXIT_ERROR ? strerror(WEXITSTATUS(st))
+                                                                         : "unknown error",
+                        machine);
+        if (WIFSIGNALED(st))
+                xh_hint(&e, ECHILD,
+                        "a process of the session killed %s; run the command again, or with "
+                        "--emulated, which needs no supervisor",
+                        SUPERVISOR_NAME);
+        else
+                xh_hint(&e, ECHILD,
+                        "run the command again, or with --emulated, which needs no supervisor; "
+                        "'xhybrid doctor' checks that this host can run it");
+        report_error(err_fd, ECHILD, &e);
+        _exit(XH_EXIT_ERROR);
+}
+
 /* In the command process: exec, or report why not. */
 static _Noreturn void exec_command(const struct ns_job *job, int err_fd)
 {
@@ -351,9 +486,13 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                 _exit(XH_EXIT_ERROR);
         }
 
-        /* ready: the command has unshared; go: its id maps are written. */
-        int ready[2] = {-1, -1}, go[2] = {-1, -1};
-        if (job->lock && (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)) {
+        /*
+         * ready: the command has unshared; go: its id maps are written;
+         * ident: the listener of its identity filter, and init's answer.
+         */
+        int ready[2] = {-1, -1}, go[2] = {-1, -1}, ident[2] = {-1, -1};
+        if ((job->lock && (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)) ||
+            (job->machine && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ident) < 0)) {
                 int pe = errno;
                 xh_fail(&e, pe, "pipe: %s", strerror(pe));
                 report_error(err_fd, pe, &e);
@@ -373,6 +512,10 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                         close(go[1]);
                         enter_locked_namespace(ready[1], go[0], err_fd);
                 }
+                if (job->machine) {
+                        close(ident[0]);
+                        install_identity(ident[1], err_fd);
+                }
                 exec_command(job, err_fd);
         }
         if (job->lock) {
@@ -391,7 +534,13 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                 close(ready[0]);
                 close(go[1]);
         }
-        close(err_fd);
+        pid_t sup = 0;
+        _cleanup_close_ int listener = -1;
+        if (job->machine) {
+                close(ident[1]);
+                sup = start_supervisor(job, cmd, ident[0], err_fd, &listener);
+        }
+        /* err_fd stays open: a failure of the supervisor is reported on it. */
         install_forwarding(cmd, NULL);
         for (;;) {
                 int st;
@@ -400,6 +549,8 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                         continue;
                 if (w < 0)
                         _exit(XH_EXIT_ERROR);
+                if (sup > 0 && w == sup)
+                        supervisor_died(st, job->machine, err_fd);
                 if (w == cmd) {
                         if (write(status_fd, &st, sizeof(st)) != (ssize_t)sizeof(st))
                                 _exit(XH_EXIT_ERROR);
@@ -542,9 +693,10 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
         return r;
 }
 
-int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp, int *status,
-                   xh_error *err)
+int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp,
+                   const char *machine, int *status, xh_error *err)
 {
-        struct ns_job job = {.plan = plan, .argv = argv, .envp = envp, .lock = true};
+        struct ns_job job = {
+                .plan = plan, .argv = argv, .envp = envp, .lock = true, .machine = machine};
         return ns_run(&job, status, err);
 }

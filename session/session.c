@@ -304,7 +304,10 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 
         XH_INFO("session %s: root %s, %s upper, cwd %s", p->name, rootfs,
                 o->ephemeral ? "throwaway" : "persistent", cwd);
-        r = xh_ns_run_plan(&plan, o->argv, env, status, err);
+        /* Native programs run only in a hybrid session: only it needs the supervisor. */
+        const struct xh_arch *arch = xh_arch_by_debian(p->arch);
+        const char *machine = !o->emulated && !o->native_cross && arch ? arch->uname : NULL;
+        r = xh_ns_run_plan(&plan, o->argv, env, machine, status, err);
         xh_plan_free(&plan);
         return r;
 }

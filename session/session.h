@@ -107,11 +107,14 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
  * Run argv in new namespaces after applying plan there (see namespace.c). The
  * command runs in a user + mount namespace of its own nested in the session's,
  * where every mount of the plan is locked: its read-only binds stay read-only
- * and cannot be unmounted, even by root in the session.
+ * and cannot be unmounted, even by root in the session. With a machine (not
+ * NULL), the command runs under the identity filter and a supervisor answers
+ * its uname(2) with that machine; the supervisor's death ends the session
+ * with an error.
  */
 struct xh_plan;
-int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp, int *status,
-                   xh_error *err);
+int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp,
+                   const char *machine, int *status, xh_error *err);
 
 /*
  * The id map of a nested user namespace that maps every id of its parent to
