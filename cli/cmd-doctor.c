@@ -101,6 +101,48 @@ static bool check_namespaces(struct report *rep, const char *rule)
         return ok;
 }
 
+/*
+ * A hybrid session answers the uname(2) of native programs through a seccomp
+ * filter and its supervisor: the probe session has both, with a machine no
+ * kernel has, and its command checks the answer.
+ */
+static void check_identity(struct report *rep, bool namespaces_ok)
+{
+        static const char *const what = "seccomp user notification (uname)";
+        static const char *const fix = "use Linux 5.5 or later with seccomp filters, outside a "
+                                       "container that forbids them or supervises its own; "
+                                       "--emulated sessions run without";
+        if (!namespaces_ok) {
+                line(rep, 3, what, "not checked (an earlier check failed)", NULL);
+                return;
+        }
+        xh_error err = {0};
+        struct xh_plan plan;
+        int r = xh_plan_probe("/tmp", 2, NULL, &plan, &err);
+        if (r == 0) {
+                char *const argv[] = {"/bin/sh", "-c", "test \"$(uname -m)\" = xhybrid-probe",
+                                      NULL};
+                char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
+                int status = 0;
+                r = xh_ns_run_plan(&plan, argv, envp, "xhybrid-probe", &status, &err);
+                xh_plan_free(&plan);
+                if (r == 0 && err.msg)
+                        r = -EIO;
+                if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                        r = xh_fail(&err, EIO,
+                                    "a native uname(2) did not get the supervisor's answer");
+        }
+        if (r < 0) {
+                _cleanup_free_ char *d = xh_asprintf(
+                        "hybrid sessions cannot run: %s%s%s", err.msg ? err.msg : "failed",
+                        err.hint ? " — " : "", err.hint ? err.hint : "");
+                line(rep, 2, what, d, fix);
+        } else {
+                line(rep, 0, what, "works (native programs get the target's machine)", NULL);
+        }
+        xh_error_clear(&err);
+}
+
 static char *check_emulator(struct report *rep, const struct xh_profile *p)
 {
         xh_error err = {0};
@@ -208,7 +250,7 @@ int xh_cmd_doctor(const struct xh_args *a)
                 else
                         free(r);
         }
-        check_namespaces(&rep, rule);
+        check_identity(&rep, check_namespaces(&rep, rule));
         check_create_programs(&rep);
         check_store(&rep, store);
         for (size_t i = 0; i < np; i++) {
