@@ -65,24 +65,15 @@ static int filter_error(xh_error *err, int e, const char *what)
                 "cannot install the seccomp filter that gives native programs the target's "
                 "machine in uname(2) (%s): %s",
                 what, strerror(e));
-        switch (e) {
-        case EBUSY:
+        if (e == EBUSY)
                 return xh_hint(err, e,
                                "another seccomp supervisor already watches this process (a "
-                               "container engine, or a hybrid session around this one); run "
-                               "with --emulated, which needs no filter");
-        case EACCES:
-        case EPERM:
-                return xh_hint(err, e,
-                               "the container or a security module forbids seccomp filters; "
-                               "run with --emulated, which needs no filter (and see 'xhybrid "
-                               "doctor')");
-        default:
-                return xh_hint(err, e,
-                               "hybrid sessions need seccomp user notification (Linux 5.5 or "
-                               "later built with CONFIG_SECCOMP_FILTER); run with --emulated, "
-                               "or see 'xhybrid doctor'");
-        }
+                               "container engine, or a hybrid session around this one): the "
+                               "kernel allows one; run with --emulated, which needs none");
+        return xh_hint(err, e,
+                       "hybrid sessions need seccomp user notification: Linux 5.5 or later with "
+                       "seccomp filters that no container profile or security module forbids; "
+                       "run with --emulated, which needs none, and see 'xhybrid doctor'");
 }
 
 int xh_identity_filter(int *listener, xh_error *err)
@@ -114,8 +105,13 @@ int xh_identity_filter(int *listener, xh_error *err)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(uname), 0)) < 0)
                 goto out;
         what = "seccomp_load";
-        if ((r = seccomp_load(ctx)) < 0)
+        errno = 0;
+        if ((r = seccomp_load(ctx)) < 0) {
+                /* libseccomp turns errors it does not know (EBUSY, EPERM) into EFAULT. */
+                if (r == -EFAULT && errno > 0)
+                        r = -errno;
                 goto out;
+        }
         what = "seccomp_notify_fd";
         if ((r = seccomp_notify_fd(ctx)) < 0)
                 goto out;
