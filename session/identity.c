@@ -28,14 +28,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+
+/*
+ * Linux 6.6 and later: the caller hands its CPU to the supervisor, which
+ * answers at once, instead of waking it up elsewhere (a shorter round trip).
+ */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS      SECCOMP_IOW(4, __u64)
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 
 /* The kernel's struct new_utsname, which uname(2) fills: six fields of 65 bytes. */
 _Static_assert(sizeof(struct utsname) == 6 * 65, "struct utsname is not the kernel's");
@@ -267,6 +278,8 @@ int xh_identity_serve(int listener, const char *machine)
                         s.calls[s.ncalls++] = (typeof(s.calls[0])){arch, nr};
         }
 
+        /* Older kernels refuse it (EINVAL): only the round trip is slower there. */
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
         struct seccomp_notif_sizes sizes;
         if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
                 return errno;
@@ -276,6 +289,21 @@ int xh_identity_serve(int listener, const char *machine)
         if (r < 0)
                 return -r;
         for (;;) {
+                /*
+                 * POLLHUP alone: no process is left under the filter, and
+                 * none can come back, as only such a process can start one.
+                 */
+                struct pollfd p = {.fd = listener, .events = POLLIN};
+                if (poll(&p, 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = errno;
+                        break;
+                }
+                if (!(p.revents & POLLIN)) {
+                        r = p.revents & POLLHUP ? 0 : EBADF;
+                        break;
+                }
                 /* The kernel refuses a request buffer that is not zeroed. */
                 memset(req, 0, sizes.seccomp_notif);
                 if (seccomp_notify_receive(listener, req) < 0) {
@@ -299,5 +327,5 @@ int xh_identity_serve(int listener, const char *machine)
                 }
         }
         seccomp_notify_free(req, resp);
-        return r > 0 ? r : EIO;
+        return r;
 }

@@ -375,7 +375,13 @@ static _Noreturn void supervisor_main(int listener, const char *machine)
                 close_range(0, (unsigned)listener - 1, 0);
         close_range((unsigned)listener + 1, ~0U, 0);
         int e = xh_identity_serve(listener, machine);
-        _exit(e > 0 && e < XH_EXIT_ERROR ? e : XH_EXIT_ERROR);
+        /*
+         * Nothing left to answer: the command has ended and init is about to
+         * end the session. An exit now would read as a failure to init.
+         */
+        while (e == 0)
+                pause();
+        _exit(e < XH_EXIT_ERROR ? e : XH_EXIT_ERROR);
 }
 
 /*

@@ -140,8 +140,9 @@ int xh_identity_answer(const struct utsname *kernel, const char *machine, struct
  */
 int xh_identity_filter(int *listener, xh_error *err);
 /*
- * The supervisor: answer the notifications of listener with machine until
- * something fails; returns that failure's errno. Never prints.
+ * The supervisor: answer the notifications of listener with machine. Returns
+ * 0 when no process is left under the filter, or the errno of a failure.
+ * Never prints.
  */
 int xh_identity_serve(int listener, const char *machine);
 

@@ -90,6 +90,7 @@ enum child_mode {
  * Fork a supervisor-to-be, which forks the filtered child and serves its
  * listener with machine. The child is the supervisor's own child, as the
  * session's command is init's: no ptrace restriction stands between them.
+ * The supervisor must return 0 when the child has exited.
  */
 static struct report run_filtered(enum child_mode mode, const char *machine)
 {
@@ -138,11 +139,14 @@ static struct report run_filtered(enum child_mode mode, const char *machine)
         struct report rep = {.ret = 99};
         ssize_t n = read(res[0], &rep, sizeof(rep));
         close(res[0]);
-        kill(sup, SIGKILL);
+        /* Once the child has exited the supervisor returns 0: nobody is left to answer. */
         int st;
         waitpid(sup, &st, 0);
         ck_assert_msg(n == (ssize_t)sizeof(rep),
                       "the filtered child reported nothing (supervisor: %s %d)",
+                      WIFEXITED(st) ? "exit" : "signal",
+                      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "supervisor: %s %d",
                       WIFEXITED(st) ? "exit" : "signal",
                       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
         return rep;
