@@ -25,8 +25,7 @@
  * socket; init starts the supervisor with it and keeps a copy for as long as
  * it lives. That copy is what makes the supervisor's death loud: while any
  * copy is open the kernel holds a uname(2) with nobody to answer it (without
- * one it would fail with ENOSYS, or a program would see the host's machine
- * if it fell back on something else). init sees the supervisor die, kills
+ * one it would fail the call with ENOSYS). init sees the supervisor die, kills
  * every process of the session, and reports the failure (exit status 125).
  *
  * Why the command has namespaces of its own: root in the session holds every
@@ -358,7 +357,7 @@ static void install_identity(int sock, int err_fd)
         close(sock);
 }
 
-/* Signals meant for the command (the terminal's, a process group's) that must not end it. */
+/* The signals a terminal or a process group sends, meant for the command: they must not end it. */
 static const int supervisor_ignores[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
                                          SIGUSR2, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
 
@@ -500,7 +499,8 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         if ((job->lock && (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)) ||
             (job->machine && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ident) < 0)) {
                 int pe = errno;
-                xh_fail(&e, pe, "pipe: %s", strerror(pe));
+                xh_fail(&e, pe, "cannot make the pipes between init and the command: %s",
+                        strerror(pe));
                 report_error(err_fd, pe, &e);
                 _exit(XH_EXIT_ERROR);
         }
@@ -541,7 +541,7 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                 close(go[1]);
         }
         pid_t sup = 0;
-        _cleanup_close_ int listener = -1;
+        int listener = -1; /* init's copy, open until init exits */
         if (job->machine) {
                 close(ident[1]);
                 sup = start_supervisor(job, cmd, ident[0], err_fd, &listener);
