@@ -366,9 +366,10 @@ static const int supervisor_ignores[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIG
 /* The supervisor process: the listener is its only descriptor. */
 static _Noreturn void supervisor_main(int listener, const char *machine)
 {
+        /* None of init's handlers: the supervisor forwards nothing. */
+        reset_signals();
         for (size_t i = 0; i < XH_ARRAY_SIZE(supervisor_ignores); i++)
                 signal(supervisor_ignores[i], SIG_IGN);
-        signal(SIGCHLD, SIG_DFL);
         prctl(PR_SET_NAME, SUPERVISOR_NAME);
         if (listener > 0)
                 close_range(0, (unsigned)listener - 1, 0);
