@@ -393,13 +393,19 @@ START_TEST(test_golden_files)
 }
 END_TEST
 
+/* Every built-in profile has its golden dump, builtin-NAME.expected. */
 START_TEST(test_golden_builtin)
 {
-        _cleanup_profile_ struct xh_profile *p = NULL;
-        xh_error err = {0};
-        ck_assert_int_eq(xh_profile_load("arm64-debian", NULL, &p, &err), 0);
-        ck_assert_str_eq(p->origin, "built-in");
-        assert_golden(p, "builtin-arm64-debian.expected");
+        _cleanup_strv_ char **names = NULL;
+        ck_assert_int_eq(xh_profile_list(NULL, &names, NULL), 0);
+        for (char **n = names; *n; n++) {
+                _cleanup_profile_ struct xh_profile *p = NULL;
+                xh_error err = {0};
+                ck_assert_int_eq(xh_profile_load(*n, NULL, &p, &err), 0);
+                ck_assert_str_eq(p->origin, "built-in");
+                _cleanup_free_ char *expected = xh_asprintf("builtin-%s.expected", *n);
+                assert_golden(p, expected);
+        }
 }
 END_TEST
 
@@ -410,6 +416,7 @@ START_TEST(test_builtins_load)
         ck_assert_int_eq(xh_profile_list(NULL, &names, NULL), 0);
         ck_assert_uint_ge(xh_strv_len(names), 1);
         ck_assert(xh_strv_contains(names, "arm64-debian"));
+        ck_assert(xh_strv_contains(names, "arm64-trixie"));
         for (char **n = names; *n; n++) {
                 struct xh_profile *p = NULL;
                 xh_error err = {0};
@@ -513,7 +520,7 @@ START_TEST(test_unknown_profile)
         xh_error_clear(&err);
 
         ck_assert_int_eq(xh_profile_load("nope", NULL, &p, &err), -ENOENT);
-        ck_assert_str_eq(err.hint, "known profiles: arm64-debian");
+        ck_assert_str_eq(err.hint, "known profiles: arm64-debian, arm64-trixie");
         xh_error_clear(&err);
         xh_rm_rf(dir);
 }
@@ -548,13 +555,13 @@ START_TEST(test_list)
         _cleanup_strv_ char **names = NULL;
         xh_error err = {0};
         ck_assert_int_eq(xh_profile_list(dir, &names, &err), 0);
-        assert_strv(names, "alpha_1 arm64-debian zeta", "list");
+        assert_strv(names, "alpha_1 arm64-debian arm64-trixie zeta", "list");
 
         /* A missing user directory is not an error. */
         _cleanup_free_ char *missing = xh_asprintf("%s/none", dir);
         _cleanup_strv_ char **builtin = NULL;
         ck_assert_int_eq(xh_profile_list(missing, &builtin, &err), 0);
-        assert_strv(builtin, "arm64-debian", "list");
+        assert_strv(builtin, "arm64-debian arm64-trixie", "list");
         xh_rm_rf(dir);
 }
 END_TEST
