@@ -34,10 +34,11 @@ struct xh_bench_machine {
         char *cpu;    /* model name from /proc/cpuinfo */
         int ncpu;
         long mem_mib;
-        char *xhybrid;    /* xhybrid version */
-        char *qemu;       /* qemu-user version line */
-        char *target_gcc; /* target gcc package version */
-        char *cross_gcc;  /* toolchain layer cross gcc package version */
+        char *xhybrid;      /* xhybrid version */
+        char *qemu;         /* qemu-user version line */
+        char *target_gcc;   /* target gcc package, version and source */
+        char *cross_gcc;    /* toolchain layer cross gcc package, version and source */
+        char *gcc_decision; /* what a hybrid session runs for gcc, and why */
 };
 
 struct xh_bench_result {
@@ -157,9 +158,12 @@ void xh_bench_commands_for(const char *configure_cmd, const char *build_cmd,
                            struct xh_bench_commands *c);
 void xh_bench_commands_clear(struct xh_bench_commands *c);
 
-/* What the reports say about the machine, the emulator and both compilers. */
-void xh_bench_machine_facts(const struct xh_profile *p, const char *store,
-                            struct xh_bench_machine *m);
+/*
+ * What the reports say about the machine, the emulator and both compilers;
+ * fails when a dpkg database of the profile's trees cannot be read.
+ */
+int xh_bench_machine_facts(const struct xh_profile *p, const char *store,
+                           struct xh_bench_machine *m, xh_error *err);
 
 /* What bench and verify share: the profile, the store, the source and the work paths. */
 struct xh_bench_setup_opts {
@@ -197,6 +201,7 @@ struct xh_verify_mode {
 struct xh_verify_result {
         const char *profile, *source;
         const char *configure_cmd, *build_cmd, *check_cmd;
+        const char *target_gcc, *cross_gcc, *gcc_decision; /* struct xh_gcc_facts */
         bool identical;
         const struct xh_compare *cmp;
         struct xh_verify_mode modes[2]; /* emulated, hybrid */

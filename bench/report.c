@@ -547,7 +547,8 @@ int xh_bench_write_json(const struct xh_bench_result *r, FILE *out)
         } vs[] = {{"xhybrid", mc->xhybrid},
                   {"qemu", mc->qemu},
                   {"target_gcc", mc->target_gcc},
-                  {"cross_gcc", mc->cross_gcc}};
+                  {"cross_gcc", mc->cross_gcc},
+                  {"gcc_decision", mc->gcc_decision}};
         for (size_t i = 0; i < XH_ARRAY_SIZE(vs); i++) {
                 xh_buf_addf(&b, "    \"%s\": ", vs[i].key);
                 xh_json_string(&b, vs[i].v);
@@ -657,7 +658,8 @@ int xh_bench_write_markdown(const struct xh_bench_result *r, FILE *out)
         } vs[] = {{"xhybrid", mc->xhybrid},
                   {"qemu", mc->qemu},
                   {"target gcc", mc->target_gcc},
-                  {"cross gcc", mc->cross_gcc}};
+                  {"cross gcc", mc->cross_gcc},
+                  {"gcc in the hybrid", mc->gcc_decision}};
         for (size_t i = 0; i < XH_ARRAY_SIZE(vs); i++) {
                 xh_buf_addf(&b, "\n- %s: ", vs[i].label);
                 md_text(&b, or_unknown(vs[i].v));
@@ -861,6 +863,7 @@ void xh_bench_result_clear(struct xh_bench_result *r)
         free(mc->qemu);
         free(mc->target_gcc);
         free(mc->cross_gcc);
+        free(mc->gcc_decision);
         memset(r, 0, sizeof(*r));
 }
 
@@ -881,6 +884,12 @@ int xh_verify_write_json(const struct xh_verify_result *v, FILE *out)
         xh_json_string(&b, v->build_cmd);
         xh_buf_add(&b, ",\n  \"check_command\": ");
         xh_json_string(&b, v->check_cmd);
+        xh_buf_add(&b, ",\n  \"target_gcc\": ");
+        xh_json_string(&b, v->target_gcc);
+        xh_buf_add(&b, ",\n  \"cross_gcc\": ");
+        xh_json_string(&b, v->cross_gcc);
+        xh_buf_add(&b, ",\n  \"gcc_decision\": ");
+        xh_json_string(&b, v->gcc_decision);
         xh_buf_addf(&b, ",\n  \"identical\": %s,\n", v->identical ? "true" : "false");
         xh_buf_addf(&b, "  \"strict\": %s,\n", cmp->strict ? "true" : "false");
         xh_buf_addf(&b,

@@ -137,8 +137,8 @@ static int check_layers(const struct xh_profile *p, const char *store, bool need
         return 0;
 }
 
-void xh_bench_machine_facts(const struct xh_profile *p, const char *store,
-                            struct xh_bench_machine *m)
+int xh_bench_machine_facts(const struct xh_profile *p, const char *store,
+                           struct xh_bench_machine *m, xh_error *err)
 {
         time_t t = time(NULL);
         char date[64];
@@ -170,22 +170,14 @@ void xh_bench_machine_facts(const struct xh_profile *p, const char *store,
                 if (xh_spawn(&sp, &out, NULL, NULL) == 0 && *out)
                         m->qemu = xh_strndup(out, strcspn(out, "\n"));
         }
-        _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
-        _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
-        struct xh_binding *b = NULL;
-        size_t n = 0;
-        if (xh_toolchain_bindings(p, rootfs, NULL, tcfs, NULL, &b, &n) == 0) {
-                for (size_t i = 0; i < n; i++) {
-                        if (strcmp(b[i].canonical, "gcc") != 0)
-                                continue;
-                        m->target_gcc =
-                                xh_asprintf("%s %s", b[i].target_pkg ? b[i].target_pkg : "?",
-                                            b[i].target_ver ? b[i].target_ver : "?");
-                        m->cross_gcc = xh_asprintf("%s %s", b[i].tc_pkg ? b[i].tc_pkg : "?",
-                                                   b[i].tc_ver ? b[i].tc_ver : "?");
-                }
-                xh_bindings_free(b, n);
-        }
+        struct xh_gcc_facts f;
+        int r = xh_toolchain_gcc_facts(p, store, &f, err);
+        if (r < 0)
+                return r;
+        m->target_gcc = steal_pointer(&f.target);
+        m->cross_gcc = steal_pointer(&f.cross);
+        m->gcc_decision = f.decision ? xh_strdup(f.decision) : NULL;
+        return 0;
 }
 
 void xh_bench_push_time(struct xh_bench_phase *ph, double t)

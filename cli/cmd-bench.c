@@ -55,7 +55,11 @@ int xh_cmd_bench(const struct xh_args *a)
                 for (size_t k = 0; k < XH_ARRAY_SIZE(known); k++)
                         if (strcmp(modes[m], known[k]) == 0)
                                 res.modes[m].name = known[k];
-        xh_bench_machine_facts(p, store, &res.machine);
+        if (xh_bench_machine_facts(p, store, &res.machine, &err) < 0) {
+                xh_bench_result_clear(&res);
+                xh_bench_setup_close(&su);
+                return xh_cli_fail(&err, XH_EXIT_ERROR);
+        }
         xh_say("bench %s on %s: %d run%s of %s in %s", a->source, p->name, a->runs,
                a->runs == 1 ? "" : "s", modes[0] ? "each mode" : "", work);
 

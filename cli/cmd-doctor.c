@@ -214,6 +214,28 @@ static void check_store(struct report *rep, const char *store)
         line(rep, gib < 2.0 ? 1 : 0, "store", d, "a root with build tools takes about 1 GiB");
 }
 
+/* What a hybrid session of p runs for gcc, once its root and toolchain layer exist. */
+static void check_compiler(struct report *rep, const char *store, const struct xh_profile *p)
+{
+        _cleanup_free_ char *what = xh_asprintf("compiler of %s", p->name);
+        xh_error err = {0};
+        struct xh_gcc_facts f;
+        if (xh_toolchain_gcc_facts(p, store, &f, &err) < 0) {
+                line(rep, 2, what, err.msg, err.hint);
+                xh_error_clear(&err);
+                return;
+        }
+        if (f.decision) {
+                _cleanup_free_ char *d = xh_asprintf("%s: target %s, toolchain layer %s",
+                                                     f.decision, f.target, f.cross);
+                line(rep, f.native ? 0 : 1, what, d,
+                     "for a native compiler use a profile whose suite's cross compiler is built "
+                     "from its target's compiler source, or accept the difference with skew = "
+                     "native in the profile (docs/hybrid.md, Versions)");
+        }
+        xh_gcc_facts_clear(&f);
+}
+
 int xh_cmd_doctor(const struct xh_args *a)
 {
         struct report rep = {0};
@@ -261,6 +283,7 @@ int xh_cmd_doctor(const struct xh_args *a)
                         line(&rep, 0, what, d, NULL);
                 else
                         line(&rep, 3, what, "not created yet", fix);
+                check_compiler(&rep, store, profiles[i]);
                 xh_profile_free(profiles[i]);
         }
         free(profiles);

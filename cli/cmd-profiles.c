@@ -4,8 +4,14 @@
 
 #include <string.h>
 
-/* The tools a hybrid session of p replaces, with both versions and the decision. */
-static void print_tools(const char *store, const struct xh_profile *p)
+static int widest(int w, const char *s)
+{
+        int len = (int)strlen(s);
+        return len > w ? len : w;
+}
+
+/* The tools a hybrid session of p replaces: both packages, their sources, the decision. */
+static int print_tools(const char *store, const struct xh_profile *p, xh_error *err)
 {
         _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
         _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
@@ -13,20 +19,33 @@ static void print_tools(const char *store, const struct xh_profile *p)
         _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
         struct xh_binding *b = NULL;
         size_t n = 0;
-        if (xh_toolchain_bindings(p, rootfs, upper, tcfs, NULL, &b, &n) < 0)
-                return;
-        printf("# tools of a hybrid session (skew = %s):\n", xh_skew_policy_name(p->skew));
-        printf("#   %-36s %-32s %-40s %s\n", "path", "target package", "toolchain package", "runs");
+        int r = xh_toolchain_bindings(p, rootfs, upper, tcfs, NULL, &b, &n, err);
+        if (r < 0)
+                return r;
+        printf("# tools of a hybrid session (skew = %s; native only when built from the target's "
+               "source version):\n",
+               xh_skew_policy_name(p->skew));
+        char **tp = xh_malloc((n + 1) * sizeof(char *));
+        char **cp = xh_malloc((n + 1) * sizeof(char *));
+        int wpath = 4, wt = 14, wc = 17;
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *tp =
-                        xh_asprintf("%s %s", b[i].target_pkg ? b[i].target_pkg : "?",
-                                    b[i].target_ver ? b[i].target_ver : "");
-                _cleanup_free_ char *cp = xh_asprintf("%s %s", b[i].tc_pkg ? b[i].tc_pkg : "-",
-                                                      b[i].tc_ver ? b[i].tc_ver : "");
-                printf("#   %-36s %-32s %-40s %s\n", b[i].path, tp, cp,
-                       xh_binding_decision_name(b[i].decision));
+                tp[i] = xh_package_text(b[i].target_pkg, b[i].target_ver, b[i].target_src);
+                cp[i] = b[i].decision == XH_BIND_NO_NATIVE
+                                ? xh_strdup("-")
+                                : xh_package_text(b[i].tc_pkg, b[i].tc_ver, b[i].tc_src);
+                wpath = widest(wpath, b[i].path);
+                wt = widest(wt, tp[i]);
+                wc = widest(wc, cp[i]);
         }
+        printf("#   %-*s  %-*s  %-*s  %s\n", wpath, "path", wt, "target package", wc,
+               "toolchain package", "runs");
+        for (size_t i = 0; i < n; i++)
+                printf("#   %-*s  %-*s  %-*s  %s\n", wpath, b[i].path, wt, tp[i], wc, cp[i],
+                       xh_binding_decision_name(b[i].decision));
+        xh_strv_free(tp);
+        xh_strv_free(cp);
         xh_bindings_free(b, n);
+        return 0;
 }
 
 int xh_cmd_profiles(const struct xh_args *a)
@@ -45,8 +64,9 @@ int xh_cmd_profiles(const struct xh_args *a)
                 _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
                 printf("# toolchain layer: %s (%s)\n", tcfs,
                        xh_store_toolchain_ready(store, p) ? "created" : "not created");
-                if (xh_store_root_ready(store, p) && xh_store_toolchain_ready(store, p))
-                        print_tools(store, p);
+                if (xh_store_root_ready(store, p) && xh_store_toolchain_ready(store, p) &&
+                    print_tools(store, p, &err) < 0)
+                        return xh_cli_fail(&err, XH_EXIT_ERROR);
                 return XH_EXIT_OK;
         }
         _cleanup_strv_ char **names = NULL;

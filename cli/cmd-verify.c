@@ -19,6 +19,11 @@ int xh_cmd_verify(const struct xh_args *a)
         struct xh_source *srcp = &su.src;
         xh_error err = {0};
 
+        struct xh_gcc_facts gcc;
+        if (xh_toolchain_gcc_facts(p, store, &gcc, &err) < 0) {
+                xh_bench_setup_close(&su);
+                return xh_cli_fail(&err, XH_EXIT_ERROR);
+        }
         struct xh_verify_mode vm[2] = {{"emulated", 0, -1, false}, {"hybrid", 0, -1, false}};
         struct xh_bench_commands c = {0};
         int rc = XH_EXIT_OK;
@@ -83,6 +88,7 @@ int xh_cmd_verify(const struct xh_args *a)
                         xh_write_file(keyfile, key, strlen(key), 0644);
         }
         if (rc != XH_EXIT_OK) {
+                xh_gcc_facts_clear(&gcc);
                 xh_bench_commands_clear(&c);
                 xh_bench_setup_close(&su);
                 return rc;
@@ -92,6 +98,7 @@ int xh_cmd_verify(const struct xh_args *a)
         _cleanup_free_ char *hy = xh_asprintf("%s/hybrid", base);
         struct xh_compare cmp;
         if (xh_compare_trees(em, hy, a->strict, &cmp, &err) < 0) {
+                xh_gcc_facts_clear(&gcc);
                 xh_bench_commands_clear(&c);
                 xh_bench_setup_close(&su);
                 return xh_cli_fail(&err, XH_EXIT_ERROR);
@@ -109,6 +116,9 @@ int xh_cmd_verify(const struct xh_args *a)
                        vm[0].check_status, vm[1].check_status, same_check ? "" : "  DIFFERENT");
         printf("  emulated %.1f s%s, hybrid %.1f s\n", vm[0].seconds,
                vm[0].reused ? " (reused)" : "", vm[1].seconds);
+        printf("  gcc: target %s, toolchain layer %s; the hybrid ran %s\n",
+               gcc.target ? gcc.target : "?", gcc.cross ? gcc.cross : "?",
+               gcc.decision ? gcc.decision : "?");
         printf("%s\n", identical ? "IDENTICAL" : "DIFFERENT");
         struct xh_verify_result vr = {
                 .profile = p->name,
@@ -116,6 +126,9 @@ int xh_cmd_verify(const struct xh_args *a)
                 .configure_cmd = c.configure,
                 .build_cmd = c.build,
                 .check_cmd = a->check_cmd,
+                .target_gcc = gcc.target,
+                .cross_gcc = gcc.cross,
+                .gcc_decision = gcc.decision,
                 .identical = identical,
                 .cmp = &cmp,
                 .modes = {vm[0], vm[1]},
@@ -125,6 +138,7 @@ int xh_cmd_verify(const struct xh_args *a)
                         xh_cli_close_report(a->json, f, xh_verify_write_json(&vr, f)) < 0))
                 rc = XH_EXIT_ERROR;
         xh_compare_clear(&cmp);
+        xh_gcc_facts_clear(&gcc);
         xh_bench_commands_clear(&c);
         xh_bench_setup_close(&su);
         if (rc == XH_EXIT_OK && !identical)

@@ -14,7 +14,7 @@
 #include "xh-util.h"
 
 enum xh_skew_policy {
-        XH_SKEW_FALLBACK, /* different upstream version: run the emulated original, warn */
+        XH_SKEW_FALLBACK, /* built from another source version: run the emulated original, warn */
         XH_SKEW_NATIVE,   /* run native anyway */
         XH_SKEW_ERROR,    /* refuse to run the tool */
 };

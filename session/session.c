@@ -92,13 +92,12 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 if (strncmp(*e, "XHYBRID_EMULATE=", 16) == 0)
                         emulate = xh_strv_split(*e + 16, ", :");
         int r = xh_toolchain_bindings(p, rootfs, upper, h->toolchain, emulate, &h->bindings,
-                                      &h->nbindings);
+                                      &h->nbindings, err);
         if (r < 0)
-                return xh_fail(err, r, "cannot read the tools of the root: %s", strerror(-r));
+                return r;
 
         h->targets = xh_malloc(sizeof(char *));
         h->direct = xh_malloc(sizeof(char *));
-        _cleanup_strv_ char **shadowed = xh_malloc(sizeof(char *));
         const char *gcc_version = NULL;
         for (size_t i = 0; i < h->nbindings; i++) {
                 const struct xh_binding *b = &h->bindings[i];
@@ -108,47 +107,28 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 case XH_BIND_NATIVE:
                 case XH_BIND_NATIVE_SKEW:
                         xh_strv_push(b->direct ? &h->direct : &h->targets, b->path);
-                        if (b->decision == XH_BIND_NATIVE_SKEW)
-                                xh_note(o->notes, XH_NOTE_WARNING,
-                                        "%s: target %s %s, toolchain %s %s; "
-                                        "running native (skew = native)",
-                                        b->path, b->target_pkg, b->target_ver, b->tc_pkg,
-                                        b->tc_ver);
-                        break;
-                case XH_BIND_SKEW_FALLBACK:
-                        xh_note(o->notes, XH_NOTE_WARNING,
-                                "%s: target %s %s, toolchain %s %s; running "
-                                "the target's program emulated",
-                                b->path, b->target_pkg ? b->target_pkg : "?",
-                                b->target_ver ? b->target_ver : "?", b->tc_pkg ? b->tc_pkg : "?",
-                                b->tc_ver ? b->tc_ver : "?");
                         break;
                 case XH_BIND_SKEW_ERROR:
                         xh_fail(err, EINVAL,
-                                "%s: target %s %s, toolchain %s %s, and profile '%s' says "
-                                "skew = error",
-                                b->path, b->target_pkg, b->target_ver, b->tc_pkg, b->tc_ver,
-                                p->name);
+                                "%s: the target's is built from %s, the toolchain layer's (%s %s) "
+                                "from %s, and profile '%s' says skew = error",
+                                b->path, b->target_src ? b->target_src : "an unknown source",
+                                b->tc_pkg ? b->tc_pkg : "?", b->tc_ver ? b->tc_ver : "?",
+                                b->tc_src ? b->tc_src : "an unknown source", p->name);
                         return xh_hint(err, EINVAL,
-                                       "recreate the layers (xhybrid create --force %s) or run "
-                                       "with --emulated",
-                                       p->name);
+                                       "run with --emulated, or set skew = fallback (the target's "
+                                       "program runs emulated) in the profile");
+                case XH_BIND_SKEW_FALLBACK:
                 case XH_BIND_SHADOWED:
-                        xh_strv_push(&shadowed, b->path);
-                        break;
                 case XH_BIND_NO_NATIVE:
                 case XH_BIND_EMULATE:
                         break;
                 }
         }
 
-        if (shadowed[0]) {
-                _cleanup_free_ char *list = xh_strv_join(shadowed, ", ");
-                xh_note(o->notes, XH_NOTE_WARNING,
-                        "running emulated, as a package operation in the "
-                        "session upper %s replaced them: %s",
-                        upper, list);
-        }
+        _cleanup_strv_ char **warnings = xh_toolchain_warnings(p, h->bindings, h->nbindings, upper);
+        for (char **w = warnings; *w; w++)
+                xh_note(o->notes, XH_NOTE_WARNING, "%s", *w);
 
         const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         struct xh_shim_config conf = {

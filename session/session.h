@@ -146,12 +146,16 @@ int xh_identity_filter(int *listener, xh_error *err);
  */
 int xh_identity_serve(int listener, const char *machine);
 
-/* The target tools a hybrid session replaces, and why (session/toolchain.c). */
+/*
+ * The target tools a hybrid session replaces, and why (session/toolchain.c).
+ * A native program runs only when it was built from the same source version
+ * as the target's program, Debian revision included.
+ */
 enum xh_bind_decision {
-        XH_BIND_NATIVE,        /* same upstream version: the shim runs the native program */
-        XH_BIND_NATIVE_SKEW,   /* versions differ, profile skew = native */
-        XH_BIND_SKEW_FALLBACK, /* versions differ: the original runs emulated (warned) */
-        XH_BIND_SKEW_ERROR,    /* versions differ, profile skew = error: no session */
+        XH_BIND_NATIVE,        /* same source version: the shim runs the native program */
+        XH_BIND_NATIVE_SKEW,   /* sources differ, profile skew = native */
+        XH_BIND_SKEW_FALLBACK, /* sources differ: the original runs emulated (warned) */
+        XH_BIND_SKEW_ERROR,    /* sources differ, profile skew = error: no session */
         XH_BIND_NO_NATIVE,     /* no program at that path in the toolchain layer */
         XH_BIND_EMULATE,       /* the profile's emulate list names it */
         XH_BIND_SHADOWED,      /* the profile's upper holds its own file there: emulated */
@@ -161,18 +165,64 @@ struct xh_binding {
         char *name;      /* the table name that found it (gcc, cc, as ...) */
         char *path;      /* the resolved target path: /usr/bin/aarch64-linux-gnu-gcc-12 */
         char *canonical; /* the shim's name for it: gcc */
+        /* Owning packages and versions; NULL when no package owns the file. */
         char *target_pkg, *target_ver;
         char *tc_pkg, *tc_ver;
+        /* The target package's source, "NAME VERSION": gcc-12 12.2.0-14+deb12u1. */
+        char *target_src;
+        /*
+         * What the toolchain's package was built from, as "NAME VERSION": its
+         * own source when that is the target's source package, else the
+         * version of the target's source that its Built-Using field records
+         * (gcc-12 12.2.0-14 for gcc-12-aarch64-linux-gnu 12.2.0-14cross1),
+         * else its own source. Native only when equal to target_src.
+         */
+        char *tc_src;
+        bool tc_cross; /* the toolchain package comes from another source package */
         enum xh_bind_decision decision;
         bool direct; /* native with no decision per run: the program itself in its place */
 };
 
-/* emulate: extra tools to leave emulated (XHYBRID_EMULATE of the session), may be NULL. */
+/*
+ * emulate: extra tools to leave emulated (XHYBRID_EMULATE of the session), may
+ * be NULL. upper: the profile's persistent upper, may be NULL. A dpkg
+ * database that cannot be read is an error naming its path.
+ */
 int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const char *upper,
                           const char *toolchain, char *const *emulate, struct xh_binding **out,
-                          size_t *count);
+                          size_t *count, xh_error *err);
 const char *xh_binding_decision_name(enum xh_bind_decision d);
 void xh_bindings_free(struct xh_binding *list, size_t n);
+/*
+ * What a session start says about these bindings, one line each: one per
+ * pair of differing sources (the tools, both versions, what runs and how to
+ * get a matching native program), one naming the tools whose file a package
+ * operation in the persistent upper replaced. Empty when there is nothing to
+ * say. Lines have no "xhybrid: warning: " prefix.
+ */
+char **xh_toolchain_warnings(const struct xh_profile *p, const struct xh_binding *b, size_t n,
+                             const char *upper);
 char *xh_upstream_version(const char *debian_version);
+
+/*
+ * A package as reports show it: "NAME VERSION", plus "(from SOURCE VERSION)"
+ * when it was built from a source named or versioned otherwise; "?" for none.
+ */
+char *xh_package_text(const char *pkg, const char *ver, const char *src);
+
+/* The compilers of a profile as reports show them. */
+struct xh_gcc_facts {
+        char *target;         /* the target's gcc: "gcc-12 12.2.0-14+deb12u1" */
+        char *cross;          /* the toolchain layer's, with the source it was built from */
+        const char *decision; /* what a hybrid session runs: xh_binding_decision_name() */
+        bool native;          /* built from the same source version */
+};
+/*
+ * Fill f for p's gcc; all NULL while the root or the toolchain layer is
+ * missing. Fails when a dpkg database cannot be read.
+ */
+int xh_toolchain_gcc_facts(const struct xh_profile *p, const char *store, struct xh_gcc_facts *f,
+                           xh_error *err);
+void xh_gcc_facts_clear(struct xh_gcc_facts *f);
 
 #endif

@@ -6,17 +6,26 @@
  * resolved inside the target root; the toolchain layer must hold a program
  * at that same path (Debian's cross packages use the target's own file names,
  * e.g. /usr/bin/aarch64-linux-gnu-gcc-12). The packages owning both files
- * are looked up in each root's dpkg database and their upstream versions
- * compared: the profile's skew rule decides what runs when they differ.
+ * are looked up in each root's dpkg database, and a native program runs only
+ * when it was built from the same source version as the target's, Debian
+ * revision included: the same code generator, the same fixes. Otherwise the
+ * profile's skew rule decides what runs.
  */
 #include "session.h"
 #include "shim.h"
+
+#include "profiles.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+
+static bool streq_null(const char *a, const char *b)
+{
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
 
 /* Resolve path inside root as if root were "/" (absolute links stay inside). */
 static char *resolve_in_root(const char *root, const char *path)
@@ -99,62 +108,207 @@ static bool same_file_path(const char *listed, const char *path)
 
 /*
  * Fill owners[i] (when still NULL) with the package whose file list in
- * ROOT/var/lib/dpkg/info holds paths[i]: one pass over all lists.
+ * ROOT/var/lib/dpkg/info holds paths[i] ("pkg" or "pkg:arch"): one pass over
+ * all lists. A missing info directory is an error unless optional (an upper
+ * that no package operation touched has none); entries that are not regular
+ * files (an upper's whiteouts of removed packages) are skipped.
  */
-static void find_owners(const char *root, char *const *paths, char **owners, size_t n)
+static int find_owners(const char *root, bool optional, char *const *paths, char **owners, size_t n,
+                       xh_error *err)
 {
         _cleanup_free_ char *dir = xh_asprintf("%s/var/lib/dpkg/info", root);
         DIR *d = opendir(dir);
-        if (!d)
-                return;
+        if (!d) {
+                int e = errno;
+                if (optional && e == ENOENT)
+                        return 0;
+                xh_fail(err, e, "cannot read the dpkg database %s: %s", dir, strerror(e));
+                return xh_hint(err, e,
+                               "the tree looks damaged; recreate it with xhybrid create --force");
+        }
+        int r = 0;
         struct dirent *e;
-        while ((e = readdir(d))) {
+        while (r == 0 && (e = readdir(d))) {
                 size_t len = strlen(e->d_name);
                 if (len < 6 || strcmp(e->d_name + len - 5, ".list") != 0)
                         continue;
                 _cleanup_free_ char *file = xh_asprintf("%s/%s", dir, e->d_name);
-                _cleanup_free_ char *text = NULL;
-                if (xh_read_file(file, &text, NULL) < 0)
+                struct stat st;
+                if (lstat(file, &st) == 0 && !S_ISREG(st.st_mode))
                         continue;
+                _cleanup_free_ char *text = NULL;
+                if ((r = xh_read_file(file, &text, NULL)) < 0) {
+                        xh_fail(err, -r, "cannot read the dpkg database %s: %s", file,
+                                strerror(-r));
+                        break;
+                }
                 for (char *l = text; l && *l;) {
                         char *nl = strchr(l, '\n');
                         if (nl)
                                 *nl = '\0';
-                        for (size_t i = 0; i < n; i++) {
-                                if (owners[i] || !same_file_path(l, paths[i]))
-                                        continue;
-                                /* "pkg.list" or "pkg:arch.list" */
-                                owners[i] = xh_strndup(e->d_name, len - 5);
-                                owners[i][strcspn(owners[i], ":")] = '\0';
-                        }
+                        for (size_t i = 0; i < n; i++)
+                                if (!owners[i] && same_file_path(l, paths[i]))
+                                        owners[i] = xh_strndup(e->d_name, len - 5);
                         l = nl ? nl + 1 : NULL;
                 }
         }
         closedir(d);
+        return r;
 }
 
-/* The installed version of pkg from ROOT/var/lib/dpkg/status. */
-static char *version_of(const char *root, const char *pkg)
+/* An installed package as ROOT/var/lib/dpkg/status records it. */
+struct dpkg_pkg {
+        char *name, *arch, *version;
+        char *source;      /* Source: "gcc-12-cross (15)", "sed", or NULL */
+        char *built_using; /* Built-Using: "gcc-12 (= 12.2.0-14)", or NULL */
+};
+
+struct dpkg_db {
+        struct dpkg_pkg *pkgs;
+        size_t n;
+};
+
+static void dpkg_db_clear(struct dpkg_db *db)
 {
-        _cleanup_free_ char *file = xh_asprintf("%s/var/lib/dpkg/status", root);
-        _cleanup_free_ char *text = NULL;
-        if (!pkg || xh_read_file(file, &text, NULL) < 0)
-                return NULL;
-        _cleanup_free_ char *head = xh_asprintf("Package: %s\n", pkg);
-        for (char *s = text; (s = strstr(s, head));) {
-                if (s != text && s[-1] != '\n') {
-                        s++;
-                        continue;
+        for (size_t i = 0; i < db->n; i++) {
+                free(db->pkgs[i].name);
+                free(db->pkgs[i].arch);
+                free(db->pkgs[i].version);
+                free(db->pkgs[i].source);
+                free(db->pkgs[i].built_using);
+        }
+        free(db->pkgs);
+        *db = (struct dpkg_db){0};
+}
+
+/* The value of field name in one stanza (continuation lines joined by a space), or NULL. */
+static char *stanza_field(const char *stanza, const char *end, const char *name)
+{
+        size_t nlen = strlen(name);
+        for (const char *l = stanza; l < end;) {
+                const char *nl = memchr(l, '\n', (size_t)(end - l));
+                if (!nl)
+                        nl = end;
+                if ((size_t)(nl - l) > nlen && strncmp(l, name, nlen) == 0 && l[nlen] == ':') {
+                        xh_buf v = {0};
+                        const char *s = l + nlen + 1;
+                        while (s < nl && *s == ' ')
+                                s++;
+                        xh_buf_addn(&v, s, (size_t)(nl - s));
+                        while (nl < end && (nl[1] == ' ' || nl[1] == '\t')) {
+                                const char *c = nl + 1;
+                                nl = memchr(c, '\n', (size_t)(end - c));
+                                if (!nl)
+                                        nl = end;
+                                while (c < nl && (*c == ' ' || *c == '\t'))
+                                        c++;
+                                xh_buf_add(&v, " ");
+                                xh_buf_addn(&v, c, (size_t)(nl - c));
+                        }
+                        return v.s ? xh_buf_steal(&v) : xh_strdup("");
                 }
-                char *end = strstr(s, "\n\n");
-                char *v = strstr(s, "\nVersion: ");
-                if (v && (!end || v < end)) {
-                        v += 10;
-                        return xh_strndup(v, strcspn(v, "\n"));
-                }
-                s++;
+                l = nl + 1;
         }
         return NULL;
+}
+
+/* Read the installed packages of ROOT/var/lib/dpkg/status (file: that path itself). */
+static int dpkg_db_load(const char *file, struct dpkg_db *db, xh_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = xh_read_file(file, &text, &len);
+        if (r < 0) {
+                xh_fail(err, -r, "cannot read the dpkg database %s: %s", file, strerror(-r));
+                return xh_hint(err, -r,
+                               "the tree looks damaged; recreate it with xhybrid create --force");
+        }
+        const char *end = text + len;
+        for (const char *s = text; s < end;) {
+                const char *e = strstr(s, "\n\n");
+                e = e ? e + 1 : end;
+                _cleanup_free_ char *status = stanza_field(s, e, "Status");
+                const char *last = status ? strrchr(status, ' ') : NULL;
+                if (last && strcmp(last, " installed") == 0) {
+                        db->pkgs = xh_realloc(db->pkgs, (db->n + 1) * sizeof(*db->pkgs));
+                        db->pkgs[db->n++] = (struct dpkg_pkg){
+                                .name = stanza_field(s, e, "Package"),
+                                .arch = stanza_field(s, e, "Architecture"),
+                                .version = stanza_field(s, e, "Version"),
+                                .source = stanza_field(s, e, "Source"),
+                                .built_using = stanza_field(s, e, "Built-Using"),
+                        };
+                }
+                while (e < end && *e == '\n')
+                        e++;
+                s = e;
+        }
+        return 0;
+}
+
+/* The installed package an owner names: "pkg" or "pkg:arch". */
+static const struct dpkg_pkg *dpkg_find(const struct dpkg_db *db, const char *owner)
+{
+        if (!owner)
+                return NULL;
+        size_t nlen = strcspn(owner, ":");
+        const char *arch = owner[nlen] ? owner + nlen + 1 : NULL;
+        for (size_t i = 0; i < db->n; i++) {
+                const struct dpkg_pkg *pk = &db->pkgs[i];
+                if (pk->name && pk->version && strlen(pk->name) == nlen &&
+                    strncmp(pk->name, owner, nlen) == 0 &&
+                    (!arch || (pk->arch && strcmp(pk->arch, arch) == 0)))
+                        return pk;
+        }
+        return NULL;
+}
+
+/*
+ * The source a package was built from, "NAME VERSION": its Source field, with
+ * the version in parentheses when it differs from the package's (a binNMU's
+ * "+b1", a cross compiler's own source), else the package's name and version.
+ */
+static char *source_of(const struct dpkg_pkg *pk)
+{
+        if (!pk)
+                return NULL;
+        if (!pk->source || !*pk->source)
+                return xh_asprintf("%s %s", pk->name, pk->version);
+        size_t nlen = strcspn(pk->source, " (");
+        const char *open = strchr(pk->source, '(');
+        if (!open)
+                return xh_asprintf("%.*s %s", (int)nlen, pk->source, pk->version);
+        const char *v = open + 1;
+        return xh_asprintf("%.*s %.*s", (int)nlen, pk->source, (int)strcspn(v, ")"), v);
+}
+
+/*
+ * What the toolchain's package was built from, in terms of the target's
+ * source "NAME VERSION": its own source when that is NAME; else the version
+ * of NAME its Built-Using field records (Debian's cross compilers are built
+ * from their own source package, e.g. gcc-12-cross, using the target's
+ * compiler source: "Built-Using: gcc-12 (= 12.2.0-14)"); else its own source.
+ */
+static char *built_from(const struct dpkg_pkg *pk, const char *target_src)
+{
+        char *own = source_of(pk);
+        if (!own || !target_src)
+                return own;
+        size_t nlen = strcspn(target_src, " ");
+        if (strncmp(own, target_src, nlen) == 0 && own[nlen] == ' ')
+                return own;
+        _cleanup_strv_ char **uses = xh_strv_split(pk->built_using ? pk->built_using : "", ",");
+        for (char **u = uses; *u; u++) {
+                const char *s = *u + strspn(*u, " ");
+                size_t n = strcspn(s, " (");
+                const char *eq = strstr(s, "(=");
+                if (n != nlen || strncmp(s, target_src, nlen) != 0 || !eq)
+                        continue;
+                const char *v = eq + 2 + strspn(eq + 2, " ");
+                free(own);
+                return xh_asprintf("%.*s %.*s", (int)nlen, s, (int)strcspn(v, " )"), v);
+        }
+        return own;
 }
 
 /* Debian version without epoch and revision: 1:12.2.0-14cross1 -> 12.2.0 */
@@ -178,17 +332,33 @@ static void add_binding(struct xh_binding **list, size_t *n, const char *name, c
         (*list)[(*n)++] = (struct xh_binding){.name = xh_strdup(name), .path = xh_strdup(path)};
 }
 
+/* The status file of the target: the upper's when a package operation in a session wrote one. */
+static char *target_status(const char *upper, const char *rootfs)
+{
+        if (upper) {
+                char *f = xh_asprintf("%s/var/lib/dpkg/status", upper);
+                struct stat st;
+                if (lstat(f, &st) == 0 && S_ISREG(st.st_mode))
+                        return f;
+                free(f);
+        }
+        return xh_asprintf("%s/var/lib/dpkg/status", rootfs);
+}
+
 int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const char *upper,
                           const char *toolchain, char *const *emulate, struct xh_binding **out,
-                          size_t *count)
+                          size_t *count, xh_error *err)
 {
         size_t ntools;
         const struct xh_shim_tool *tools = xh_shim_table(&ntools);
         struct xh_binding *list = NULL;
         size_t n = 0;
+        *out = NULL;
+        *count = 0;
 
         /* A path changed in the persistent upper is looked up there first. */
-        const char *roots[] = {upper && xh_is_dir(upper) ? upper : NULL, rootfs};
+        if (upper && !xh_is_dir(upper))
+                upper = NULL;
         for (size_t i = 0; i < ntools; i++) {
                 _cleanup_free_ char *plain = xh_asprintf("/usr/bin/%s", tools[i].name);
                 _cleanup_free_ char *prefixed =
@@ -211,35 +381,50 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
         char **cowners = xh_malloc((n + 1) * sizeof(char *));
         for (size_t i = 0; i < n; i++)
                 paths[i] = list[i].path;
-        for (size_t r = 0; r < XH_ARRAY_SIZE(roots); r++)
-                if (roots[r])
-                        find_owners(roots[r], paths, towners, n);
-        find_owners(toolchain, paths, cowners, n);
+        struct dpkg_db tdb = {0}, cdb = {0};
+        _cleanup_free_ char *tstatus = target_status(upper, rootfs);
+        _cleanup_free_ char *cstatus = xh_asprintf("%s/var/lib/dpkg/status", toolchain);
+        int r = 0;
+        if ((upper && (r = find_owners(upper, true, paths, towners, n, err)) < 0) ||
+            (r = find_owners(rootfs, false, paths, towners, n, err)) < 0 ||
+            (r = find_owners(toolchain, false, paths, cowners, n, err)) < 0 ||
+            (r = dpkg_db_load(tstatus, &tdb, err)) < 0 ||
+            (r = dpkg_db_load(cstatus, &cdb, err)) < 0)
+                goto out;
 
         for (size_t i = 0; i < n; i++) {
                 struct xh_binding *b = &list[i];
                 const char *base = strrchr(b->path, '/') + 1;
                 b->canonical = xh_shim_canonical(base, p->triplet);
-                b->target_pkg = towners[i];
-                for (size_t r = 0; r < XH_ARRAY_SIZE(roots) && !b->target_ver; r++)
-                        if (roots[r])
-                                b->target_ver = version_of(roots[r], b->target_pkg);
+                const struct dpkg_pkg *tp = dpkg_find(&tdb, towners[i]);
+                if (tp) {
+                        b->target_pkg = xh_strdup(tp->name);
+                        b->target_ver = xh_strdup(tp->version);
+                        b->target_src = source_of(tp);
+                }
 
                 _cleanup_free_ char *native = xh_asprintf("%s%s", toolchain, b->path);
                 struct stat st;
-                b->tc_pkg = cowners[i];
                 if (lstat(native, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
                         b->decision = XH_BIND_NO_NATIVE;
                         continue;
                 }
-                b->tc_ver = version_of(toolchain, b->tc_pkg);
+                const struct dpkg_pkg *cp = dpkg_find(&cdb, cowners[i]);
+                if (cp) {
+                        b->tc_pkg = xh_strdup(cp->name);
+                        b->tc_ver = xh_strdup(cp->version);
+                        b->tc_src = built_from(cp, b->target_src);
+                        _cleanup_free_ char *own = source_of(cp);
+                        size_t nlen = strcspn(own, " ");
+                        b->tc_cross = !b->target_src || strncmp(own, b->target_src, nlen) != 0 ||
+                                      b->target_src[nlen] != ' ';
+                }
                 /*
                  * A package operation in a session replaced (or removed) the
                  * file: the upper's version is what the target has now, and
                  * it lies above the shim layer.
                  */
-                _cleanup_free_ char *changed =
-                        roots[0] ? xh_asprintf("%s%s", roots[0], b->path) : NULL;
+                _cleanup_free_ char *changed = upper ? xh_asprintf("%s%s", upper, b->path) : NULL;
                 if (changed && lstat(changed, &st) == 0) {
                         b->decision = XH_BIND_SHADOWED;
                         continue;
@@ -249,9 +434,7 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                         b->decision = XH_BIND_EMULATE;
                         continue;
                 }
-                _cleanup_free_ char *tu = xh_upstream_version(b->target_ver);
-                _cleanup_free_ char *cu = xh_upstream_version(b->tc_ver);
-                if (tu && cu && strcmp(tu, cu) == 0)
+                if (b->target_src && b->tc_src && strcmp(b->target_src, b->tc_src) == 0)
                         b->decision = XH_BIND_NATIVE;
                 else if (p->skew == XH_SKEW_NATIVE)
                         b->decision = XH_BIND_NATIVE_SKEW;
@@ -263,9 +446,20 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                 const struct xh_shim_tool *t = xh_shim_lookup(b->canonical);
                 b->direct = t && t->strategy == XH_SHIM_NATIVE && !t->never_direct;
         }
+out:
+        dpkg_db_clear(&tdb);
+        dpkg_db_clear(&cdb);
+        for (size_t i = 0; i < n; i++) {
+                free(towners[i]);
+                free(cowners[i]);
+        }
         free(paths);
         free(towners);
         free(cowners);
+        if (r < 0) {
+                xh_bindings_free(list, n);
+                return r;
+        }
         *out = list;
         *count = n;
         return 0;
@@ -277,11 +471,11 @@ const char *xh_binding_decision_name(enum xh_bind_decision d)
         case XH_BIND_NATIVE:
                 return "native";
         case XH_BIND_NATIVE_SKEW:
-                return "native (versions differ; profile says skew = native)";
+                return "native (built from another source; profile says skew = native)";
         case XH_BIND_SKEW_FALLBACK:
-                return "emulated (versions differ)";
+                return "emulated (built from another source)";
         case XH_BIND_SKEW_ERROR:
-                return "refused (versions differ; profile says skew = error)";
+                return "refused (built from another source; profile says skew = error)";
         case XH_BIND_NO_NATIVE:
                 return "emulated (no native program in the toolchain layer)";
         case XH_BIND_EMULATE:
@@ -290,6 +484,103 @@ const char *xh_binding_decision_name(enum xh_bind_decision d)
                 return "emulated (replaced in the session upper)";
         }
         return "?";
+}
+
+/* Profiles of the same architecture on another suite: "arm64-trixie, ..." or NULL. */
+static char *other_suites(const struct xh_profile *p)
+{
+        _cleanup_free_ char *dir = xh_profile_user_dir();
+        _cleanup_strv_ char **names = NULL;
+        if (xh_profile_list(dir, &names, NULL) < 0)
+                return NULL;
+        _cleanup_strv_ char **found = xh_malloc(sizeof(char *));
+        for (char **n = names; *n; n++) {
+                _cleanup_profile_ struct xh_profile *o = NULL;
+                if (xh_profile_load(*n, dir, &o, NULL) == 0 && strcmp(o->arch, p->arch) == 0 &&
+                    strcmp(o->suite, p->suite) != 0)
+                        xh_strv_push(&found, *n);
+        }
+        return found[0] ? xh_strv_join(found, ", ") : NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The warning for the tools built from one pair of differing sources. */
+static char *skew_warning(const struct xh_profile *p, const struct xh_binding *first, char **tools)
+{
+        qsort(tools, xh_strv_len(tools), sizeof(char *), cmp_str);
+        _cleanup_free_ char *names = xh_strv_join(tools, ", ");
+        const char *tsrc = first->target_src ? first->target_src : "an unknown source";
+        const char *csrc = first->tc_src ? first->tc_src : "an unknown source";
+        _cleanup_free_ char *tpkg = xh_asprintf("%s %s", first->tc_pkg ? first->tc_pkg : "?",
+                                                first->tc_ver ? first->tc_ver : "?");
+        if (first->decision == XH_BIND_NATIVE_SKEW)
+                return xh_asprintf("running the toolchain layer's %s natively, although built "
+                                   "from %s (%s) and the target's from %s: profile '%s' says "
+                                   "skew = native",
+                                   names, csrc, tpkg, tsrc, p->name);
+        _cleanup_free_ char *others = first->tc_cross ? other_suites(p) : NULL;
+        _cleanup_free_ char *how =
+                first->tc_cross
+                        ? xh_asprintf("for native ones use a profile whose suite's cross "
+                                      "packages are built from its target's sources%s%s%s",
+                                      others ? " (" : "", others ? others : "", others ? ")" : "")
+                        : xh_asprintf("for native ones recreate the root and the toolchain "
+                                      "layer from one state of the archive (xhybrid create "
+                                      "--force %s)",
+                                      p->name);
+        return xh_asprintf("running the target's %s emulated: built from %s, the toolchain "
+                           "layer's (%s) from %s; %s, or accept the difference knowingly with "
+                           "skew = native in the profile",
+                           names, tsrc, tpkg, csrc, how);
+}
+
+char **xh_toolchain_warnings(const struct xh_profile *p, const struct xh_binding *b, size_t n,
+                             const char *upper)
+{
+        char **out = xh_malloc(sizeof(char *));
+        bool *done = xh_malloc((n + 1) * sizeof(bool));
+        for (size_t i = 0; i < n; i++) {
+                if (done[i] || (b[i].decision != XH_BIND_SKEW_FALLBACK &&
+                                b[i].decision != XH_BIND_NATIVE_SKEW))
+                        continue;
+                /*
+                 * Every tool built from the same pair of sources, in one line
+                 * that names the packages of the compiler driver if among them.
+                 */
+                _cleanup_strv_ char **tools = xh_malloc(sizeof(char *));
+                const struct xh_binding *shown = &b[i];
+                for (size_t j = i; j < n; j++) {
+                        if (done[j] || b[j].decision != b[i].decision ||
+                            !streq_null(b[j].target_src, b[i].target_src) ||
+                            !streq_null(b[j].tc_src, b[i].tc_src))
+                                continue;
+                        done[j] = true;
+                        if (!xh_strv_contains(tools, b[j].canonical))
+                                xh_strv_push(&tools, b[j].canonical);
+                        if (strcmp(b[j].canonical, "gcc") == 0)
+                                shown = &b[j];
+                }
+                char *w = skew_warning(p, shown, tools);
+                xh_strv_push(&out, w);
+                free(w);
+        }
+        free(done);
+        _cleanup_strv_ char **shadowed = xh_malloc(sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+                if (b[i].decision == XH_BIND_SHADOWED)
+                        xh_strv_push(&shadowed, b[i].path);
+        if (shadowed[0]) {
+                _cleanup_free_ char *list = xh_strv_join(shadowed, ", ");
+                xh_strv_pushf(&out,
+                              "running emulated, as a package operation in the session upper %s "
+                              "replaced them: %s",
+                              upper ? upper : "", list);
+        }
+        return out;
 }
 
 void xh_bindings_free(struct xh_binding *list, size_t n)
@@ -302,6 +593,51 @@ void xh_bindings_free(struct xh_binding *list, size_t n)
                 free(list[i].target_ver);
                 free(list[i].tc_pkg);
                 free(list[i].tc_ver);
+                free(list[i].target_src);
+                free(list[i].tc_src);
         }
         free(list);
+}
+
+char *xh_package_text(const char *pkg, const char *ver, const char *src)
+{
+        if (!pkg)
+                return xh_strdup("?");
+        _cleanup_free_ char *self = xh_asprintf("%s %s", pkg, ver ? ver : "?");
+        if (!src || strcmp(src, self) == 0)
+                return steal_pointer(&self);
+        return xh_asprintf("%s (from %s)", self, src);
+}
+
+int xh_toolchain_gcc_facts(const struct xh_profile *p, const char *store, struct xh_gcc_facts *f,
+                           xh_error *err)
+{
+        *f = (struct xh_gcc_facts){0};
+        if (!xh_store_root_ready(store, p) || !xh_store_toolchain_ready(store, p))
+                return 0;
+        _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
+        _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
+        struct xh_binding *b = NULL;
+        size_t n = 0;
+        int r = xh_toolchain_bindings(p, rootfs, NULL, tcfs, NULL, &b, &n, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(b[i].canonical, "gcc") != 0)
+                        continue;
+                f->target = xh_package_text(b[i].target_pkg, b[i].target_ver, b[i].target_src);
+                f->cross = xh_package_text(b[i].tc_pkg, b[i].tc_ver, b[i].tc_src);
+                f->decision = xh_binding_decision_name(b[i].decision);
+                f->native = b[i].decision == XH_BIND_NATIVE;
+                break;
+        }
+        xh_bindings_free(b, n);
+        return 0;
+}
+
+void xh_gcc_facts_clear(struct xh_gcc_facts *f)
+{
+        free(f->target);
+        free(f->cross);
+        *f = (struct xh_gcc_facts){0};
 }

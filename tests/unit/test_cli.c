@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -699,7 +701,11 @@ static void put(const char *root, const char *path, const char *text, unsigned m
         ck_assert_int_eq(xh_write_file(file, text, strlen(text), mode), 0);
 }
 
-/* A root with programs owned by packages of the given versions (pkg|version|path ...). */
+/*
+ * A root with programs owned by packages: "pkg|version|path" or
+ * "pkg|version|path|more status fields" (e.g. "Source: gcc-12-cross (15)").
+ * pkg may be "name:arch"; its file list is then name:arch.list.
+ */
 static void fake_root(const char *root, const char *const *entries)
 {
         xh_buf status = {0};
@@ -712,11 +718,22 @@ static void fake_root(const char *root, const char *const *entries)
                 _cleanup_free_ char *list = xh_asprintf("/var/lib/dpkg/info/%s.list", f[0]);
                 _cleanup_free_ char *text = xh_asprintf("/usr\n/usr/bin\n%s\n", f[2]);
                 put(root, list, text, 0644);
-                xh_buf_addf(&status, "Package: %s\nStatus: install ok installed\nVersion: %s\n\n",
-                            f[0], f[1]);
+                _cleanup_free_ char *name = xh_strndup(f[0], strcspn(f[0], ":"));
+                const char *arch = strchr(f[0], ':') ? strchr(f[0], ':') + 1 : "arm64";
+                xh_buf_addf(&status,
+                            "Package: %s\nStatus: install ok installed\nArchitecture: %s\n"
+                            "Version: %s\n%s%s\n",
+                            name, arch, f[1], f[3] ? f[3] : "", f[3] ? "\n" : "");
         }
         put(root, "/var/lib/dpkg/status", status.s, 0644);
         xh_buf_free(&status);
+}
+
+/* A symbolic link at path (inside root) to target. */
+static void link_in(const char *root, const char *path, const char *target)
+{
+        _cleanup_free_ char *file = xh_asprintf("%s%s", root, path);
+        ck_assert_int_eq(symlink(target, file), 0);
 }
 
 static const struct xh_binding *binding(const struct xh_binding *b, size_t n, const char *path)
@@ -728,58 +745,259 @@ static const struct xh_binding *binding(const struct xh_binding *b, size_t n, co
         return NULL;
 }
 
+#define GCC     "/usr/bin/aarch64-linux-gnu-gcc-12"
+#define GXX     "/usr/bin/aarch64-linux-gnu-g++-12"
+#define CPP     "/usr/bin/aarch64-linux-gnu-cpp-12"
+#define AS      "/usr/bin/aarch64-linux-gnu-as"
+#define NEW_GCC "gcc-12|12.2.0-14+deb12u1|" GCC
+
+/*
+ * A target with bookworm's packages and versions: gcc-12 12.2.0-14+deb12u1
+ * (the CVE-2023-4039 fix), cpp-12 and g++-12 from the same source.
+ */
+static const char *const target_pkgs[] = {"sed|4.9-1|/usr/bin/sed",
+                                          "coreutils|9.1-1|/usr/bin/cat",
+                                          "grep|3.8-5|/usr/bin/grep",
+                                          "diffutils|1:3.8-4|/usr/bin/diff",
+                                          "make|4.3-4.1|/usr/bin/make",
+                                          "dash|0.5.12-2|/usr/bin/dash",
+                                          NEW_GCC,
+                                          "cpp-12|12.2.0-14+deb12u1|" CPP "|Source: gcc-12",
+                                          "g++-12|12.2.0-14+deb12u1|" GXX "|Source: gcc-12",
+                                          "binutils-aarch64-linux-gnu|2.40-2|" AS
+                                          "|Source: binutils",
+                                          NULL};
+
+/*
+ * Its toolchain layer: a binNMU of sed (same source), grep with another
+ * Debian revision of the same upstream version, no diff, and Debian's cross
+ * compiler built from gcc-12 12.2.0-14 (without the fix), as its Built-Using
+ * fields say, one of them folded over two lines; binutils from the same source.
+ */
+static const char *const tc_pkgs[] = {
+        "sed|4.9-1+b1|/usr/bin/sed|Source: sed (4.9-1)",
+        "coreutils|9.1-1|/usr/bin/cat",
+        "grep|3.8-5+deb12u1|/usr/bin/grep",
+        "make|4.3-4.1|/usr/bin/make",
+        "dash:amd64|0.5.12-2+b1|/usr/bin/dash|Source: dash (0.5.12-2)",
+        "gcc-12-aarch64-linux-gnu|12.2.0-14cross1|" GCC
+        "|Source: gcc-12-cross (15)\nBuilt-Using: gcc-12 (= 12.2.0-14)",
+        "cpp-12-aarch64-linux-gnu|12.2.0-14cross1|" CPP
+        "|Source: gcc-12-cross (15)\nBuilt-Using: gcc-12 (= 12.2.0-14)",
+        "g++-12-aarch64-linux-gnu|12.2.0-14cross1|" GXX
+        "|Source: gcc-12-cross (15)\nBuilt-Using: binutils (= 2.40-2),\n gcc-12 (= 12.2.0-14)",
+        "binutils-aarch64-linux-gnu|2.40-2|" AS "|Source: binutils",
+        NULL};
+
+struct tc_dirs {
+        char dir[32];
+        char *target, *tc, *upper;
+};
+
+static void tc_dirs_make(struct tc_dirs *d, const char *const *target, const char *const *tc)
+{
+        strcpy(d->dir, "/tmp/xh-test-tc-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(d->dir));
+        d->target = xh_asprintf("%s/target", d->dir);
+        d->tc = xh_asprintf("%s/toolchain", d->dir);
+        d->upper = xh_asprintf("%s/upper", d->dir);
+        fake_root(d->target, target);
+        fake_root(d->tc, tc);
+        link_in(d->target, "/usr/bin/gcc", "aarch64-linux-gnu-gcc-12");
+        link_in(d->target, "/usr/bin/g++", "aarch64-linux-gnu-g++-12");
+        link_in(d->target, "/usr/bin/cpp", "aarch64-linux-gnu-cpp-12");
+        ck_assert_int_eq(xh_mkdir_p(d->upper, 0755), 0);
+        /* Only the built-in profiles are candidates for the warnings' advice. */
+        _cleanup_free_ char *config = xh_asprintf("%s/config", d->dir);
+        setenv("XDG_CONFIG_HOME", config, 1);
+}
+
+static void tc_dirs_clear(struct tc_dirs *d)
+{
+        ck_assert_int_eq(xh_rm_rf(d->dir), 0);
+        free(d->target);
+        free(d->tc);
+        free(d->upper);
+}
+
 START_TEST(test_toolchain_decisions)
 {
-        char dir[] = "/tmp/xh-test-tc-XXXXXX";
-        ck_assert_ptr_nonnull(mkdtemp(dir));
-        _cleanup_free_ char *target = xh_asprintf("%s/target", dir);
-        _cleanup_free_ char *tc = xh_asprintf("%s/toolchain", dir);
-        _cleanup_free_ char *upper = xh_asprintf("%s/upper", dir);
-        static const char *const target_pkgs[] = {
-                "sed|4.9-1|/usr/bin/sed",     "coreutils|9.1-1|/usr/bin/cat",
-                "grep|3.8-5|/usr/bin/grep",   "diffutils|1:3.8-4|/usr/bin/diff",
-                "make|4.3-4.1|/usr/bin/make", NULL};
-        static const char *const tc_pkgs[] = {
-                "sed|4.9-1+b1|/usr/bin/sed", "coreutils|9.1-1|/usr/bin/cat",
-                "grep|3.11-4|/usr/bin/grep", "make|4.3-4.1|/usr/bin/make", NULL};
-        fake_root(target, target_pkgs);
-        fake_root(tc, tc_pkgs);
-        ck_assert_int_eq(xh_mkdir_p(upper, 0755), 0);
+        struct tc_dirs d;
+        tc_dirs_make(&d, target_pkgs, tc_pkgs);
         char *emulate[] = {"make", NULL};
-        struct xh_profile p = {.triplet = "aarch64-linux-gnu", .skew = XH_SKEW_FALLBACK};
+        struct xh_profile p = {.name = "t",
+                               .arch = "arm64",
+                               .suite = "bookworm",
+                               .triplet = "aarch64-linux-gnu",
+                               .skew = XH_SKEW_FALLBACK};
+        xh_error err = {0};
 
         struct xh_binding *b = NULL;
         size_t n = 0;
-        ck_assert_int_eq(xh_toolchain_bindings(&p, target, upper, tc, emulate, &b, &n), 0);
+        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, d.upper, d.tc, emulate, &b, &n, &err),
+                         0);
+        /* Same source: a binNMU (+b1) records its source version. */
         ck_assert_int_eq(binding(b, n, "/usr/bin/sed")->decision, XH_BIND_NATIVE);
         ck_assert(binding(b, n, "/usr/bin/sed")->direct);
+        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->target_ver, "4.9-1");
+        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->tc_ver, "4.9-1+b1");
+        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->tc_src, "sed 4.9-1");
         ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_NATIVE);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/dash")->decision, XH_BIND_NATIVE);
+        ck_assert_str_eq(binding(b, n, "/usr/bin/dash")->tc_pkg, "dash");
+        /* Same upstream version, another Debian revision: another source. */
         ck_assert_int_eq(binding(b, n, "/usr/bin/grep")->decision, XH_BIND_SKEW_FALLBACK);
         ck_assert_int_eq(binding(b, n, "/usr/bin/diff")->decision, XH_BIND_NO_NATIVE);
         ck_assert_int_eq(binding(b, n, "/usr/bin/make")->decision, XH_BIND_EMULATE);
-        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->target_ver, "4.9-1");
-        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->tc_ver, "4.9-1+b1");
+        /* The cross compiler was built from gcc-12 12.2.0-14, the target's is -14+deb12u1. */
+        for (const char *const *path = (const char *const[]){GCC, GXX, CPP, NULL}; *path; path++) {
+                const struct xh_binding *g = binding(b, n, *path);
+                ck_assert_msg(g->decision == XH_BIND_SKEW_FALLBACK, "%s: %s", *path,
+                              xh_binding_decision_name(g->decision));
+                ck_assert_str_eq(g->target_src, "gcc-12 12.2.0-14+deb12u1");
+                ck_assert_str_eq(g->tc_src, "gcc-12 12.2.0-14");
+                ck_assert(g->tc_cross);
+        }
+        ck_assert_str_eq(binding(b, n, GCC)->target_pkg, "gcc-12");
+        ck_assert_str_eq(binding(b, n, GCC)->tc_pkg, "gcc-12-aarch64-linux-gnu");
+        ck_assert_str_eq(binding(b, n, GCC)->tc_ver, "12.2.0-14cross1");
+        ck_assert_int_eq(binding(b, n, AS)->decision, XH_BIND_NATIVE);
+        ck_assert(!binding(b, n, AS)->tc_cross);
+        ck_assert_str_eq(xh_binding_decision_name(XH_BIND_SKEW_FALLBACK),
+                         "emulated (built from another source)");
+
+        /*
+         * One warning for the compiler, naming its tools, both source versions
+         * and what to do; one for grep, whose fix is a fresh pair of trees.
+         */
+        _cleanup_strv_ char **w = xh_toolchain_warnings(&p, b, n, d.upper);
+        ck_assert_uint_eq(xh_strv_len(w), 2);
+        ck_assert_str_eq(w[0], "running the target's cpp, g++, gcc emulated: built from gcc-12 "
+                               "12.2.0-14+deb12u1, the toolchain layer's "
+                               "(gcc-12-aarch64-linux-gnu 12.2.0-14cross1) from gcc-12 12.2.0-14; "
+                               "for native ones use a profile whose suite's cross packages are "
+                               "built from its target's sources (arm64-trixie), or accept the "
+                               "difference knowingly with skew = native in the profile");
+        ck_assert_str_eq(w[1], "running the target's grep emulated: built from grep 3.8-5, the "
+                               "toolchain layer's (grep 3.8-5+deb12u1) from grep 3.8-5+deb12u1; "
+                               "for native ones recreate the root and the toolchain layer from "
+                               "one state of the archive (xhybrid create --force t), or accept "
+                               "the difference knowingly with skew = native in the profile");
         xh_bindings_free(b, n);
 
         /* A package operation in a session put its own cat in the upper. */
-        put(upper, "/usr/bin/cat",
+        put(d.upper, "/usr/bin/cat",
             "\x7f"
             "ELF",
             0755);
-        ck_assert_int_eq(xh_toolchain_bindings(&p, target, upper, tc, NULL, &b, &n), 0);
+        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
         ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_SHADOWED);
         ck_assert_int_eq(binding(b, n, "/usr/bin/sed")->decision, XH_BIND_NATIVE);
         ck_assert_int_eq(binding(b, n, "/usr/bin/make")->decision, XH_BIND_NATIVE);
         ck_assert_str_eq(xh_binding_decision_name(XH_BIND_SHADOWED),
                          "emulated (replaced in the session upper)");
+        _cleanup_strv_ char **w2 = xh_toolchain_warnings(&p, b, n, "/up");
+        ck_assert_uint_eq(xh_strv_len(w2), 3);
+        ck_assert_str_eq(w2[2], "running emulated, as a package operation in the session upper "
+                                "/up replaced them: /usr/bin/cat");
         xh_bindings_free(b, n);
 
+        /* skew = native: native, with one warning per pair of sources. */
         p.skew = XH_SKEW_NATIVE;
-        ck_assert_int_eq(xh_toolchain_bindings(&p, target, NULL, tc, NULL, &b, &n), 0);
+        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
         ck_assert_int_eq(binding(b, n, "/usr/bin/grep")->decision, XH_BIND_NATIVE_SKEW);
+        ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_NATIVE_SKEW);
         ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_NATIVE);
+        _cleanup_strv_ char **w3 = xh_toolchain_warnings(&p, b, n, NULL);
+        ck_assert_uint_eq(xh_strv_len(w3), 2);
+        ck_assert_str_eq(w3[0], "running the toolchain layer's cpp, g++, gcc natively, although "
+                                "built from gcc-12 12.2.0-14 (gcc-12-aarch64-linux-gnu "
+                                "12.2.0-14cross1) and the target's from gcc-12 "
+                                "12.2.0-14+deb12u1: profile 't' says skew = native");
         xh_bindings_free(b, n);
-        ck_assert_int_eq(xh_rm_rf(dir), 0);
+
+        p.skew = XH_SKEW_ERROR;
+        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_SKEW_ERROR);
+        ck_assert_int_eq(binding(b, n, "/usr/bin/sed")->decision, XH_BIND_NATIVE);
+        xh_bindings_free(b, n);
+        tc_dirs_clear(&d);
+}
+END_TEST
+
+/* Cross packages built from the target's own compiler source version run native. */
+START_TEST(test_toolchain_matching_cross)
+{
+        static const char *const target[] = {
+                "gcc-14-aarch64-linux-gnu|14.2.0-19|" GCC "|Source: gcc-14", NULL};
+        static const char *const tc[] = {
+                "gcc-14-aarch64-linux-gnu:amd64|14.2.0-19cross1|" GCC
+                "|Source: gcc-14-cross (1)\nBuilt-Using: gcc-14 (= 14.2.0-19), binutils (= 2.44-3)",
+                NULL};
+        /* A cross package that does not say which target source it was built from. */
+        static const char *const silent[] = {
+                "gcc-14-aarch64-linux-gnu|14.2.0-19cross1|" GCC "|Source: gcc-14-cross (1)", NULL};
+        struct tc_dirs d;
+        tc_dirs_make(&d, target, tc);
+        struct xh_profile p = {
+                .name = "t", .arch = "arm64", .suite = "trixie", .triplet = "aarch64-linux-gnu"};
+        xh_error err = {0};
+        struct xh_binding *b = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_NATIVE);
+        ck_assert_str_eq(binding(b, n, GCC)->tc_src, "gcc-14 14.2.0-19");
+        _cleanup_strv_ char **w = xh_toolchain_warnings(&p, b, n, d.upper);
+        ck_assert_uint_eq(xh_strv_len(w), 0);
+        xh_bindings_free(b, n);
+        tc_dirs_clear(&d);
+
+        tc_dirs_make(&d, target, silent);
+        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_SKEW_FALLBACK);
+        ck_assert_str_eq(binding(b, n, GCC)->tc_src, "gcc-14-cross 1");
+        xh_bindings_free(b, n);
+        tc_dirs_clear(&d);
+}
+END_TEST
+
+/* A dpkg database that cannot be read is an error naming it, never "versions differ". */
+START_TEST(test_toolchain_unreadable_db)
+{
+        struct tc_dirs d;
+        tc_dirs_make(&d, target_pkgs, tc_pkgs);
+        struct xh_profile p = {
+                .name = "t", .arch = "arm64", .suite = "bookworm", .triplet = "aarch64-linux-gnu"};
+        xh_error err = {0};
+        struct xh_binding *b = NULL;
+        size_t n = 0;
+
+        /* An entry of the upper that is not a file (a removed package's whiteout) is skipped. */
+        _cleanup_free_ char *info = xh_asprintf("%s/var/lib/dpkg/info", d.upper);
+        ck_assert_int_eq(xh_mkdir_p(info, 0755), 0);
+        _cleanup_free_ char *fifo = xh_asprintf("%s/gone.list", info);
+        ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
+        xh_bindings_free(b, n);
+
+        _cleanup_free_ char *status = xh_asprintf("%s/var/lib/dpkg/status", d.tc);
+        ck_assert_int_eq(unlink(status), 0);
+        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err),
+                         -ENOENT);
+        ck_assert_ptr_null(b);
+        _cleanup_free_ char *want =
+                xh_asprintf("cannot read the dpkg database %s: %s", status, strerror(ENOENT));
+        ck_assert_str_eq(err.msg, want);
+        ck_assert_ptr_nonnull(strstr(err.hint, "xhybrid create --force"));
+        xh_error_clear(&err);
+
+        _cleanup_free_ char *tinfo = xh_asprintf("%s/var/lib/dpkg/info", d.target);
+        ck_assert_int_eq(xh_rm_rf(tinfo), 0);
+        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err),
+                         -ENOENT);
+        ck_assert_ptr_nonnull(strstr(err.msg, tinfo));
+        xh_error_clear(&err);
+        tc_dirs_clear(&d);
 }
 END_TEST
 
@@ -846,6 +1064,8 @@ static Suite *cli_suite(void)
 
         tc = tcase_create("toolchain");
         tcase_add_test(tc, test_toolchain_decisions);
+        tcase_add_test(tc, test_toolchain_matching_cross);
+        tcase_add_test(tc, test_toolchain_unreadable_db);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("namespace");

@@ -69,8 +69,10 @@ static void make_result(struct xh_bench_result *r)
         r->machine.mem_mib = 64000;
         r->machine.xhybrid = xh_strdup("0.1.0");
         r->machine.qemu = xh_strdup("qemu-aarch64 version 7.2.9 (Debian 1:7.2+dfsg-7+deb12u6)");
-        r->machine.target_gcc = xh_strdup("12.2.0-14");
-        r->machine.cross_gcc = xh_strdup("12.2.0-14cross1");
+        r->machine.target_gcc = xh_strdup("gcc-12 12.2.0-14+deb12u1");
+        r->machine.cross_gcc =
+                xh_strdup("gcc-12-aarch64-linux-gnu 12.2.0-14cross1 (from gcc-12 12.2.0-14)");
+        r->machine.gcc_decision = xh_strdup("emulated (built from another source)");
 }
 
 typedef int (*writer_fn)(const struct xh_bench_result *, FILE *);
@@ -545,8 +547,10 @@ START_TEST(test_json)
                 "\"mem_mib\": 64000",
                 "\"xhybrid\": \"0.1.0\"",
                 "\"qemu\": ",
-                "\"target_gcc\": \"12.2.0-14\"",
-                "\"cross_gcc\": \"12.2.0-14cross1\"",
+                "\"target_gcc\": \"gcc-12 12.2.0-14+deb12u1\"",
+                "\"cross_gcc\": \"gcc-12-aarch64-linux-gnu 12.2.0-14cross1 (from gcc-12 "
+                "12.2.0-14)\"",
+                "\"gcc_decision\": \"emulated (built from another source)\"",
                 "\"modes\": [",
                 "\"mode\": \"emulated\"",
                 "\"mode\": \"hybrid\"",
@@ -682,7 +686,9 @@ START_TEST(test_markdown)
         assert_has(md, "- cpu: AMD Ryzen 9 7950X 16-Core Processor (32 CPUs)\n");
         assert_has(md, "- memory: 64000 MiB\n");
         assert_has(md, "- qemu: qemu-aarch64 version 7.2.9");
-        assert_has(md, "- cross gcc: 12.2.0-14cross1\n");
+        assert_has(md, "- cross gcc: gcc-12-aarch64-linux-gnu 12.2.0-14cross1 (from gcc-12 "
+                       "12.2.0-14)\n");
+        assert_has(md, "- gcc in the hybrid: emulated (built from another source)\n");
         assert_no_nan(md);
 
         /* A command with backticks gets a longer fence. */
