@@ -126,7 +126,8 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 }
         }
 
-        _cleanup_strv_ char **warnings = xh_toolchain_warnings(p, h->bindings, h->nbindings, upper);
+        _cleanup_strv_ char **warnings =
+                xh_toolchain_warnings(p, o->store, h->bindings, h->nbindings, upper);
         for (char **w = warnings; *w; w++)
                 xh_note(o->notes, XH_NOTE_WARNING, "%s", *w);
 

@@ -196,12 +196,13 @@ void xh_bindings_free(struct xh_binding *list, size_t n);
 /*
  * What a session start says about these bindings, one line each: one per
  * pair of differing sources (the tools, both versions, what runs and how to
- * get a matching native program), one naming the tools whose file a package
- * operation in the persistent upper replaced. Empty when there is nothing to
- * say. Lines have no "xhybrid: warning: " prefix.
+ * get a matching native program: other profiles of the architecture, less
+ * those in store known not to match), one naming the tools whose file a
+ * package operation in the persistent upper replaced. Empty when there is
+ * nothing to say. Lines have no "xhybrid: warning: " prefix.
  */
-char **xh_toolchain_warnings(const struct xh_profile *p, const struct xh_binding *b, size_t n,
-                             const char *upper);
+char **xh_toolchain_warnings(const struct xh_profile *p, const char *store,
+                             const struct xh_binding *b, size_t n, const char *upper);
 char *xh_upstream_version(const char *debian_version);
 
 /*

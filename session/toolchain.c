@@ -486,8 +486,44 @@ const char *xh_binding_decision_name(enum xh_bind_decision d)
         return "?";
 }
 
-/* Profiles of the same architecture on another suite: "arm64-trixie, ..." or NULL. */
-static char *other_suites(const struct xh_profile *p)
+/*
+ * Whether a created profile's hybrid session runs every one of tools native
+ * (built from its target's sources); true for one not created yet, which
+ * cannot be checked.
+ */
+static bool runs_native(const struct xh_profile *o, const char *store, char *const *tools)
+{
+        if (!store || !xh_store_root_ready(store, o) || !xh_store_toolchain_ready(store, o))
+                return true;
+        _cleanup_free_ char *rootfs = xh_store_rootfs(store, o);
+        _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, o);
+        struct xh_binding *b = NULL;
+        size_t n = 0;
+        if (xh_toolchain_bindings(o, rootfs, NULL, tcfs, NULL, &b, &n, NULL) < 0)
+                return false;
+        bool native = true;
+        for (char *const *t = tools; *t && native; t++) {
+                bool found = false;
+                for (size_t i = 0; i < n; i++) {
+                        if (strcmp(b[i].canonical, *t) != 0)
+                                continue;
+                        found = true;
+                        if (b[i].decision != XH_BIND_NATIVE)
+                                native = false;
+                }
+                if (!found)
+                        native = false;
+        }
+        xh_bindings_free(b, n);
+        return native;
+}
+
+/*
+ * Profiles of the same architecture on another suite that could run tools
+ * native, "arm64-trixie, ..." (those created and known not to are left out),
+ * or NULL.
+ */
+static char *other_suites(const struct xh_profile *p, const char *store, char *const *tools)
 {
         _cleanup_free_ char *dir = xh_profile_user_dir();
         _cleanup_strv_ char **names = NULL;
@@ -497,7 +533,7 @@ static char *other_suites(const struct xh_profile *p)
         for (char **n = names; *n; n++) {
                 _cleanup_profile_ struct xh_profile *o = NULL;
                 if (xh_profile_load(*n, dir, &o, NULL) == 0 && strcmp(o->arch, p->arch) == 0 &&
-                    strcmp(o->suite, p->suite) != 0)
+                    strcmp(o->suite, p->suite) != 0 && runs_native(o, store, tools))
                         xh_strv_push(&found, *n);
         }
         return found[0] ? xh_strv_join(found, ", ") : NULL;
@@ -509,7 +545,8 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The warning for the tools built from one pair of differing sources. */
-static char *skew_warning(const struct xh_profile *p, const struct xh_binding *first, char **tools)
+static char *skew_warning(const struct xh_profile *p, const char *store,
+                          const struct xh_binding *first, char **tools)
 {
         qsort(tools, xh_strv_len(tools), sizeof(char *), cmp_str);
         _cleanup_free_ char *names = xh_strv_join(tools, ", ");
@@ -522,7 +559,7 @@ static char *skew_warning(const struct xh_profile *p, const struct xh_binding *f
                                    "from %s (%s) and the target's from %s: profile '%s' says "
                                    "skew = native",
                                    names, csrc, tpkg, tsrc, p->name);
-        _cleanup_free_ char *others = first->tc_cross ? other_suites(p) : NULL;
+        _cleanup_free_ char *others = first->tc_cross ? other_suites(p, store, tools) : NULL;
         _cleanup_free_ char *how =
                 first->tc_cross
                         ? xh_asprintf("for native ones use a profile whose suite's cross "
@@ -538,8 +575,8 @@ static char *skew_warning(const struct xh_profile *p, const struct xh_binding *f
                            names, tsrc, tpkg, csrc, how);
 }
 
-char **xh_toolchain_warnings(const struct xh_profile *p, const struct xh_binding *b, size_t n,
-                             const char *upper)
+char **xh_toolchain_warnings(const struct xh_profile *p, const char *store,
+                             const struct xh_binding *b, size_t n, const char *upper)
 {
         char **out = xh_malloc(sizeof(char *));
         bool *done = xh_malloc((n + 1) * sizeof(bool));
@@ -564,7 +601,7 @@ char **xh_toolchain_warnings(const struct xh_profile *p, const struct xh_binding
                         if (strcmp(b[j].canonical, "gcc") == 0)
                                 shown = &b[j];
                 }
-                char *w = skew_warning(p, shown, tools);
+                char *w = skew_warning(p, store, shown, tools);
                 xh_strv_push(&out, w);
                 free(w);
         }

@@ -736,6 +736,14 @@ static void link_in(const char *root, const char *path, const char *target)
         ck_assert_int_eq(symlink(target, file), 0);
 }
 
+/* /usr/bin/gcc, g++ and cpp as links to the triplet-prefixed gcc-12 drivers. */
+static void link_compilers(const char *root)
+{
+        link_in(root, "/usr/bin/gcc", "aarch64-linux-gnu-gcc-12");
+        link_in(root, "/usr/bin/g++", "aarch64-linux-gnu-g++-12");
+        link_in(root, "/usr/bin/cpp", "aarch64-linux-gnu-cpp-12");
+}
+
 static const struct xh_binding *binding(const struct xh_binding *b, size_t n, const char *path)
 {
         for (size_t i = 0; i < n; i++)
@@ -789,6 +797,16 @@ static const char *const tc_pkgs[] = {
         "binutils-aarch64-linux-gnu|2.40-2|" AS "|Source: binutils",
         NULL};
 
+/* A cross compiler built from the target's gcc-12 12.2.0-14+deb12u1. */
+static const char *const tc_matching[] = {
+        "gcc-12-aarch64-linux-gnu|12.2.0-14+deb12u1cross1|" GCC
+        "|Source: gcc-12-cross (16)\nBuilt-Using: gcc-12 (= 12.2.0-14+deb12u1)",
+        "cpp-12-aarch64-linux-gnu|12.2.0-14+deb12u1cross1|" CPP
+        "|Source: gcc-12-cross (16)\nBuilt-Using: gcc-12 (= 12.2.0-14+deb12u1)",
+        "g++-12-aarch64-linux-gnu|12.2.0-14+deb12u1cross1|" GXX
+        "|Source: gcc-12-cross (16)\nBuilt-Using: gcc-12 (= 12.2.0-14+deb12u1)",
+        NULL};
+
 struct tc_dirs {
         char dir[32];
         char *target, *tc, *upper;
@@ -803,9 +821,7 @@ static void tc_dirs_make(struct tc_dirs *d, const char *const *target, const cha
         d->upper = xh_asprintf("%s/upper", d->dir);
         fake_root(d->target, target);
         fake_root(d->tc, tc);
-        link_in(d->target, "/usr/bin/gcc", "aarch64-linux-gnu-gcc-12");
-        link_in(d->target, "/usr/bin/g++", "aarch64-linux-gnu-g++-12");
-        link_in(d->target, "/usr/bin/cpp", "aarch64-linux-gnu-cpp-12");
+        link_compilers(d->target);
         ck_assert_int_eq(xh_mkdir_p(d->upper, 0755), 0);
         /* Only the built-in profiles are candidates for the warnings' advice. */
         _cleanup_free_ char *config = xh_asprintf("%s/config", d->dir);
@@ -870,7 +886,7 @@ START_TEST(test_toolchain_decisions)
          * One warning for the compiler, naming its tools, both source versions
          * and what to do; one for grep, whose fix is a fresh pair of trees.
          */
-        _cleanup_strv_ char **w = xh_toolchain_warnings(&p, b, n, d.upper);
+        _cleanup_strv_ char **w = xh_toolchain_warnings(&p, d.dir, b, n, d.upper);
         ck_assert_uint_eq(xh_strv_len(w), 2);
         ck_assert_str_eq(w[0], "running the target's cpp, g++, gcc emulated: built from gcc-12 "
                                "12.2.0-14+deb12u1, the toolchain layer's "
@@ -883,6 +899,28 @@ START_TEST(test_toolchain_decisions)
                                "for native ones recreate the root and the toolchain layer from "
                                "one state of the archive (xhybrid create --force t), or accept "
                                "the difference knowingly with skew = native in the profile");
+
+        /*
+         * The advice names the profiles of another suite that are not known
+         * to differ: arm64-trixie stays out once created with such a compiler
+         * (here, in the test's store d.dir, the same skewed pair).
+         */
+        _cleanup_profile_ struct xh_profile *trixie = NULL;
+        ck_assert_int_eq(xh_profile_load("arm64-trixie", NULL, &trixie, &err), 0);
+        _cleanup_free_ char *troot = xh_store_rootfs(d.dir, trixie);
+        _cleanup_free_ char *ttc = xh_store_toolchain_rootfs(d.dir, trixie);
+        fake_root(troot, target_pkgs);
+        fake_root(ttc, tc_pkgs);
+        link_compilers(troot);
+        _cleanup_strv_ char **w4 = xh_toolchain_warnings(&p, d.dir, b, n, d.upper);
+        ck_assert_uint_eq(xh_strv_len(w4), 2);
+        ck_assert_ptr_null(strstr(w4[0], "arm64-trixie"));
+        ck_assert_ptr_nonnull(strstr(w4[0], "built from its target's sources, or accept"));
+        /* Created with a matching cross compiler, it is named again. */
+        ck_assert_int_eq(xh_rm_rf(ttc), 0);
+        fake_root(ttc, tc_matching);
+        _cleanup_strv_ char **w5 = xh_toolchain_warnings(&p, d.dir, b, n, d.upper);
+        ck_assert_ptr_nonnull(strstr(w5[0], "built from its target's sources (arm64-trixie)"));
         xh_bindings_free(b, n);
 
         /* A package operation in a session put its own cat in the upper. */
@@ -896,7 +934,7 @@ START_TEST(test_toolchain_decisions)
         ck_assert_int_eq(binding(b, n, "/usr/bin/make")->decision, XH_BIND_NATIVE);
         ck_assert_str_eq(xh_binding_decision_name(XH_BIND_SHADOWED),
                          "emulated (replaced in the session upper)");
-        _cleanup_strv_ char **w2 = xh_toolchain_warnings(&p, b, n, "/up");
+        _cleanup_strv_ char **w2 = xh_toolchain_warnings(&p, d.dir, b, n, "/up");
         ck_assert_uint_eq(xh_strv_len(w2), 3);
         ck_assert_str_eq(w2[2], "running emulated, as a package operation in the session upper "
                                 "/up replaced them: /usr/bin/cat");
@@ -908,7 +946,7 @@ START_TEST(test_toolchain_decisions)
         ck_assert_int_eq(binding(b, n, "/usr/bin/grep")->decision, XH_BIND_NATIVE_SKEW);
         ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_NATIVE_SKEW);
         ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_NATIVE);
-        _cleanup_strv_ char **w3 = xh_toolchain_warnings(&p, b, n, NULL);
+        _cleanup_strv_ char **w3 = xh_toolchain_warnings(&p, d.dir, b, n, NULL);
         ck_assert_uint_eq(xh_strv_len(w3), 2);
         ck_assert_str_eq(w3[0], "running the toolchain layer's cpp, g++, gcc natively, although "
                                 "built from gcc-12 12.2.0-14 (gcc-12-aarch64-linux-gnu "
@@ -947,7 +985,7 @@ START_TEST(test_toolchain_matching_cross)
         ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
         ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_NATIVE);
         ck_assert_str_eq(binding(b, n, GCC)->tc_src, "gcc-14 14.2.0-19");
-        _cleanup_strv_ char **w = xh_toolchain_warnings(&p, b, n, d.upper);
+        _cleanup_strv_ char **w = xh_toolchain_warnings(&p, d.dir, b, n, d.upper);
         ck_assert_uint_eq(xh_strv_len(w), 0);
         xh_bindings_free(b, n);
         tc_dirs_clear(&d);
