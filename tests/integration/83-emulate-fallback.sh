@@ -14,12 +14,12 @@ capture "$XHYBRID" run --ephemeral --env XHYBRID_TRACE="$SCRATCH/trace" \
 expect_rc 0 "emulated gcc and make in a hybrid session"
 expect_out "^fallback ok$" "emulated gcc and make"
 grep -q "/usr/bin/make -> emulated (XHYBRID_EMULATE)" trace || fail "make was not emulated: $(cat trace)"
-grep -q "gcc-12 -> emulated (XHYBRID_EMULATE)" trace || fail "gcc was not emulated"
+grep -q "gcc-[0-9]* -> emulated (XHYBRID_EMULATE)" trace || fail "gcc was not emulated"
 grep -q "ld.bfd -> emulated (target plugin)" trace || fail "the emulated gcc's link did not use the emulated ld"
 "$XHYBRID" elf f | grep -q aarch64 || fail "f is not aarch64"
 
 capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c \
-        'gcc -E f.c -o f.i && /usr/lib/gcc/aarch64-linux-gnu/12/cc1 -quiet -fpreprocessed f.i -o f.s && grep -c "bl	puts" f.s'
+        'gcc -E f.c -o f.i && $(gcc -print-prog-name=cc1) -quiet -fpreprocessed f.i -o f.s && grep -c "bl	puts" f.s'
 expect_rc 0 "the target's cc1 by its own path"
 expect_out "^1$" "the target's cc1 made aarch64 assembly"
 
@@ -39,5 +39,5 @@ rm -f trace f
 capture "$XHYBRID" run --ephemeral --env XHYBRID_TRACE="$SCRATCH/trace" xhtest-em -- sh -c 'make && ./f'
 expect_rc 0 "profile emulate = make"
 grep -q "/usr/bin/make ->" trace && fail "make went through the shim although the profile emulates it"
-grep -q "gcc-12 -> native" trace || fail "gcc should still run native"
+grep -q "gcc-[0-9]* -> native" trace || fail "gcc should still run native"
 pass
