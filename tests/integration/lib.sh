@@ -2,7 +2,7 @@
 set -u
 : "${XHYBRID:?XHYBRID must name the xhybrid binary}"
 # arm64-trixie: its cross compiler is built from the same gcc source version as the
-# target's, so hybrid sessions compile natively (88-compiler-skew.sh covers bookworm).
+# target's, so hybrid sessions compile natively (89-compiler-skew.sh covers bookworm).
 PROFILE=${XHYBRID_TEST_PROFILE:-arm64-trixie}
 TEST_NAME=$(basename "$0" .sh)
 
