@@ -211,7 +211,8 @@ int xh_bench_setup_open(const struct xh_bench_setup_opts *o, struct xh_bench_set
                 xh_bench_setup_close(s);
                 return r;
         }
-        s->base = xh_asprintf("%s/work/%s-%s", s->store, o->kind, s->src.name);
+        /* Per profile: another profile's build of the same source is another tree. */
+        s->base = xh_asprintf("%s/work/%s-%s-%s", s->store, o->kind, s->p->name, s->src.name);
         s->work = xh_asprintf("%s/src", s->base);
         s->logs = xh_asprintf("%s/logs", s->base);
         xh_mkdir_p(s->logs, 0755);
