@@ -809,6 +809,44 @@ START_TEST(test_svg_long_and_tiny)
 }
 END_TEST
 
+static char *render_verify(const struct xh_verify_result *v)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(xh_verify_write_json(v, f), 0);
+        ck_assert_int_eq(fclose(f), 0);
+        return buf;
+}
+
+/* The verify report names both compilers and what the hybrid ran; null when unknown. */
+START_TEST(test_verify_json_compilers)
+{
+        char *diffs[] = {NULL};
+        struct xh_compare cmp = {.files = 3, .elf_files = 1, .differences = diffs};
+        struct xh_verify_result v = {
+                .profile = "arm64-debian",
+                .source = "deb:hello",
+                .build_cmd = "make",
+                .target_gcc = "gcc-12 12.2.0-14+deb12u1",
+                .cross_gcc = "gcc-12-aarch64-linux-gnu 12.2.0-14cross1 (from gcc-12 12.2.0-14)",
+                .gcc_decision = "emulated (built from another source)",
+                .identical = true,
+                .cmp = &cmp,
+                .modes = {{"emulated", 1, -1, false}, {"hybrid", 1, -1, false}},
+        };
+        _cleanup_free_ char *j = render_verify(&v);
+        assert_has(j, "\"target_gcc\": \"gcc-12 12.2.0-14+deb12u1\",\n");
+        assert_has(j, "\"cross_gcc\": \"gcc-12-aarch64-linux-gnu 12.2.0-14cross1 (from gcc-12 "
+                      "12.2.0-14)\",\n");
+        assert_has(j, "\"gcc_decision\": \"emulated (built from another source)\",\n");
+        v.target_gcc = v.cross_gcc = v.gcc_decision = NULL;
+        _cleanup_free_ char *n = render_verify(&v);
+        assert_has(n, "\"gcc_decision\": null,\n");
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
         Suite *s = suite_create("report");
@@ -833,6 +871,7 @@ static Suite *report_suite(void)
         tcase_add_test(tc, test_json_edge);
         tcase_add_test(tc, test_skipped_configure);
         tcase_add_test(tc, test_write_error);
+        tcase_add_test(tc, test_verify_json_compilers);
         tcase_set_timeout(tc, 60);
         suite_add_tcase(s, tc);
 
