@@ -7,8 +7,8 @@
 need_root
 scratch
 export XDG_CONFIG_HOME="$SCRATCH/config"
-twin_profile xhtest-replace
-P=xhtest-replace
+P=xhtest-replace-$PROFILE
+twin_profile "$P"
 fresh_upper "$P"
 cd "$SCRATCH"
 write_hello_sources
