@@ -11,7 +11,9 @@ capture "$XHYBRID" bench --runs 2 --json "$SCRATCH/b.json" --markdown "$SCRATCH/
 expect_rc 0 "bench"
 expect_out "emulated / hybrid" "bench ratios"
 expect_out "hybrid / native-cross" "bench ratios"
-/usr/bin/python3 - "$XH_SOURCE_DIR/docs/bench-json-schema.json" "$SCRATCH/b.json" <<'PY' || fail "bench JSON does not follow the schema"
+decision=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^#   \/usr\/bin\/aarch64-linux-gnu-gcc-[0-9]*  .*  \([a-z].*\)$/\1/p')
+[ -n "$decision" ] || fail "profiles show names no decision for gcc"
+/usr/bin/python3 - "$XH_SOURCE_DIR/docs/bench-json-schema.json" "$SCRATCH/b.json" "$decision" <<'PY' || fail "bench JSON does not follow the schema"
 import json, sys
 import jsonschema
 schema = json.load(open(sys.argv[1]))
@@ -22,6 +24,8 @@ assert modes == ["emulated", "hybrid", "native-cross"], modes
 for m in doc["modes"]:
     assert len(m["phases"]["build"]["times"]) == 2, m
 assert doc["ratios"]["emulated_over_hybrid"] > 0
+# The hybrid ran the compiler that the profile's decision says.
+assert doc["machine"]["gcc_decision"] == sys.argv[3], doc["machine"]
 PY
 grep -q '| mode |' "$SCRATCH/b.md" || fail "Markdown table missing"
 # A tarball source with a top directory, and --modes.

@@ -40,6 +40,9 @@ capture "$XHYBRID" profiles show "$PROFILE"
 expect_out "/usr/bin/$gcc .*(from gcc-$major $cross_ver) *emulated (built from another source)$" \
         "profiles show"
 expect_out "/usr/bin/aarch64-linux-gnu-as .* native$" "profiles show: binutils"
+capture "$XHYBRID" doctor "$PROFILE"
+expect_out "^warn  compiler of $PROFILE  *emulated (built from another source): target .*(from gcc-$major $cross_ver)$" \
+        "doctor"
 
 # e_machine of a program inside the session: 3e 00 x86-64, b7 00 aarch64.
 machine='od -An -tx1 -j18 -N2'
