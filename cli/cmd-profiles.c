@@ -17,9 +17,9 @@ static int print_tools(const char *store, const struct xh_profile *p, xh_error *
         _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
         _cleanup_free_ char *sess = xh_store_session_path(store, p);
         _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
-        struct xh_binding *b = NULL;
+        struct xh_tool_choice *b = NULL;
         size_t n = 0;
-        int r = xh_toolchain_bindings(p, rootfs, upper, tcfs, NULL, &b, &n, err);
+        int r = xh_toolchain_choose(p, rootfs, upper, tcfs, NULL, &b, &n, err);
         if (r < 0)
                 return r;
         printf("# tools of a hybrid session (skew = %s; native only when built from the target's "
@@ -30,7 +30,7 @@ static int print_tools(const char *store, const struct xh_profile *p, xh_error *
         int wpath = 4, wt = 14, wc = 17;
         for (size_t i = 0; i < n; i++) {
                 tp[i] = xh_package_text(b[i].target_pkg, b[i].target_ver, b[i].target_src);
-                cp[i] = b[i].decision == XH_BIND_NO_NATIVE
+                cp[i] = b[i].decision == XH_TOOL_NO_NATIVE
                                 ? xh_strdup("-")
                                 : xh_package_text(b[i].tc_pkg, b[i].tc_ver, b[i].tc_src);
                 wpath = widest(wpath, b[i].path);
@@ -41,10 +41,10 @@ static int print_tools(const char *store, const struct xh_profile *p, xh_error *
                "toolchain package", "runs");
         for (size_t i = 0; i < n; i++)
                 printf("#   %-*s  %-*s  %-*s  %s\n", wpath, b[i].path, wt, tp[i], wc, cp[i],
-                       xh_binding_decision_name(b[i].decision));
+                       xh_tool_decision_name(b[i].decision));
         xh_strv_free(tp);
         xh_strv_free(cp);
-        xh_bindings_free(b, n);
+        xh_tool_choices_free(b, n);
         return 0;
 }
 

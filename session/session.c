@@ -55,8 +55,8 @@ struct hybrid {
         char **targets;
         char **direct;
         char **hide;
-        struct xh_binding *bindings;
-        size_t nbindings;
+        struct xh_tool_choice *choices;
+        size_t nchoices;
 };
 
 static void hybrid_clear(struct hybrid *h)
@@ -67,7 +67,7 @@ static void hybrid_clear(struct hybrid *h)
         xh_strv_free(h->targets);
         xh_strv_free(h->direct);
         xh_strv_free(h->hide);
-        xh_bindings_free(h->bindings, h->nbindings);
+        xh_tool_choices_free(h->choices, h->nchoices);
         *h = (struct hybrid){0};
 }
 
@@ -91,24 +91,24 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
         for (char *const *e = env; e && *e; e++)
                 if (strncmp(*e, "XHYBRID_EMULATE=", 16) == 0)
                         emulate = xh_strv_split(*e + 16, ", :");
-        int r = xh_toolchain_bindings(p, rootfs, upper, h->toolchain, emulate, &h->bindings,
-                                      &h->nbindings, err);
+        int r = xh_toolchain_choose(p, rootfs, upper, h->toolchain, emulate, &h->choices,
+                                    &h->nchoices, err);
         if (r < 0)
                 return r;
 
         h->targets = xh_malloc(sizeof(char *));
         h->direct = xh_malloc(sizeof(char *));
         const char *gcc_version = NULL;
-        for (size_t i = 0; i < h->nbindings; i++) {
-                const struct xh_binding *b = &h->bindings[i];
+        for (size_t i = 0; i < h->nchoices; i++) {
+                const struct xh_tool_choice *b = &h->choices[i];
                 if (strcmp(b->canonical, "gcc") == 0)
                         gcc_version = b->target_ver;
                 switch (b->decision) {
-                case XH_BIND_NATIVE:
-                case XH_BIND_NATIVE_SKEW:
+                case XH_TOOL_NATIVE:
+                case XH_TOOL_NATIVE_SKEW:
                         xh_strv_push(b->direct ? &h->direct : &h->targets, b->path);
                         break;
-                case XH_BIND_SKEW_ERROR:
+                case XH_TOOL_SKEW_ERROR:
                         xh_fail(err, EINVAL,
                                 "%s: the target's is built from %s, the toolchain layer's (%s %s) "
                                 "from %s, and profile '%s' says skew = error",
@@ -118,16 +118,16 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                         return xh_hint(err, EINVAL,
                                        "run with --emulated, or set skew = fallback (the target's "
                                        "program runs emulated) in the profile");
-                case XH_BIND_SKEW_FALLBACK:
-                case XH_BIND_SHADOWED:
-                case XH_BIND_NO_NATIVE:
-                case XH_BIND_EMULATE:
+                case XH_TOOL_SKEW_FALLBACK:
+                case XH_TOOL_SHADOWED:
+                case XH_TOOL_NO_NATIVE:
+                case XH_TOOL_EMULATE:
                         break;
                 }
         }
 
         _cleanup_strv_ char **warnings =
-                xh_toolchain_warnings(p, o->store, h->bindings, h->nbindings, upper);
+                xh_toolchain_warnings(p, o->store, h->choices, h->nchoices, upper);
         for (char **w = warnings; *w; w++)
                 xh_note(o->notes, XH_NOTE_WARNING, "%s", *w);
 

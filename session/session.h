@@ -151,17 +151,17 @@ int xh_identity_serve(int listener, const char *machine);
  * A native program runs only when it was built from the same source version
  * as the target's program, Debian revision included.
  */
-enum xh_bind_decision {
-        XH_BIND_NATIVE,        /* same source version: the shim runs the native program */
-        XH_BIND_NATIVE_SKEW,   /* sources differ, profile skew = native */
-        XH_BIND_SKEW_FALLBACK, /* sources differ: the original runs emulated (warned) */
-        XH_BIND_SKEW_ERROR,    /* sources differ, profile skew = error: no session */
-        XH_BIND_NO_NATIVE,     /* no program at that path in the toolchain layer */
-        XH_BIND_EMULATE,       /* the profile's emulate list names it */
-        XH_BIND_SHADOWED,      /* the profile's upper holds its own file there: emulated */
+enum xh_tool_decision {
+        XH_TOOL_NATIVE,        /* same source version: the shim runs the native program */
+        XH_TOOL_NATIVE_SKEW,   /* sources differ, profile skew = native */
+        XH_TOOL_SKEW_FALLBACK, /* sources differ: the original runs emulated (warned) */
+        XH_TOOL_SKEW_ERROR,    /* sources differ, profile skew = error: no session */
+        XH_TOOL_NO_NATIVE,     /* no program at that path in the toolchain layer */
+        XH_TOOL_EMULATE,       /* the profile's emulate list names it */
+        XH_TOOL_SHADOWED,      /* the profile's upper holds its own file there: emulated */
 };
 
-struct xh_binding {
+struct xh_tool_choice {
         char *name;      /* the table name that found it (gcc, cc, as ...) */
         char *path;      /* the resolved target path: /usr/bin/aarch64-linux-gnu-gcc-12 */
         char *canonical; /* the shim's name for it: gcc */
@@ -179,7 +179,7 @@ struct xh_binding {
          */
         char *tc_src;
         bool tc_cross; /* the toolchain package comes from another source package */
-        enum xh_bind_decision decision;
+        enum xh_tool_decision decision;
         bool direct; /* native with no decision per run: the program itself in its place */
 };
 
@@ -188,13 +188,13 @@ struct xh_binding {
  * be NULL. upper: the profile's persistent upper, may be NULL. A dpkg
  * database that cannot be read is an error naming its path.
  */
-int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const char *upper,
-                          const char *toolchain, char *const *emulate, struct xh_binding **out,
-                          size_t *count, xh_error *err);
-const char *xh_binding_decision_name(enum xh_bind_decision d);
-void xh_bindings_free(struct xh_binding *list, size_t n);
+int xh_toolchain_choose(const struct xh_profile *p, const char *rootfs, const char *upper,
+                        const char *toolchain, char *const *emulate, struct xh_tool_choice **out,
+                        size_t *count, xh_error *err);
+const char *xh_tool_decision_name(enum xh_tool_decision d);
+void xh_tool_choices_free(struct xh_tool_choice *list, size_t n);
 /*
- * What a session start says about these bindings, one line each: one per
+ * What a session start says about these choices, one line each: one per
  * pair of differing sources (the tools, both versions, what runs and how to
  * get a matching native program: other profiles of the architecture, less
  * those in store known not to match), one naming the tools whose file a
@@ -202,7 +202,7 @@ void xh_bindings_free(struct xh_binding *list, size_t n);
  * nothing to say. Lines have no "xhybrid: warning: " prefix.
  */
 char **xh_toolchain_warnings(const struct xh_profile *p, const char *store,
-                             const struct xh_binding *b, size_t n, const char *upper);
+                             const struct xh_tool_choice *b, size_t n, const char *upper);
 char *xh_upstream_version(const char *debian_version);
 
 /*
@@ -215,7 +215,7 @@ char *xh_package_text(const char *pkg, const char *ver, const char *src);
 struct xh_gcc_facts {
         char *target;         /* the target's gcc: "gcc-12 12.2.0-14+deb12u1" */
         char *cross;          /* the toolchain layer's, with the source it was built from */
-        const char *decision; /* what a hybrid session runs: xh_binding_decision_name() */
+        const char *decision; /* what a hybrid session runs: xh_tool_decision_name() */
         bool native;          /* built from the same source version */
 };
 /*

@@ -323,13 +323,13 @@ char *xh_upstream_version(const char *v)
         return dash ? xh_strndup(v, (size_t)(dash - v)) : xh_strdup(v);
 }
 
-static void add_binding(struct xh_binding **list, size_t *n, const char *name, const char *path)
+static void add_choice(struct xh_tool_choice **list, size_t *n, const char *name, const char *path)
 {
         for (size_t i = 0; i < *n; i++)
                 if (strcmp((*list)[i].path, path) == 0)
                         return;
         *list = xh_realloc(*list, (*n + 1) * sizeof(**list));
-        (*list)[(*n)++] = (struct xh_binding){.name = xh_strdup(name), .path = xh_strdup(path)};
+        (*list)[(*n)++] = (struct xh_tool_choice){.name = xh_strdup(name), .path = xh_strdup(path)};
 }
 
 /* The status file of the target: the upper's when a package operation in a session wrote one. */
@@ -345,13 +345,13 @@ static char *target_status(const char *upper, const char *rootfs)
         return xh_asprintf("%s/var/lib/dpkg/status", rootfs);
 }
 
-int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const char *upper,
-                          const char *toolchain, char *const *emulate, struct xh_binding **out,
-                          size_t *count, xh_error *err)
+int xh_toolchain_choose(const struct xh_profile *p, const char *rootfs, const char *upper,
+                        const char *toolchain, char *const *emulate, struct xh_tool_choice **out,
+                        size_t *count, xh_error *err)
 {
         size_t ntools;
         const struct xh_shim_tool *tools = xh_shim_table(&ntools);
-        struct xh_binding *list = NULL;
+        struct xh_tool_choice *list = NULL;
         size_t n = 0;
         *out = NULL;
         *count = 0;
@@ -372,7 +372,7 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                         _cleanup_free_ char *canon = xh_shim_canonical(base, p->triplet);
                         if (!xh_shim_lookup(canon) || strncmp(res, "/usr/bin/", 9) != 0)
                                 continue;
-                        add_binding(&list, &n, tools[i].name, res);
+                        add_choice(&list, &n, tools[i].name, res);
                 }
         }
 
@@ -393,7 +393,7 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                 goto out;
 
         for (size_t i = 0; i < n; i++) {
-                struct xh_binding *b = &list[i];
+                struct xh_tool_choice *b = &list[i];
                 const char *base = strrchr(b->path, '/') + 1;
                 b->canonical = xh_shim_canonical(base, p->triplet);
                 const struct dpkg_pkg *tp = dpkg_find(&tdb, towners[i]);
@@ -406,7 +406,7 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                 _cleanup_free_ char *native = xh_asprintf("%s%s", toolchain, b->path);
                 struct stat st;
                 if (lstat(native, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
-                        b->decision = XH_BIND_NO_NATIVE;
+                        b->decision = XH_TOOL_NO_NATIVE;
                         continue;
                 }
                 const struct dpkg_pkg *cp = dpkg_find(&cdb, cowners[i]);
@@ -426,22 +426,22 @@ int xh_toolchain_bindings(const struct xh_profile *p, const char *rootfs, const 
                  */
                 _cleanup_free_ char *changed = upper ? xh_asprintf("%s%s", upper, b->path) : NULL;
                 if (changed && lstat(changed, &st) == 0) {
-                        b->decision = XH_BIND_SHADOWED;
+                        b->decision = XH_TOOL_SHADOWED;
                         continue;
                 }
                 if (xh_strv_contains(p->emulate, b->canonical) ||
                     xh_strv_contains(emulate, b->canonical) || xh_strv_contains(emulate, "all")) {
-                        b->decision = XH_BIND_EMULATE;
+                        b->decision = XH_TOOL_EMULATE;
                         continue;
                 }
                 if (b->target_src && b->tc_src && strcmp(b->target_src, b->tc_src) == 0)
-                        b->decision = XH_BIND_NATIVE;
+                        b->decision = XH_TOOL_NATIVE;
                 else if (p->skew == XH_SKEW_NATIVE)
-                        b->decision = XH_BIND_NATIVE_SKEW;
+                        b->decision = XH_TOOL_NATIVE_SKEW;
                 else if (p->skew == XH_SKEW_ERROR)
-                        b->decision = XH_BIND_SKEW_ERROR;
+                        b->decision = XH_TOOL_SKEW_ERROR;
                 else
-                        b->decision = XH_BIND_SKEW_FALLBACK;
+                        b->decision = XH_TOOL_SKEW_FALLBACK;
                 /* Plain tools need no decision per run: the native program itself. */
                 const struct xh_shim_tool *t = xh_shim_lookup(b->canonical);
                 b->direct = t && t->strategy == XH_SHIM_NATIVE && !t->never_direct;
@@ -457,7 +457,7 @@ out:
         free(towners);
         free(cowners);
         if (r < 0) {
-                xh_bindings_free(list, n);
+                xh_tool_choices_free(list, n);
                 return r;
         }
         *out = list;
@@ -465,22 +465,22 @@ out:
         return 0;
 }
 
-const char *xh_binding_decision_name(enum xh_bind_decision d)
+const char *xh_tool_decision_name(enum xh_tool_decision d)
 {
         switch (d) {
-        case XH_BIND_NATIVE:
+        case XH_TOOL_NATIVE:
                 return "native";
-        case XH_BIND_NATIVE_SKEW:
+        case XH_TOOL_NATIVE_SKEW:
                 return "native (built from another source; profile says skew = native)";
-        case XH_BIND_SKEW_FALLBACK:
+        case XH_TOOL_SKEW_FALLBACK:
                 return "emulated (built from another source)";
-        case XH_BIND_SKEW_ERROR:
+        case XH_TOOL_SKEW_ERROR:
                 return "refused (built from another source; profile says skew = error)";
-        case XH_BIND_NO_NATIVE:
+        case XH_TOOL_NO_NATIVE:
                 return "emulated (no native program in the toolchain layer)";
-        case XH_BIND_EMULATE:
+        case XH_TOOL_EMULATE:
                 return "emulated (profile: emulate)";
-        case XH_BIND_SHADOWED:
+        case XH_TOOL_SHADOWED:
                 return "emulated (replaced in the session upper)";
         }
         return "?";
@@ -497,9 +497,9 @@ static bool runs_native(const struct xh_profile *o, const char *store, char *con
                 return true;
         _cleanup_free_ char *rootfs = xh_store_rootfs(store, o);
         _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, o);
-        struct xh_binding *b = NULL;
+        struct xh_tool_choice *b = NULL;
         size_t n = 0;
-        if (xh_toolchain_bindings(o, rootfs, NULL, tcfs, NULL, &b, &n, NULL) < 0)
+        if (xh_toolchain_choose(o, rootfs, NULL, tcfs, NULL, &b, &n, NULL) < 0)
                 return false;
         bool native = true;
         for (char *const *t = tools; *t && native; t++) {
@@ -508,13 +508,13 @@ static bool runs_native(const struct xh_profile *o, const char *store, char *con
                         if (strcmp(b[i].canonical, *t) != 0)
                                 continue;
                         found = true;
-                        if (b[i].decision != XH_BIND_NATIVE)
+                        if (b[i].decision != XH_TOOL_NATIVE)
                                 native = false;
                 }
                 if (!found)
                         native = false;
         }
-        xh_bindings_free(b, n);
+        xh_tool_choices_free(b, n);
         return native;
 }
 
@@ -546,7 +546,7 @@ static int cmp_str(const void *a, const void *b)
 
 /* The warning for the tools built from one pair of differing sources. */
 static char *skew_warning(const struct xh_profile *p, const char *store,
-                          const struct xh_binding *first, char **tools)
+                          const struct xh_tool_choice *first, char **tools)
 {
         qsort(tools, xh_strv_len(tools), sizeof(char *), cmp_str);
         _cleanup_free_ char *names = xh_strv_join(tools, ", ");
@@ -554,7 +554,7 @@ static char *skew_warning(const struct xh_profile *p, const char *store,
         const char *csrc = first->tc_src ? first->tc_src : "an unknown source";
         _cleanup_free_ char *tpkg = xh_asprintf("%s %s", first->tc_pkg ? first->tc_pkg : "?",
                                                 first->tc_ver ? first->tc_ver : "?");
-        if (first->decision == XH_BIND_NATIVE_SKEW)
+        if (first->decision == XH_TOOL_NATIVE_SKEW)
                 return xh_asprintf("running the toolchain layer's %s natively, although built "
                                    "from %s (%s) and the target's from %s: profile '%s' says "
                                    "skew = native",
@@ -576,20 +576,20 @@ static char *skew_warning(const struct xh_profile *p, const char *store,
 }
 
 char **xh_toolchain_warnings(const struct xh_profile *p, const char *store,
-                             const struct xh_binding *b, size_t n, const char *upper)
+                             const struct xh_tool_choice *b, size_t n, const char *upper)
 {
         char **out = xh_malloc(sizeof(char *));
         bool *done = xh_malloc((n + 1) * sizeof(bool));
         for (size_t i = 0; i < n; i++) {
-                if (done[i] || (b[i].decision != XH_BIND_SKEW_FALLBACK &&
-                                b[i].decision != XH_BIND_NATIVE_SKEW))
+                if (done[i] || (b[i].decision != XH_TOOL_SKEW_FALLBACK &&
+                                b[i].decision != XH_TOOL_NATIVE_SKEW))
                         continue;
                 /*
                  * Every tool built from the same pair of sources, in one line
                  * that names the packages of the compiler driver if among them.
                  */
                 _cleanup_strv_ char **tools = xh_malloc(sizeof(char *));
-                const struct xh_binding *shown = &b[i];
+                const struct xh_tool_choice *shown = &b[i];
                 for (size_t j = i; j < n; j++) {
                         if (done[j] || b[j].decision != b[i].decision ||
                             !streq_null(b[j].target_src, b[i].target_src) ||
@@ -608,7 +608,7 @@ char **xh_toolchain_warnings(const struct xh_profile *p, const char *store,
         free(done);
         _cleanup_strv_ char **shadowed = xh_malloc(sizeof(char *));
         for (size_t i = 0; i < n; i++)
-                if (b[i].decision == XH_BIND_SHADOWED)
+                if (b[i].decision == XH_TOOL_SHADOWED)
                         xh_strv_push(&shadowed, b[i].path);
         if (shadowed[0]) {
                 _cleanup_free_ char *list = xh_strv_join(shadowed, ", ");
@@ -620,7 +620,7 @@ char **xh_toolchain_warnings(const struct xh_profile *p, const char *store,
         return out;
 }
 
-void xh_bindings_free(struct xh_binding *list, size_t n)
+void xh_tool_choices_free(struct xh_tool_choice *list, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 free(list[i].name);
@@ -654,9 +654,9 @@ int xh_toolchain_gcc_facts(const struct xh_profile *p, const char *store, struct
                 return 0;
         _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
         _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
-        struct xh_binding *b = NULL;
+        struct xh_tool_choice *b = NULL;
         size_t n = 0;
-        int r = xh_toolchain_bindings(p, rootfs, NULL, tcfs, NULL, &b, &n, err);
+        int r = xh_toolchain_choose(p, rootfs, NULL, tcfs, NULL, &b, &n, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
@@ -664,11 +664,11 @@ int xh_toolchain_gcc_facts(const struct xh_profile *p, const char *store, struct
                         continue;
                 f->target = xh_package_text(b[i].target_pkg, b[i].target_ver, b[i].target_src);
                 f->cross = xh_package_text(b[i].tc_pkg, b[i].tc_ver, b[i].tc_src);
-                f->decision = xh_binding_decision_name(b[i].decision);
-                f->native = b[i].decision == XH_BIND_NATIVE;
+                f->decision = xh_tool_decision_name(b[i].decision);
+                f->native = b[i].decision == XH_TOOL_NATIVE;
                 break;
         }
-        xh_bindings_free(b, n);
+        xh_tool_choices_free(b, n);
         return 0;
 }
 

@@ -744,12 +744,13 @@ static void link_compilers(const char *root)
         link_in(root, "/usr/bin/cpp", "aarch64-linux-gnu-cpp-12");
 }
 
-static const struct xh_binding *binding(const struct xh_binding *b, size_t n, const char *path)
+static const struct xh_tool_choice *choice(const struct xh_tool_choice *b, size_t n,
+                                           const char *path)
 {
         for (size_t i = 0; i < n; i++)
                 if (strcmp(b[i].path, path) == 0)
                         return &b[i];
-        ck_abort_msg("no binding for %s", path);
+        ck_abort_msg("no choice for %s", path);
         return NULL;
 }
 
@@ -848,38 +849,38 @@ START_TEST(test_toolchain_decisions)
                                .skew = XH_SKEW_FALLBACK};
         xh_error err = {0};
 
-        struct xh_binding *b = NULL;
+        struct xh_tool_choice *b = NULL;
         size_t n = 0;
-        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, d.upper, d.tc, emulate, &b, &n, &err),
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, d.upper, d.tc, emulate, &b, &n, &err),
                          0);
         /* Same source: a binNMU (+b1) records its source version. */
-        ck_assert_int_eq(binding(b, n, "/usr/bin/sed")->decision, XH_BIND_NATIVE);
-        ck_assert(binding(b, n, "/usr/bin/sed")->direct);
-        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->target_ver, "4.9-1");
-        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->tc_ver, "4.9-1+b1");
-        ck_assert_str_eq(binding(b, n, "/usr/bin/sed")->tc_src, "sed 4.9-1");
-        ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_NATIVE);
-        ck_assert_int_eq(binding(b, n, "/usr/bin/dash")->decision, XH_BIND_NATIVE);
-        ck_assert_str_eq(binding(b, n, "/usr/bin/dash")->tc_pkg, "dash");
+        ck_assert_int_eq(choice(b, n, "/usr/bin/sed")->decision, XH_TOOL_NATIVE);
+        ck_assert(choice(b, n, "/usr/bin/sed")->direct);
+        ck_assert_str_eq(choice(b, n, "/usr/bin/sed")->target_ver, "4.9-1");
+        ck_assert_str_eq(choice(b, n, "/usr/bin/sed")->tc_ver, "4.9-1+b1");
+        ck_assert_str_eq(choice(b, n, "/usr/bin/sed")->tc_src, "sed 4.9-1");
+        ck_assert_int_eq(choice(b, n, "/usr/bin/cat")->decision, XH_TOOL_NATIVE);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/dash")->decision, XH_TOOL_NATIVE);
+        ck_assert_str_eq(choice(b, n, "/usr/bin/dash")->tc_pkg, "dash");
         /* Same upstream version, another Debian revision: another source. */
-        ck_assert_int_eq(binding(b, n, "/usr/bin/grep")->decision, XH_BIND_SKEW_FALLBACK);
-        ck_assert_int_eq(binding(b, n, "/usr/bin/diff")->decision, XH_BIND_NO_NATIVE);
-        ck_assert_int_eq(binding(b, n, "/usr/bin/make")->decision, XH_BIND_EMULATE);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/grep")->decision, XH_TOOL_SKEW_FALLBACK);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/diff")->decision, XH_TOOL_NO_NATIVE);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/make")->decision, XH_TOOL_EMULATE);
         /* The cross compiler was built from gcc-12 12.2.0-14, the target's is -14+deb12u1. */
         for (const char *const *path = (const char *const[]){GCC, GXX, CPP, NULL}; *path; path++) {
-                const struct xh_binding *g = binding(b, n, *path);
-                ck_assert_msg(g->decision == XH_BIND_SKEW_FALLBACK, "%s: %s", *path,
-                              xh_binding_decision_name(g->decision));
+                const struct xh_tool_choice *g = choice(b, n, *path);
+                ck_assert_msg(g->decision == XH_TOOL_SKEW_FALLBACK, "%s: %s", *path,
+                              xh_tool_decision_name(g->decision));
                 ck_assert_str_eq(g->target_src, "gcc-12 12.2.0-14+deb12u1");
                 ck_assert_str_eq(g->tc_src, "gcc-12 12.2.0-14");
                 ck_assert(g->tc_cross);
         }
-        ck_assert_str_eq(binding(b, n, GCC)->target_pkg, "gcc-12");
-        ck_assert_str_eq(binding(b, n, GCC)->tc_pkg, "gcc-12-aarch64-linux-gnu");
-        ck_assert_str_eq(binding(b, n, GCC)->tc_ver, "12.2.0-14cross1");
-        ck_assert_int_eq(binding(b, n, AS)->decision, XH_BIND_NATIVE);
-        ck_assert(!binding(b, n, AS)->tc_cross);
-        ck_assert_str_eq(xh_binding_decision_name(XH_BIND_SKEW_FALLBACK),
+        ck_assert_str_eq(choice(b, n, GCC)->target_pkg, "gcc-12");
+        ck_assert_str_eq(choice(b, n, GCC)->tc_pkg, "gcc-12-aarch64-linux-gnu");
+        ck_assert_str_eq(choice(b, n, GCC)->tc_ver, "12.2.0-14cross1");
+        ck_assert_int_eq(choice(b, n, AS)->decision, XH_TOOL_NATIVE);
+        ck_assert(!choice(b, n, AS)->tc_cross);
+        ck_assert_str_eq(xh_tool_decision_name(XH_TOOL_SKEW_FALLBACK),
                          "emulated (built from another source)");
 
         /*
@@ -921,44 +922,44 @@ START_TEST(test_toolchain_decisions)
         fake_root(ttc, tc_matching);
         _cleanup_strv_ char **w5 = xh_toolchain_warnings(&p, d.dir, b, n, d.upper);
         ck_assert_ptr_nonnull(strstr(w5[0], "built from its target's sources (arm64-trixie)"));
-        xh_bindings_free(b, n);
+        xh_tool_choices_free(b, n);
 
         /* A package operation in a session put its own cat in the upper. */
         put(d.upper, "/usr/bin/cat",
             "\x7f"
             "ELF",
             0755);
-        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
-        ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_SHADOWED);
-        ck_assert_int_eq(binding(b, n, "/usr/bin/sed")->decision, XH_BIND_NATIVE);
-        ck_assert_int_eq(binding(b, n, "/usr/bin/make")->decision, XH_BIND_NATIVE);
-        ck_assert_str_eq(xh_binding_decision_name(XH_BIND_SHADOWED),
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/cat")->decision, XH_TOOL_SHADOWED);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/sed")->decision, XH_TOOL_NATIVE);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/make")->decision, XH_TOOL_NATIVE);
+        ck_assert_str_eq(xh_tool_decision_name(XH_TOOL_SHADOWED),
                          "emulated (replaced in the session upper)");
         _cleanup_strv_ char **w2 = xh_toolchain_warnings(&p, d.dir, b, n, "/up");
         ck_assert_uint_eq(xh_strv_len(w2), 3);
         ck_assert_str_eq(w2[2], "running emulated, as a package operation in the session upper "
                                 "/up replaced them: /usr/bin/cat");
-        xh_bindings_free(b, n);
+        xh_tool_choices_free(b, n);
 
         /* skew = native: native, with one warning per pair of sources. */
         p.skew = XH_SKEW_NATIVE;
-        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
-        ck_assert_int_eq(binding(b, n, "/usr/bin/grep")->decision, XH_BIND_NATIVE_SKEW);
-        ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_NATIVE_SKEW);
-        ck_assert_int_eq(binding(b, n, "/usr/bin/cat")->decision, XH_BIND_NATIVE);
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/grep")->decision, XH_TOOL_NATIVE_SKEW);
+        ck_assert_int_eq(choice(b, n, GCC)->decision, XH_TOOL_NATIVE_SKEW);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/cat")->decision, XH_TOOL_NATIVE);
         _cleanup_strv_ char **w3 = xh_toolchain_warnings(&p, d.dir, b, n, NULL);
         ck_assert_uint_eq(xh_strv_len(w3), 2);
         ck_assert_str_eq(w3[0], "running the toolchain layer's cpp, g++, gcc natively, although "
                                 "built from gcc-12 12.2.0-14 (gcc-12-aarch64-linux-gnu "
                                 "12.2.0-14cross1) and the target's from gcc-12 "
                                 "12.2.0-14+deb12u1: profile 't' says skew = native");
-        xh_bindings_free(b, n);
+        xh_tool_choices_free(b, n);
 
         p.skew = XH_SKEW_ERROR;
-        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
-        ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_SKEW_ERROR);
-        ck_assert_int_eq(binding(b, n, "/usr/bin/sed")->decision, XH_BIND_NATIVE);
-        xh_bindings_free(b, n);
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(choice(b, n, GCC)->decision, XH_TOOL_SKEW_ERROR);
+        ck_assert_int_eq(choice(b, n, "/usr/bin/sed")->decision, XH_TOOL_NATIVE);
+        xh_tool_choices_free(b, n);
         tc_dirs_clear(&d);
 }
 END_TEST
@@ -980,21 +981,21 @@ START_TEST(test_toolchain_matching_cross)
         struct xh_profile p = {
                 .name = "t", .arch = "arm64", .suite = "trixie", .triplet = "aarch64-linux-gnu"};
         xh_error err = {0};
-        struct xh_binding *b = NULL;
+        struct xh_tool_choice *b = NULL;
         size_t n = 0;
-        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
-        ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_NATIVE);
-        ck_assert_str_eq(binding(b, n, GCC)->tc_src, "gcc-14 14.2.0-19");
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(choice(b, n, GCC)->decision, XH_TOOL_NATIVE);
+        ck_assert_str_eq(choice(b, n, GCC)->tc_src, "gcc-14 14.2.0-19");
         _cleanup_strv_ char **w = xh_toolchain_warnings(&p, d.dir, b, n, d.upper);
         ck_assert_uint_eq(xh_strv_len(w), 0);
-        xh_bindings_free(b, n);
+        xh_tool_choices_free(b, n);
         tc_dirs_clear(&d);
 
         tc_dirs_make(&d, target, silent);
-        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
-        ck_assert_int_eq(binding(b, n, GCC)->decision, XH_BIND_SKEW_FALLBACK);
-        ck_assert_str_eq(binding(b, n, GCC)->tc_src, "gcc-14-cross 1");
-        xh_bindings_free(b, n);
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(choice(b, n, GCC)->decision, XH_TOOL_SKEW_FALLBACK);
+        ck_assert_str_eq(choice(b, n, GCC)->tc_src, "gcc-14-cross 1");
+        xh_tool_choices_free(b, n);
         tc_dirs_clear(&d);
 }
 END_TEST
@@ -1007,7 +1008,7 @@ START_TEST(test_toolchain_unreadable_db)
         struct xh_profile p = {
                 .name = "t", .arch = "arm64", .suite = "bookworm", .triplet = "aarch64-linux-gnu"};
         xh_error err = {0};
-        struct xh_binding *b = NULL;
+        struct xh_tool_choice *b = NULL;
         size_t n = 0;
 
         /* An entry of the upper that is not a file (a removed package's whiteout) is skipped. */
@@ -1015,12 +1016,12 @@ START_TEST(test_toolchain_unreadable_db)
         ck_assert_int_eq(xh_mkdir_p(info, 0755), 0);
         _cleanup_free_ char *fifo = xh_asprintf("%s/gone.list", info);
         ck_assert_int_eq(mkfifo(fifo, 0644), 0);
-        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
-        xh_bindings_free(b, n);
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, d.upper, d.tc, NULL, &b, &n, &err), 0);
+        xh_tool_choices_free(b, n);
 
         _cleanup_free_ char *status = xh_asprintf("%s/var/lib/dpkg/status", d.tc);
         ck_assert_int_eq(unlink(status), 0);
-        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err),
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err),
                          -ENOENT);
         ck_assert_ptr_null(b);
         _cleanup_free_ char *want =
@@ -1031,7 +1032,7 @@ START_TEST(test_toolchain_unreadable_db)
 
         _cleanup_free_ char *tinfo = xh_asprintf("%s/var/lib/dpkg/info", d.target);
         ck_assert_int_eq(xh_rm_rf(tinfo), 0);
-        ck_assert_int_eq(xh_toolchain_bindings(&p, d.target, NULL, d.tc, NULL, &b, &n, &err),
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err),
                          -ENOENT);
         ck_assert_ptr_nonnull(strstr(err.msg, tinfo));
         xh_error_clear(&err);
