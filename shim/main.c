@@ -113,25 +113,7 @@ static bool read_facts(const char *path, struct xh_shim_facts *f)
         *f = (struct xh_shim_facts){0};
         if (xh_read_file(path, &text, NULL) < 0)
                 return false;
-        f->inc_c = xh_malloc(sizeof(char *));
-        f->inc_cxx = xh_malloc(sizeof(char *));
-        _cleanup_strv_ char **lines = xh_strv_split(text, "\n");
-        for (char **l = lines; *l; l++) {
-                if (strncmp(*l, "c:", 2) == 0)
-                        xh_strv_push(&f->inc_c, *l + 2);
-                else if (strncmp(*l, "c++:", 4) == 0)
-                        xh_strv_push(&f->inc_cxx, *l + 4);
-                else if (strncmp(*l, "pc_path:", 8) == 0)
-                        f->pc_path = xh_strdup(*l + 8);
-                else if (strncmp(*l, "pc_libs:", 8) == 0)
-                        f->pc_libs = xh_strdup(*l + 8);
-                else if (strncmp(*l, "pc_incs:", 8) == 0)
-                        f->pc_incs = xh_strdup(*l + 8);
-        }
-        if (f->inc_c[0] || f->pc_path)
-                return true;
-        xh_shim_facts_clear(f);
-        return false;
+        return xh_shim_facts_parse(text, f);
 }
 
 /*
@@ -167,22 +149,11 @@ static void load_facts(const char *exe, enum xh_shim_strategy strategy, struct x
         if (read_facts(kept, f) || read_facts(own, f))
                 return;
         ask_target(exe, strategy, f);
-        xh_buf b = {0};
-        for (char **d = f->inc_c; d && *d; d++)
-                xh_buf_addf(&b, "c:%s\n", *d);
-        for (char **d = f->inc_cxx; d && *d; d++)
-                xh_buf_addf(&b, "c++:%s\n", *d);
-        if (f->pc_path)
-                xh_buf_addf(&b, "pc_path:%s\n", f->pc_path);
-        if (f->pc_libs)
-                xh_buf_addf(&b, "pc_libs:%s\n", f->pc_libs);
-        if (f->pc_incs)
-                xh_buf_addf(&b, "pc_incs:%s\n", f->pc_incs);
+        _cleanup_free_ char *text = xh_shim_facts_format(f);
         const char *cache = access(XH_CACHE_DIR, W_OK) == 0 ? kept : own;
         _cleanup_free_ char *tmp = xh_asprintf("%s.%d", cache, (int)getpid());
-        if (xh_write_file(tmp, b.s, b.len, 0644) == 0 && rename(tmp, cache) < 0)
+        if (xh_write_file(tmp, text, strlen(text), 0644) == 0 && rename(tmp, cache) < 0)
                 unlink(tmp);
-        xh_buf_free(&b);
 }
 
 int main(int argc, char **argv)

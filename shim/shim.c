@@ -503,6 +503,46 @@ char *xh_shim_parse_personality(const char *dump, const char *key)
         return NULL;
 }
 
+char *xh_shim_facts_format(const struct xh_shim_facts *f)
+{
+        xh_buf b = {0};
+        for (char **d = f->inc_c; d && *d; d++)
+                xh_buf_addf(&b, "c:%s\n", *d);
+        for (char **d = f->inc_cxx; d && *d; d++)
+                xh_buf_addf(&b, "c++:%s\n", *d);
+        if (f->pc_path)
+                xh_buf_addf(&b, "pc_path:%s\n", f->pc_path);
+        if (f->pc_libs)
+                xh_buf_addf(&b, "pc_libs:%s\n", f->pc_libs);
+        if (f->pc_incs)
+                xh_buf_addf(&b, "pc_incs:%s\n", f->pc_incs);
+        return xh_buf_steal(&b);
+}
+
+bool xh_shim_facts_parse(const char *text, struct xh_shim_facts *f)
+{
+        *f = (struct xh_shim_facts){0};
+        f->inc_c = xh_malloc(sizeof(char *));
+        f->inc_cxx = xh_malloc(sizeof(char *));
+        _cleanup_strv_ char **lines = xh_strv_split(text, "\n");
+        for (char **l = lines; *l; l++) {
+                if (strncmp(*l, "c:", 2) == 0)
+                        xh_strv_push(&f->inc_c, *l + 2);
+                else if (strncmp(*l, "c++:", 4) == 0)
+                        xh_strv_push(&f->inc_cxx, *l + 4);
+                else if (strncmp(*l, "pc_path:", 8) == 0)
+                        f->pc_path = xh_strdup(*l + 8);
+                else if (strncmp(*l, "pc_libs:", 8) == 0)
+                        f->pc_libs = xh_strdup(*l + 8);
+                else if (strncmp(*l, "pc_incs:", 8) == 0)
+                        f->pc_incs = xh_strdup(*l + 8);
+        }
+        if (f->inc_c[0] || f->pc_path)
+                return true;
+        xh_shim_facts_clear(f);
+        return false;
+}
+
 void xh_shim_facts_clear(struct xh_shim_facts *f)
 {
         xh_strv_free(f->inc_c);

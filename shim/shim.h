@@ -120,6 +120,20 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                    struct xh_shim_exec *out, xh_error *err);
 void xh_shim_exec_clear(struct xh_shim_exec *e);
 
+/*
+ * The facts as kept in the profile's cache (a facts-HASH file): one line per
+ * value, "c:DIR" and "c++:DIR" for each include dir in order, then
+ * "pc_path:", "pc_libs:" and "pc_incs:" with their ':'-joined value when set.
+ * The caller frees the result.
+ */
+char *xh_shim_facts_format(const struct xh_shim_facts *f);
+/*
+ * Read facts in that format into *f (which is overwritten). Lines of other
+ * kinds are ignored. False, with *f empty, when the text holds neither an
+ * include dir nor a pkg-config search path: no facts to use.
+ */
+bool xh_shim_facts_parse(const char *text, struct xh_shim_facts *f);
+
 /* Parse the include search list out of "gcc -E -v" output. */
 char **xh_shim_parse_incdirs(const char *gcc_v_output);
 /* Take "KEY: a b c" out of "pkgconf --dump-personality" output, ':'-joined; NULL if absent. */

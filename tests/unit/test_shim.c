@@ -2,8 +2,8 @@
 /*
  * Unit tests of the shim's pure decision logic: the tool table, canonical
  * names, shim.conf parse/format, xh_shim_decide as a table of input -> expected
- * exec, and the parsers of the target's "gcc -E -v" and
- * "pkgconf --dump-personality" output.
+ * exec, the parsers of the target's "gcc -E -v" and
+ * "pkgconf --dump-personality" output, and the facts cache file.
  */
 #include <check.h>
 #include <errno.h>
@@ -1234,6 +1234,122 @@ START_TEST(test_personality_decide)
 }
 END_TEST
 
+/* ---- the facts cache file ---- */
+
+#define FACTS_GCC                                                                                  \
+        "c:/usr/lib/gcc/aarch64-linux-gnu/12/include\n"                                            \
+        "c:/usr/local/include\n"                                                                   \
+        "c:/usr/include/aarch64-linux-gnu\n"                                                       \
+        "c:/usr/include\n"                                                                         \
+        "c++:/usr/include/c++/12\n"                                                                \
+        "c++:/usr/include/aarch64-linux-gnu/c++/12\n"                                              \
+        "c++:/usr/include/c++/12/backward\n"                                                       \
+        "c++:/usr/lib/gcc/aarch64-linux-gnu/12/include\n"                                          \
+        "c++:/usr/local/include\n"                                                                 \
+        "c++:/usr/include/aarch64-linux-gnu\n"                                                     \
+        "c++:/usr/include\n"
+#define FACTS_PC "pc_path:" PC_PATH "\npc_libs:" PC_LIBS "\npc_incs:" PC_INCS "\n"
+
+static const struct {
+        const char *text;
+        bool ok;
+        /* the values read, include dirs joined by ' ', NULL: unset */
+        const char *inc_c, *inc_cxx, *pc_path, *pc_libs, *pc_incs;
+} facts_cases[] = {
+        /* what the shim writes for a compiler and for pkg-config */
+        {FACTS_GCC, true,
+         "/usr/lib/gcc/aarch64-linux-gnu/12/include /usr/local/include "
+         "/usr/include/aarch64-linux-gnu /usr/include",
+         "/usr/include/c++/12 /usr/include/aarch64-linux-gnu/c++/12 /usr/include/c++/12/backward "
+         "/usr/lib/gcc/aarch64-linux-gnu/12/include /usr/local/include "
+         "/usr/include/aarch64-linux-gnu /usr/include",
+         NULL, NULL, NULL},
+        {FACTS_PC, true, "", "", PC_PATH, PC_LIBS, PC_INCS},
+        /* nothing to use: empty, only C++ dirs, only system dirs, other lines */
+        {"", false},
+        {"\n\n", false},
+        {"c++:/usr/include/c++/12\n", false},
+        {"pc_libs:/lib\npc_incs:/usr/include\n", false},
+        {"C:/usr/include\nc /usr/include\n pc_path:/x\n# c:/usr/include\n", false},
+        /* other lines and empty lines are skipped; the last line needs no newline */
+        {"version:2\n\nc:/a\nc:/b", true, "/a /b", "", NULL, NULL, NULL},
+        /* an empty value is kept as it is */
+        {"pc_path:\n", true, "", "", "", NULL, NULL},
+        {"c:\n", true, "", "", NULL, NULL, NULL},
+        /* the text after the first ':' is the value, colons and spaces included */
+        {"pc_path: /a:/b \n", true, "", "", " /a:/b ", NULL, NULL},
+};
+
+START_TEST(test_facts_parse)
+{
+        const char *what = facts_cases[_i].text;
+        struct xh_shim_facts f;
+        bool ok = xh_shim_facts_parse(facts_cases[_i].text, &f);
+        ck_assert_msg(ok == facts_cases[_i].ok, "'%s': %s", what, ok ? "read" : "refused");
+        if (!ok) {
+                ck_assert_msg(!f.inc_c && !f.inc_cxx && !f.pc_path && !f.pc_libs && !f.pc_incs,
+                              "'%s': refused facts are not empty", what);
+                return;
+        }
+        assert_strv_joined(f.inc_c, facts_cases[_i].inc_c, what);
+        assert_strv_joined(f.inc_cxx, facts_cases[_i].inc_cxx, what);
+        const char *want[] = {facts_cases[_i].pc_path, facts_cases[_i].pc_libs,
+                              facts_cases[_i].pc_incs};
+        const char *got[] = {f.pc_path, f.pc_libs, f.pc_incs};
+        for (size_t k = 0; k < XH_ARRAY_SIZE(want); k++) {
+                if (!want[k])
+                        ck_assert_msg(!got[k], "'%s': value %zu '%s', expected none", what, k,
+                                      got[k]);
+                else
+                        ck_assert_msg(got[k] && strcmp(got[k], want[k]) == 0,
+                                      "'%s': value %zu '%s', expected '%s'", what, k,
+                                      got[k] ? got[k] : "(null)", want[k]);
+        }
+        xh_shim_facts_clear(&f);
+}
+END_TEST
+
+/* The format is the one shim/main.c keeps in the cache, and reads back unchanged. */
+START_TEST(test_facts_round_trip)
+{
+        struct xh_shim_facts f, back;
+        facts_init(&f);
+        _cleanup_free_ char *text = xh_shim_facts_format(&f);
+        ck_assert_str_eq(text, FACTS_GCC FACTS_PC);
+        ck_assert(xh_shim_facts_parse(text, &back));
+        _cleanup_free_ char *again = xh_shim_facts_format(&back);
+        ck_assert_str_eq(again, text);
+        xh_shim_facts_clear(&back);
+        xh_shim_facts_clear(&f);
+
+        /* No facts: an empty file, which is no facts to use. */
+        struct xh_shim_facts none = {0};
+        _cleanup_free_ char *empty = xh_shim_facts_format(&none);
+        ck_assert_str_eq(empty, "");
+        ck_assert(!xh_shim_facts_parse(empty, &back));
+}
+END_TEST
+
+/* Facts read back from the cache drive the decision as fresh ones do. */
+START_TEST(test_facts_cached_decide)
+{
+        static const char *const argv[] = {"g++", "-c", "x.cc", NULL};
+        struct xh_shim_config conf;
+        conf_init(&conf);
+        struct xh_shim_facts f;
+        ck_assert(xh_shim_facts_parse(FACTS_GCC, &f));
+        struct xh_shim_exec x;
+        ck_assert_int_eq(xh_shim_decide(&conf, GXX, (char *const *)argv, NULL, &f, &x, NULL), 0);
+        assert_strv_eq(x.argv,
+                       (const char *const[]){XH_RUN_DIR "/names/g++", PRE, "-c", "x.cc", INC_CXX,
+                                             LGCC, NULL},
+                       "argv");
+        xh_shim_exec_clear(&x);
+        xh_shim_facts_clear(&f);
+        xh_shim_config_clear(&conf);
+}
+END_TEST
+
 static Suite *shim_suite(void)
 {
         Suite *s = suite_create("shim");
@@ -1268,6 +1384,12 @@ static Suite *shim_suite(void)
         tcase_add_test(tc, test_parsed_facts_decide);
         tcase_add_loop_test(tc, test_parse_personality, 0, (int)XH_ARRAY_SIZE(personality_cases));
         tcase_add_test(tc, test_personality_decide);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("facts");
+        tcase_add_loop_test(tc, test_facts_parse, 0, (int)XH_ARRAY_SIZE(facts_cases));
+        tcase_add_test(tc, test_facts_round_trip);
+        tcase_add_test(tc, test_facts_cached_decide);
         suite_add_tcase(s, tc);
         return s;
 }
