@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void vsay(const char *tag, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0))) vsay(const char *tag, const char *fmt, va_list ap)
 {
         _cleanup_free_ char *msg = NULL;
         if (vasprintf(&msg, fmt, ap) < 0)

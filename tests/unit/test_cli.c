@@ -483,7 +483,7 @@ START_TEST(test_env_allow_list)
                 assert_env(env, blocked[i], NULL);
 
         /* PATH is the target's default, never the host's. */
-        assert_env(env, "PATH", TARGET_PATH + 5);
+        assert_env(env, "PATH", &TARGET_PATH[5]);
         assert_env(env, "XHYBRID_PROFILE", "prof");
         assert_env(env, "XHYBRID_MODE", "emulated");
         assert_env(env, "debian_chroot", "prof");

@@ -521,6 +521,7 @@ END_TEST
 START_TEST(test_find_ignores_path)
 {
         _cleanup_free_ char *fake = tmp_write("xhybrid-fake-emulator", "#!/bin/sh\n", 10, 0755);
+        ck_assert_ptr_nonnull(fake);
         _cleanup_free_ char *old = getenv("PATH") ? xh_strdup(getenv("PATH")) : NULL;
         setenv("PATH", tmpdir, 1);
 

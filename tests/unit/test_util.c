@@ -52,7 +52,7 @@ START_TEST(test_buf_growth)
 
         /* Grow well past the first allocation, one byte and many bytes at a time. */
         for (int i = 0; i < 1000; i++)
-                xh_buf_addn(&b, "abcdef" + (i % 6), 1);
+                xh_buf_addn(&b, &"abcdef"[i % 6], 1);
         ck_assert_uint_eq(b.len, 1000);
         ck_assert_uint_gt(b.cap, b.len);
         ck_assert_uint_eq(strlen(b.s), 1000);
