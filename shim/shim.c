@@ -519,6 +519,13 @@ char *xh_shim_facts_format(const struct xh_shim_facts *f)
         return xh_buf_steal(&b);
 }
 
+/* A value given again replaces the one before (a cache file is not trusted to have each once). */
+static void replace_value(char **field, const char *value)
+{
+        free(*field);
+        *field = xh_strdup(value);
+}
+
 bool xh_shim_facts_parse(const char *text, struct xh_shim_facts *f)
 {
         *f = (struct xh_shim_facts){0};
@@ -531,11 +538,11 @@ bool xh_shim_facts_parse(const char *text, struct xh_shim_facts *f)
                 else if (strncmp(*l, "c++:", 4) == 0)
                         xh_strv_push(&f->inc_cxx, *l + 4);
                 else if (strncmp(*l, "pc_path:", 8) == 0)
-                        f->pc_path = xh_strdup(*l + 8);
+                        replace_value(&f->pc_path, *l + 8);
                 else if (strncmp(*l, "pc_libs:", 8) == 0)
-                        f->pc_libs = xh_strdup(*l + 8);
+                        replace_value(&f->pc_libs, *l + 8);
                 else if (strncmp(*l, "pc_incs:", 8) == 0)
-                        f->pc_incs = xh_strdup(*l + 8);
+                        replace_value(&f->pc_incs, *l + 8);
         }
         if (f->inc_c[0] || f->pc_path)
                 return true;

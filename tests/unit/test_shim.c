@@ -1278,6 +1278,9 @@ static const struct {
         {"c:\n", true, "", "", NULL, NULL, NULL},
         /* the text after the first ':' is the value, colons and spaces included */
         {"pc_path: /a:/b \n", true, "", "", " /a:/b ", NULL, NULL},
+        /* a value given again replaces the one before (each used to leak) */
+        {"pc_path:/a\npc_path:/b\npc_libs:/c\npc_libs:/d\npc_incs:/e\npc_incs:\n", true, "", "",
+         "/b", "/d", ""},
 };
 
 START_TEST(test_facts_parse)
