@@ -224,6 +224,20 @@ START_TEST(test_arch_entry_consistent)
         ck_assert_ptr_nonnull(a->qemu);
         ck_assert_ptr_nonnull(a->triplet);
         ck_assert_ptr_nonnull(a->uname);
+        /*
+         * The columns a profile and a session use, by Debian's naming rules:
+         * bash's HOSTTYPE and MACHTYPE, the cross packages and their libc.
+         */
+        ck_assert_msg(a->hosttype && a->machtype && a->cross_packages && a->cross_libc,
+                      "%s: a column is missing", a->debian);
+        const char *os = strchr(a->triplet, '-');
+        ck_assert_ptr_nonnull(os);
+        _cleanup_free_ char *machtype = xh_asprintf("%s-unknown%s", a->hosttype, os);
+        ck_assert_str_eq(a->machtype, machtype);
+        _cleanup_free_ char *cross = xh_asprintf("crossbuild-essential-%s", a->debian);
+        ck_assert_str_eq(a->cross_packages, cross);
+        _cleanup_free_ char *libc = xh_asprintf("/usr/%s", a->triplet);
+        ck_assert_str_eq(a->cross_libc, libc);
         ck_assert_int_eq(memcmp(a->magic, ELFMAG, SELFMAG), 0);
         ck_assert_int_eq(a->magic[EI_CLASS], a->elf_class);
         ck_assert_int_eq(a->magic[EI_DATA], a->elf_data);
