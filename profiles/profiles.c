@@ -721,7 +721,14 @@ char *xh_profile_user_dir(void)
 
 static void dump_scalar(FILE *out, const char *key, const char *value)
 {
-        if (value && *value)
+        /*
+         * inih reads a ';' after whitespace as the start of a comment: a value
+         * that starts with one (a description may) follows the '=' directly,
+         * so that the dump reads back as the same profile.
+         */
+        if (value && *value == ';')
+                fprintf(out, "%s =%s\n", key, value);
+        else if (value && *value)
                 fprintf(out, "%s = %s\n", key, value);
         else
                 fprintf(out, "%s =\n", key);

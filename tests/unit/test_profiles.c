@@ -450,6 +450,21 @@ START_TEST(test_dump_wraps_long_lists)
 }
 END_TEST
 
+/*
+ * A description may start with ';' when no space precedes it ("description
+ * =;x"); written as "description = ;x", inih read it back as a comment.
+ */
+START_TEST(test_dump_semicolon_value)
+{
+        _cleanup_profile_ struct xh_profile *p = parse_ok(TARGET "[profile]\ndescription =; a b\n");
+        ck_assert_str_eq(p->description, "; a b");
+        _cleanup_free_ char *dump = dump_str(p);
+        ck_assert_msg(strstr(dump, "\ndescription =; a b\n") != NULL, "dump:\n%s", dump);
+        _cleanup_profile_ struct xh_profile *again = parse_ok(dump);
+        ck_assert_str_eq(again->description, "; a b");
+}
+END_TEST
+
 /* ---- loading, overriding, listing ---- */
 
 static const char user_profile[] = "[profile]\ndescription = mine\n" TARGET;
@@ -682,6 +697,7 @@ static Suite *profiles_suite(void)
         tcase_add_test(tc, test_golden_builtin);
         tcase_add_test(tc, test_builtins_load);
         tcase_add_test(tc, test_dump_wraps_long_lists);
+        tcase_add_test(tc, test_dump_semicolon_value);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("load");
