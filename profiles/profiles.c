@@ -286,7 +286,13 @@ static int check_env(struct parse_ctx *c, const char *v)
                            "separate entries with spaces");
 }
 
-#define LIST_SEPS " \t,"
+/*
+ * List items are separated by whitespace as inih strips it from the ends of
+ * a line (so an item never ends in a character the dump would lose), and
+ * commas.
+ */
+#define SPACES    " \t\v\f\r"
+#define LIST_SEPS SPACES ","
 /* In [section] order, then key order: the order of the dump. */
 static const struct key_def keys[] = {
         {"profile", "description", F_DESCRIPTION, NULL, true, NULL},
@@ -302,7 +308,7 @@ static const struct key_def keys[] = {
         {"toolchain", "emulate", F_EMULATE, LIST_SEPS, false, check_tool},
         {"toolchain", "skew", F_SKEW, NULL, false, check_skew},
         /* Values may contain commas (CFLAGS=-Wl,-z,now): split on whitespace only. */
-        {"session", "env", F_ENV, " \t", false, check_env},
+        {"session", "env", F_ENV, SPACES, false, check_env},
 };
 
 static bool known_section(const char *name)

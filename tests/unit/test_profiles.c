@@ -148,6 +148,13 @@ static const struct good_case good_cases[] = {
          .emulate = "cc g++ gcc"},
         /* 10: blank and comment lines between continuation lines */
         {.text = TARGET "packages = b2\n\n# c\n; c\n  a2\n", .packages = "a2 b2"},
+        /*
+         * 11: every character inih strips from a line's ends separates items
+         * (an env value ending in \v was lost by the dump's wrapping)
+         */
+        {.text = TARGET "packages = a3\vb3\f\n[session]\nenv = A=1\v B=2\r C=3\f\n  D=4\n",
+         .packages = "a3 b3",
+         .env = "A=1 B=2 C=3 D=4"},
 };
 
 static void check_field(int i, const char *what, const char *got, const char *want)
