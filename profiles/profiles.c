@@ -34,6 +34,8 @@ extern const size_t xh_builtin_profiles_count;
 #define BUILTIN_ORIGIN  "built-in"
 /* Lists in the dump wrap onto indented continuation lines past this column. */
 #define DUMP_WIDTH 100
+/* The longest line inih's default buffer (200 bytes) takes, with its '\n' and '\0'. */
+#define INI_LINE_MAX 198
 
 enum field {
         F_DESCRIPTION,
@@ -725,31 +727,37 @@ char *xh_profile_user_dir(void)
         return NULL;
 }
 
+/*
+ * "key = value". The dump must read back as the same profile, so two values
+ * are written "key=value", the shortest form, which they had in their file at
+ * most: one that would make the line too long for inih, and one starting with
+ * ';', which inih takes for a comment after whitespace.
+ */
 static void dump_scalar(FILE *out, const char *key, const char *value)
 {
-        /*
-         * inih reads a ';' after whitespace as the start of a comment: a value
-         * that starts with one (a description may) follows the '=' directly,
-         * so that the dump reads back as the same profile.
-         */
-        if (value && *value == ';')
-                fprintf(out, "%s =%s\n", key, value);
-        else if (value && *value)
-                fprintf(out, "%s = %s\n", key, value);
-        else
+        if (!value || !*value)
                 fprintf(out, "%s =\n", key);
+        else if (*value == ';' || strlen(key) + 3 + strlen(value) > INI_LINE_MAX)
+                fprintf(out, "%s=%s\n", key, value);
+        else
+                fprintf(out, "%s = %s\n", key, value);
 }
 
-/* "key = a b c", wrapped onto indented continuation lines when long. */
+/*
+ * "key = a b c", wrapped onto indented continuation lines when long. An item
+ * too long for inih on such a line gets one of its own indented by a single
+ * space (no longer than the line it came from).
+ */
 static void dump_list(FILE *out, const char *key, char *const *v)
 {
         size_t col = strlen(key) + 2;
         fprintf(out, "%s =", key);
         for (size_t i = 0; v && v[i]; i++) {
                 size_t len = strlen(v[i]);
-                if (i > 0 && col + 1 + len > DUMP_WIDTH) {
-                        fputs("\n   ", out);
-                        col = 3;
+                if (col + 1 + len > (i > 0 ? DUMP_WIDTH : INI_LINE_MAX)) {
+                        bool room = 3 + 1 + len <= INI_LINE_MAX;
+                        fputs(room ? "\n   " : "\n", out);
+                        col = room ? 3 : 0;
                 }
                 fprintf(out, " %s", v[i]);
                 col += 1 + len;

@@ -466,9 +466,46 @@ START_TEST(test_dump_semicolon_value)
         _cleanup_profile_ struct xh_profile *p = parse_ok(TARGET "[profile]\ndescription =; a b\n");
         ck_assert_str_eq(p->description, "; a b");
         _cleanup_free_ char *dump = dump_str(p);
-        ck_assert_msg(strstr(dump, "\ndescription =; a b\n") != NULL, "dump:\n%s", dump);
+        ck_assert_msg(strstr(dump, "\ndescription=; a b\n") != NULL, "dump:\n%s", dump);
         _cleanup_profile_ struct xh_profile *again = parse_ok(dump);
         ck_assert_str_eq(again->description, "; a b");
+}
+END_TEST
+
+/*
+ * Values as long as a line allows, written with no spaces ("key=value") or
+ * as a continuation indented by one space, make lines that the dump's own
+ * spacing would make too long for inih; the dump keeps every line short
+ * enough and reads back as the same profile.
+ */
+START_TEST(test_dump_longest_values)
+{
+        char desc[187], env[195], pkg[198];
+        memset(desc, 'd', sizeof(desc) - 1);
+        desc[sizeof(desc) - 1] = '\0';
+        memcpy(env, "E=", 2);
+        memset(env + 2, 'e', sizeof(env) - 3);
+        env[sizeof(env) - 1] = '\0';
+        memset(pkg, 'p', sizeof(pkg) - 1);
+        pkg[sizeof(pkg) - 1] = '\0';
+        _cleanup_free_ char *text =
+                xh_asprintf(TARGET "packages = a1\n %s\n[profile]\ndescription=%s\n"
+                                   "[session]\nenv=%s\n",
+                            pkg, desc, env);
+        _cleanup_profile_ struct xh_profile *p = parse_ok(text);
+        _cleanup_free_ char *dump = dump_str(p);
+        for (char *line = dump; *line;) {
+                size_t n = strcspn(line, "\n");
+                ck_assert_msg(n <= 198, "dump line of %zu characters: %.40s...", n, line);
+                line += n + (line[n] == '\n');
+        }
+        _cleanup_profile_ struct xh_profile *again = parse_ok(dump);
+        ck_assert_str_eq(again->description, desc);
+        _cleanup_free_ char *pkgs = xh_asprintf("a1 %s", pkg);
+        assert_strv(again->packages, pkgs, "packages");
+        assert_strv(again->env, env, "env");
+        _cleanup_free_ char *dump2 = dump_str(again);
+        ck_assert_str_eq(dump2, dump);
 }
 END_TEST
 
@@ -705,6 +742,7 @@ static Suite *profiles_suite(void)
         tcase_add_test(tc, test_builtins_load);
         tcase_add_test(tc, test_dump_wraps_long_lists);
         tcase_add_test(tc, test_dump_semicolon_value);
+        tcase_add_test(tc, test_dump_longest_values);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("load");
