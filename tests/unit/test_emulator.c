@@ -882,6 +882,12 @@ struct blob {
         size_t size;
 };
 
+static void blob_free(struct blob *b)
+{
+        free(b->data);
+}
+#define _cleanup_blob_ __attribute__((cleanup(blob_free)))
+
 /* This test program: an ELF file with .comment and a build-id. */
 static struct blob self_blob(void)
 {
@@ -1020,9 +1026,7 @@ static void assert_elf_diffs(const char *a, const char *b, const char *normal, c
 
 START_TEST(test_elf_compare)
 {
-        struct blob a = self_blob(), b = self_blob();
-        _cleanup_free_ char *data_a = a.data;
-        _cleanup_free_ char *data_b = b.data;
+        _cleanup_blob_ struct blob a = self_blob(), b = self_blob();
         size_t text = section_index(&a, ".text");
         Elf64_Shdr *sh;
         switch (elfcmp_cases[_i].m) {
@@ -1054,7 +1058,6 @@ START_TEST(test_elf_compare)
                 break;
         case MUT_TRAILING:
                 b.data = xh_realloc(b.data, b.size + 5);
-                data_b = b.data;
                 memcpy(b.data + b.size, "junk\n", 5);
                 b.size += 5;
                 break;
@@ -1159,9 +1162,7 @@ static const struct {
 
 START_TEST(test_elf_compare_archive)
 {
-        struct blob elf = self_blob(), changed = self_blob();
-        _cleanup_free_ char *data = elf.data;
-        _cleanup_free_ char *changed_data = changed.data;
+        _cleanup_blob_ struct blob elf = self_blob(), changed = self_blob();
         struct ar_spec ma[] = {{"note.txt", "hello\n", 6}, {"prog", elf.data, elf.size}};
         struct ar_spec mb[3] = {ma[0], ma[1], {"extra.txt", "x", 1}};
         size_t nb = 2, symbol_b = 1, size_a, size_b;
