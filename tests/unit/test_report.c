@@ -548,8 +548,8 @@ START_TEST(test_json)
                 "\"xhybrid\": \"0.1.0\"",
                 "\"qemu\": ",
                 "\"target_gcc\": \"gcc-12 12.2.0-14+deb12u1\"",
-                "\"cross_gcc\": \"gcc-12-aarch64-linux-gnu 12.2.0-14cross1 (from gcc-12 "
-                "12.2.0-14)\"",
+                ("\"cross_gcc\": \"gcc-12-aarch64-linux-gnu 12.2.0-14cross1 (from gcc-12 "
+                 "12.2.0-14)\""),
                 "\"gcc_decision\": \"emulated (built from another source)\"",
                 "\"modes\": [",
                 "\"mode\": \"emulated\"",
