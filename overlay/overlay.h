@@ -5,12 +5,17 @@
  * operations. The list can be printed (--dry-run) and unit-tested without
  * privileges; xh_plan_apply() carries it out inside the session's private
  * mount namespace and is the only code in xhybrid that calls mount(2).
+ * upper.c keeps a persistent upper as an archive where the store's file
+ * system cannot hold one (overlayfs): restored into the session's tmpfs by
+ * the plan, saved back at the session's end.
  */
 #ifndef XH_OVERLAY_H
 #define XH_OVERLAY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "xh-util.h"
 
@@ -146,5 +151,51 @@ int xh_plan_apply(const struct xh_plan *plan, xh_error *err);
 void xh_plan_free(struct xh_plan *plan);
 
 const char *xh_op_kind_name(enum xh_op_kind kind);
+
+/*
+ * The saved form of a persistent upper (upper.c): a pax tar archive that
+ * keeps whiteouts (character devices 0/0), user.overlay.* and the other
+ * xattrs, owners, modes, nanosecond mtimes, hard links and symlinks.
+ */
+struct xh_upper_stats {
+        uint64_t entries;       /* entries of the archive */
+        uint64_t data_bytes;    /* contents of regular files */
+        uint64_t archive_bytes; /* size of the archive */
+        uint64_t skipped;       /* sockets, which are left out */
+};
+
+/*
+ * Save the tree at upper_fd to the archive name in dir_fd (shown: its path,
+ * for messages): written to NAME.new, synced, renamed over NAME, the
+ * directory synced. On failure NAME is untouched and NAME.new removed.
+ */
+int xh_upper_save(int upper_fd, int dir_fd, const char *name, const char *shown,
+                  struct xh_upper_stats *stats, xh_error *err);
+
+/*
+ * Recreate the archive's tree in the empty directory upper_fd, owners
+ * included (the caller maps them). -EINVAL with err for an archive that is
+ * damaged or names something outside the directory.
+ */
+int xh_upper_restore(int archive_fd, const char *shown, int upper_fd, struct xh_upper_stats *stats,
+                     xh_error *err);
+
+/* One entry of an archive, as xh_upper_walk() hands it out. */
+struct xh_upper_entry {
+        const char *path; /* relative to the upper: "etc/hostname"; "" is the upper itself */
+        mode_t mode;      /* type and permission bits, as in st_mode */
+        bool hardlink;    /* another name of the regular file named by link */
+        const char *link; /* a symlink's target, or the first name of a hard link */
+        dev_t rdev;       /* of a device: a whiteout is a character device 0/0 */
+        uint64_t size;    /* of a regular file's contents */
+        int archive_fd;   /* where the contents lie (xh_upper_entry_read) */
+        uint64_t offset;
+};
+typedef int (*xh_upper_walk_fn)(void *ctx, const struct xh_upper_entry *e, xh_error *err);
+
+/* Call fn for each entry of the archive in order; a negative return stops the walk. */
+int xh_upper_walk(int archive_fd, const char *shown, xh_upper_walk_fn fn, void *ctx, xh_error *err);
+/* The contents of a regular file entry, NUL-terminated. -errno on failure. */
+int xh_upper_entry_read(const struct xh_upper_entry *e, char **data, size_t *len);
 
 #endif
