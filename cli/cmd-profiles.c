@@ -15,11 +15,16 @@ static int print_tools(const char *store, const struct xh_profile *p, xh_error *
 {
         _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
         _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
-        _cleanup_free_ char *sess = xh_store_session_path(store, p);
-        _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
+        _cleanup_free_ char *upper = NULL;
+        bool scratch = false;
         struct xh_tool_choice *b = NULL;
         size_t n = 0;
-        int r = xh_toolchain_choose(p, rootfs, upper, tcfs, NULL, &b, &n, err);
+        int r = xh_store_upper_view(store, p, &upper, &scratch, err);
+        if (r < 0)
+                return r;
+        r = xh_toolchain_choose(p, rootfs, upper, tcfs, NULL, &b, &n, err);
+        if (scratch)
+                xh_rm_rf(upper);
         if (r < 0)
                 return r;
         printf("# tools of a hybrid session (skew = %s; native only when built from the target's "

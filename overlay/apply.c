@@ -3,7 +3,9 @@
  * Carry out a mount plan. This is the only file in xhybrid that calls
  * mount(2). It runs inside the session's private mount namespace, so nothing
  * it does is visible on the host and nothing needs undoing on failure: the
- * namespace, with every mount in it, goes away with the last process.
+ * namespace, with every mount in it, goes away with the last process. A
+ * saved upper is restored here too, and the save at the session's end
+ * (xh_plan_finish) uses the directories opened here.
  */
 #include "overlay.h"
 
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static int pivot_root(const char *new_root, const char *put_old)
@@ -75,6 +78,12 @@ static int fail_mount(xh_error *err, const struct xh_op *op, int e)
                         xh_hint(err, e, "the emulator named in the rule cannot be opened");
                 else if (e == EINVAL)
                         xh_hint(err, e, "the kernel rejected the binfmt rule");
+                break;
+        case XH_OP_RESTORE:
+        case XH_OP_SAVE:
+                xh_hint(err, e,
+                        "check the path above; moving the archive away starts again "
+                        "from the root's own state");
                 break;
         case XH_OP_BIND:
                 if (e == EPERM)
@@ -181,7 +190,56 @@ static int write_rule(const struct xh_op *op, xh_error *err)
         return 0;
 }
 
-static int apply_one(const struct xh_op *op, xh_error *err)
+/* The saved upper src restored into the empty directory dst (a missing optional one: nothing). */
+static int apply_restore(const struct xh_op *op, xh_error *err)
+{
+        _cleanup_close_ int in = open(op->src, O_RDONLY | O_CLOEXEC);
+        if (in < 0 && errno == ENOENT && (op->flags & XH_F_OPTIONAL))
+                return 0;
+        if (in < 0)
+                return fail_mount(err, op, errno);
+        _cleanup_close_ int dir = open(op->dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0)
+                return fail_mount(err, op, errno);
+        struct xh_upper_stats st;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int r = xh_upper_restore(in, op->src, dir, &st, err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (r == 0)
+                XH_INFO("restored %s: %llu entries, %.1f MiB of files in %.3f s", op->src,
+                        (unsigned long long)st.entries, (double)st.data_bytes / (1 << 20),
+                        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        return r;
+}
+
+/* The directories the save at the session's end needs, opened while they have paths. */
+static int apply_save(const struct xh_op *op, struct xh_plan_state *state, xh_error *err)
+{
+        if (state->from_fd >= 0)
+                return fail_mount(err, op, EEXIST);
+        _cleanup_free_ char *dir = xh_strdup(op->dst);
+        char *slash = strrchr(dir, '/');
+        if (!slash || !slash[1])
+                return fail_mount(err, op, EINVAL);
+        *slash = '\0';
+        int from = open(op->src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (from < 0)
+                return fail_mount(err, op, errno);
+        int to = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (to < 0) {
+                int e = errno;
+                close(from);
+                return fail_mount(err, op, e);
+        }
+        state->from_fd = from;
+        state->to_fd = to;
+        state->to = xh_strdup(op->dst);
+        state->to_name = xh_strdup(slash + 1);
+        return 0;
+}
+
+static int apply_one(const struct xh_op *op, struct xh_plan_state *state, xh_error *err)
 {
         int r;
         switch (op->kind) {
@@ -249,17 +307,58 @@ static int apply_one(const struct xh_op *op, xh_error *err)
                 if (chdir(op->dst) < 0)
                         return fail_mount(err, op, errno);
                 return 0;
+        case XH_OP_RESTORE:
+                return apply_restore(op, err);
+        case XH_OP_SAVE:
+                return apply_save(op, state, err);
         }
         return fail_mount(err, op, EINVAL);
 }
 
-int xh_plan_apply(const struct xh_plan *plan, xh_error *err)
+int xh_plan_apply(const struct xh_plan *plan, struct xh_plan_state *state, xh_error *err)
 {
+        *state = (struct xh_plan_state){.from_fd = -1, .to_fd = -1};
         for (size_t i = 0; i < plan->n; i++) {
                 XH_DEBUG("mount plan: %s %s", xh_op_kind_name(plan->ops[i].kind), plan->ops[i].dst);
-                int r = apply_one(&plan->ops[i], err);
-                if (r < 0)
+                int r = apply_one(&plan->ops[i], state, err);
+                if (r < 0) {
+                        xh_plan_state_close(state);
                         return r;
+                }
         }
         return 0;
+}
+
+void xh_plan_state_close(struct xh_plan_state *state)
+{
+        if (state->from_fd >= 0)
+                close(state->from_fd);
+        if (state->to_fd >= 0)
+                close(state->to_fd);
+        free(state->to);
+        free(state->to_name);
+        *state = (struct xh_plan_state){.from_fd = -1, .to_fd = -1};
+}
+
+int xh_plan_finish(struct xh_plan_state *state, struct xh_upper_stats *stats, xh_error *err)
+{
+        struct xh_upper_stats local;
+        if (!stats)
+                stats = &local;
+        int r = 0;
+        if (state->from_fd >= 0) {
+                struct timespec t0, t1;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                r = xh_upper_save(state->from_fd, state->to_fd, state->to_name, state->to, stats,
+                                  err);
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                if (r == 0)
+                        XH_INFO("saved %s: %llu entries, %.1f MiB of files in %.3f s", state->to,
+                                (unsigned long long)stats->entries,
+                                (double)stats->data_bytes / (1 << 20),
+                                (double)(t1.tv_sec - t0.tv_sec) +
+                                        (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        }
+        xh_plan_state_close(state);
+        return r;
 }

@@ -34,6 +34,8 @@ enum xh_op_kind {
         XH_OP_LINK,            /* hard link dst to the file src */
         XH_OP_PIVOT,           /* pivot_root into dst, detach the old root */
         XH_OP_CHDIR,           /* chdir to dst (after the pivot: a path inside) */
+        XH_OP_RESTORE,         /* restore the saved upper src (an archive) into the dir dst */
+        XH_OP_SAVE,            /* at the session's end, save the dir src to the archive dst */
 };
 
 enum {
@@ -71,8 +73,18 @@ struct xh_session_spec {
                                       (NULL-terminated, may be NULL) */
         const char *upper;         /* persistent upper dir, or NULL for a throwaway upper */
         const char *work;          /* overlay work dir matching upper (same filesystem) */
-        const char *cwd;           /* host working directory: bound at the same path, then chdir */
-        const char *binfmt_rule;   /* rule to register in the private binfmt_misc, or NULL */
+        /*
+         * The persistent upper kept as an archive, where the store's file
+         * system cannot hold an upper (both NULL otherwise, at most one set):
+         * upper_archive is restored into the session's tmpfs, used as the
+         * upper and saved back at the session's end; layer_archive (a
+         * throwaway session) is restored there as the top read-only layer
+         * and never saved. A missing archive is an empty upper.
+         */
+        const char *upper_archive;
+        const char *layer_archive;
+        const char *cwd;         /* host working directory: bound at the same path, then chdir */
+        const char *binfmt_rule; /* rule to register in the private binfmt_misc, or NULL */
         const struct xh_bind *binds; /* extra binds, terminated by src == NULL (may be NULL) */
         bool resolv_conf;            /* bind the host's /etc/resolv.conf */
 
@@ -141,12 +153,35 @@ int xh_plan_probe(const char *staging, int level, const char *binfmt_rule, struc
 void xh_plan_print(const struct xh_plan *plan, FILE *out);
 
 /*
+ * What an applied plan keeps for the session's end: the directories of its
+ * save op, opened before the pivot, after which the store has no path.
+ */
+struct xh_plan_state {
+        int from_fd;   /* the upper to save, or -1 when the plan saves nothing */
+        int to_fd;     /* the directory of the archive */
+        char *to;      /* the archive's path, for messages */
+        char *to_name; /* its name in to_fd */
+};
+
+/*
  * Carry out the plan. Must run in a new mount namespace (and a new PID
  * namespace for XH_OP_PROC) whose user namespace holds CAP_SYS_ADMIN.
  * On failure returns -errno with the op and path in err and a hint where the
- * kernel's errno misleads.
+ * kernel's errno misleads, and closes what it had opened; on success state
+ * holds what xh_plan_finish() needs (its fds are close-on-exec).
  */
-int xh_plan_apply(const struct xh_plan *plan, xh_error *err);
+int xh_plan_apply(const struct xh_plan *plan, struct xh_plan_state *state, xh_error *err);
+
+/*
+ * At the session's end, once no process of the session can write the upper
+ * any more: the plan's save op (nothing when it has none), then
+ * xh_plan_state_close(). stats (may be NULL) receives the figures of the
+ * save.
+ */
+struct xh_upper_stats;
+int xh_plan_finish(struct xh_plan_state *state, struct xh_upper_stats *stats, xh_error *err);
+/* Close what apply kept, saving nothing (a child of init, a failed session). */
+void xh_plan_state_close(struct xh_plan_state *state);
 
 void xh_plan_free(struct xh_plan *plan);
 

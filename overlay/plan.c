@@ -20,6 +20,8 @@ static const char *const op_names[] = {
         [XH_OP_LINK] = "link",
         [XH_OP_PIVOT] = "pivot-root",
         [XH_OP_CHDIR] = "chdir",
+        [XH_OP_RESTORE] = "restore",
+        [XH_OP_SAVE] = "save-at-exit",
 };
 
 const char *xh_op_kind_name(enum xh_op_kind kind)
@@ -160,6 +162,18 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         if (spec->upper && ((r = check_path("upper", spec->upper, err)) < 0 ||
                             (r = check_path("work dir", spec->work, err)) < 0))
                 return r;
+        if ((spec->upper_archive &&
+             (r = check_path("upper archive", spec->upper_archive, err)) < 0) ||
+            (spec->layer_archive &&
+             (r = check_path("layer archive", spec->layer_archive, err)) < 0))
+                return r;
+        if (!!spec->upper + !!spec->upper_archive + !!spec->layer_archive > 1)
+                return xh_fail(err, EINVAL,
+                               "a session has one persistent upper: a directory (%s), an "
+                               "archive (%s) or an archive as a layer (%s)",
+                               spec->upper ? spec->upper : "none",
+                               spec->upper_archive ? spec->upper_archive : "none",
+                               spec->layer_archive ? spec->layer_archive : "none");
         for (const char *const *l = spec->layers; l && *l; l++)
                 if ((r = check_path("layer", *l, err)) < 0)
                         return r;
@@ -176,6 +190,14 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         if (!spec->upper) {
                 add_op(plan, XH_OP_MKDIR, 0, NULL, upper, NULL);
                 add_op(plan, XH_OP_MKDIR, 0, NULL, work, NULL);
+        }
+        /* A store on overlayfs: the persistent upper comes from its archive. */
+        _cleanup_free_ char *saved = xh_asprintf("%s/saved", spec->staging);
+        if (spec->upper_archive)
+                add_op(plan, XH_OP_RESTORE, XH_F_OPTIONAL, spec->upper_archive, upper, NULL);
+        if (spec->layer_archive) {
+                add_op(plan, XH_OP_MKDIR, 0, NULL, saved, NULL);
+                add_op(plan, XH_OP_RESTORE, XH_F_OPTIONAL, spec->layer_archive, saved, NULL);
         }
 
         bool hybrid = spec->toolchain != NULL;
@@ -229,6 +251,10 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 xh_buf_add_escaped(&o, layer);
                 xh_buf_add(&o, ":");
         }
+        if (spec->layer_archive) {
+                xh_buf_add_escaped(&o, saved);
+                xh_buf_add(&o, ":");
+        }
         size_t nl = xh_strv_len((char *const *)spec->layers);
         for (size_t i = nl; i > 0; i--) {
                 xh_buf_add_escaped(&o, spec->layers[i - 1]);
@@ -243,6 +269,9 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         xh_buf_add(&o, ",userxattr");
         add_op(plan, XH_OP_OVERLAY, 0, "overlay", root, o.s);
         xh_buf_free(&o);
+        /* Opened now, carried out by xh_plan_finish(): the store has no path after the pivot. */
+        if (spec->upper_archive)
+                add_op(plan, XH_OP_SAVE, 0, upper, spec->upper_archive, NULL);
 
         _cleanup_free_ char *proc = in_root(root, "/proc");
         _cleanup_free_ char *binfmt = in_root(root, "/proc/sys/fs/binfmt_misc");
@@ -281,7 +310,8 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, run, "mode=1777");
                 if (spec->cache_dir) {
                         _cleanup_free_ char *cache = in_root(root, XH_CACHE_DIR);
-                        add_op(plan, XH_OP_BIND, XH_F_NODEV | (spec->upper ? 0 : XH_F_RDONLY),
+                        bool persistent = spec->upper || spec->upper_archive;
+                        add_op(plan, XH_OP_BIND, XH_F_NODEV | (persistent ? 0 : XH_F_RDONLY),
                                spec->cache_dir, cache, NULL);
                 }
         }
@@ -401,7 +431,8 @@ void xh_plan_print(const struct xh_plan *plan, FILE *out)
                 const struct xh_op *op = &plan->ops[i];
                 fprintf(out, "%-15s", xh_op_kind_name(op->kind));
                 if (op->src &&
-                    (op->kind == XH_OP_BIND || op->kind == XH_OP_COPY || op->kind == XH_OP_LINK))
+                    (op->kind == XH_OP_BIND || op->kind == XH_OP_COPY || op->kind == XH_OP_LINK ||
+                     op->kind == XH_OP_RESTORE || op->kind == XH_OP_SAVE))
                         fprintf(out, " %s ->", op->src);
                 fprintf(out, " %s", op->dst);
                 if (op->data) {

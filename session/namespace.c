@@ -6,7 +6,8 @@
  *     |                     the command's exit status or signal on
  *     +- init (pid 1)       new user + mount + PID namespace: applies the mount
  *          |                plan, writes the command's id maps, reaps,
- *          |                forwards signals, reports the status
+ *          |                forwards signals, saves an archived upper,
+ *          |                reports the status
  *          +- command       its own user + mount namespace (the mounts of the
  *          |                plan are locked there), in a hybrid session the
  *          |                identity filter, then the user's program, exec'd
@@ -27,6 +28,19 @@
  * copy is open the kernel holds a uname(2) with nobody to answer it (without
  * one it would fail the call with ENOSYS). init sees the supervisor die, kills
  * every process of the session, and reports the failure (exit status 125).
+ *
+ * A session whose persistent upper is kept as an archive (a store on
+ * overlayfs) saves it at its end: when the command has ended, init kills and
+ * reaps every process left in the session, so that nothing writes the upper
+ * any more, saves it through the directories the plan opened before the
+ * pivot, and only then reports the command's status. The lock on the upper
+ * is an open file that init shares with the host side, so it holds until
+ * init has saved and exited. A failed save is reported instead of the
+ * status; the archive then still holds the state from before the session.
+ * Those directories reach the store, so no process of the session may open
+ * them through /proc/1/fd: the command's own user namespace sees to that, as
+ * a process may only inspect one of an ancestor user namespace with
+ * CAP_SYS_PTRACE there.
  *
  * Why the command has namespaces of its own: root in the session holds every
  * capability of the user namespace that owns the session's mounts, and could
@@ -391,7 +405,7 @@ static _Noreturn void supervisor_main(int listener, const char *machine)
  * reported why and exits 125).
  */
 static pid_t start_supervisor(const struct ns_job *job, pid_t cmd, int sock, int err_fd,
-                              int *listener)
+                              int *listener, struct xh_plan_state *state)
 {
         xh_error e = {0};
         int r = xh_recv_fd(sock, listener);
@@ -413,8 +427,11 @@ static pid_t start_supervisor(const struct ns_job *job, pid_t cmd, int sock, int
                 kill(cmd, SIGKILL);
                 _exit(XH_EXIT_ERROR);
         }
-        if (sup == 0)
+        if (sup == 0) {
+                /* The directories init keeps for the save are init's alone. */
+                xh_plan_state_close(state);
                 supervisor_main(*listener, job->machine);
+        }
         if (write(sock, "1", 1) != 1) {
                 /* the command is gone; its status tells */
         }
@@ -476,6 +493,43 @@ static _Noreturn void exec_command(const struct ns_job *job, int err_fd)
         _exit(e == ENOENT ? XH_EXIT_NOTFOUND : XH_EXIT_NOEXEC);
 }
 
+/* "exited with status 3", "was killed by signal 15 (Terminated)" */
+static char *describe_status(int st)
+{
+        if (WIFSIGNALED(st))
+                return xh_asprintf("was killed by signal %d (%s)", WTERMSIG(st),
+                                   strsignal(WTERMSIG(st)));
+        return xh_asprintf("exited with status %d", WEXITSTATUS(st));
+}
+
+/*
+ * In init, after the command ended with status st: when the plan saves the
+ * upper, every other process of the session is killed and reaped first (pid
+ * 1 of a PID namespace signals them all with kill(-1)), then the upper is
+ * saved. The session's mounts stay until init exits.
+ */
+static int finish_session(struct xh_plan_state *state, int st, xh_error *e)
+{
+        if (state->from_fd < 0) {
+                xh_plan_state_close(state);
+                return 0;
+        }
+        kill(-1, SIGKILL);
+        for (;;) {
+                if (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+                        continue;
+                break;
+        }
+        int r = xh_plan_finish(state, NULL, e);
+        if (r < 0) {
+                _cleanup_free_ char *was = describe_status(st);
+                _cleanup_free_ char *why = xh_strdup(e->msg);
+                xh_fail(e, -r, "the session's changes were not saved (its command %s): %s", was,
+                        why);
+        }
+        return r;
+}
+
 /* pid 1 of the session. */
 static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_fd, int status_fd)
 {
@@ -486,7 +540,8 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         close(sync_fd);
 
         xh_error e = {0};
-        int r = xh_plan_apply(job->plan, &e);
+        struct xh_plan_state state;
+        int r = xh_plan_apply(job->plan, &state, &e);
         if (r < 0) {
                 report_error(err_fd, -r, &e);
                 _exit(XH_EXIT_ERROR);
@@ -514,6 +569,8 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         }
         if (cmd == 0) {
                 close(status_fd);
+                /* The directories init keeps for the save are not the command's. */
+                xh_plan_state_close(&state);
                 if (job->lock) {
                         close(ready[0]);
                         close(go[1]);
@@ -545,7 +602,7 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         int listener = -1; /* init's copy, open until init exits */
         if (job->machine) {
                 close(ident[1]);
-                sup = start_supervisor(job, cmd, ident[0], err_fd, &listener);
+                sup = start_supervisor(job, cmd, ident[0], err_fd, &listener, &state);
         }
         /* err_fd stays open: a failure of the supervisor is reported on it. */
         install_forwarding(cmd, NULL);
@@ -559,6 +616,10 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                 if (sup > 0 && w == sup)
                         supervisor_died(st, job->machine, err_fd);
                 if (w == cmd) {
+                        if ((r = finish_session(&state, st, &e)) < 0) {
+                                report_error(err_fd, -r, &e);
+                                _exit(XH_EXIT_ERROR);
+                        }
                         if (write(status_fd, &st, sizeof(st)) != (ssize_t)sizeof(st))
                                 _exit(XH_EXIT_ERROR);
                         _exit(0);

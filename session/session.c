@@ -71,8 +71,13 @@ static void hybrid_clear(struct hybrid *h)
         *h = (struct hybrid){0};
 }
 
+/*
+ * upper: what the toolchain's decisions read of the persistent upper (a
+ * directory, see xh_store_upper_view), shown: where the upper lies, for the
+ * warning.
+ */
 static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, const char *upper,
-                        char *const *env, struct hybrid *h, xh_error *err)
+                        const char *shown, char *const *env, struct hybrid *h, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
         h->toolchain = xh_store_toolchain_rootfs(o->store, p);
@@ -127,7 +132,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
         }
 
         _cleanup_strv_ char **warnings =
-                xh_toolchain_warnings(p, o->store, h->choices, h->nchoices, upper);
+                xh_toolchain_warnings(p, o->store, h->choices, h->nchoices, shown);
         for (char **w = warnings; *w; w++)
                 xh_note(o->notes, XH_NOTE_WARNING, "%s", *w);
 
@@ -164,6 +169,39 @@ static char **cross_links(const struct xh_profile *p)
         return v;
 }
 
+/*
+ * The other form of the persistent upper, left from a time when the store
+ * lay on another kind of file system, is not used: say so rather than
+ * ignore it silently.
+ */
+static void note_unused_upper(const struct xh_session_opts *o, bool archived, const char *upper,
+                              const char *archive)
+{
+        if (!archived) {
+                if (xh_path_exists(archive))
+                        xh_note(o->notes, XH_NOTE_WARNING,
+                                "%s is not used: the store is not on overlayfs, so the "
+                                "persistent upper is the directory %s (move the archive away "
+                                "to silence this)",
+                                archive, upper);
+                return;
+        }
+        DIR *d = opendir(upper);
+        if (!d)
+                return;
+        struct dirent *e;
+        bool empty = true;
+        while (empty && (e = readdir(d)))
+                empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+        closedir(d);
+        if (!empty)
+                xh_note(o->notes, XH_NOTE_WARNING,
+                        "%s is not used: the store is on overlayfs, which cannot hold an overlay "
+                        "upper, so the persistent upper is kept in %s (move the directory away "
+                        "to silence this)",
+                        upper, archive);
+}
+
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 {
         *status = -1;
@@ -192,21 +230,29 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
         _cleanup_free_ char *work = xh_asprintf("%s/work", sess);
         _cleanup_free_ char *lock = xh_asprintf("%s.lock", sess);
+        _cleanup_free_ char *archive = xh_store_upper_archive(o->store, p);
+        bool archived;
+        if ((r = xh_store_uppers_archived(o->store, &archived, err)) < 0)
+                return r;
+        note_unused_upper(o, archived, upper, archive);
 
         /*
          * A throwaway session starts from the profile's current state: its
          * persistent upper, when there is one, becomes a read-only layer.
          */
         const char *layers[2] = {NULL, NULL};
-        if (o->ephemeral && !o->native_cross && xh_is_dir(upper))
+        bool as_layer = o->ephemeral && !o->native_cross;
+        if (as_layer && !archived && xh_is_dir(upper))
                 layers[0] = upper;
 
         struct xh_session_spec spec = {
                 .staging = staging,
                 .rootfs = rootfs,
                 .layers = layers,
-                .upper = o->ephemeral ? NULL : upper,
-                .work = o->ephemeral ? NULL : work,
+                .upper = o->ephemeral || archived ? NULL : upper,
+                .work = o->ephemeral || archived ? NULL : work,
+                .upper_archive = !o->ephemeral && archived ? archive : NULL,
+                .layer_archive = as_layer && archived && xh_path_exists(archive) ? archive : NULL,
                 .cwd = cwd,
                 .binfmt_rule = rule,
                 .resolv_conf = true,
@@ -221,7 +267,13 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         const char *mode = o->native_cross ? "native-cross" : o->emulated ? "emulated" : "hybrid";
         _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
         if (!o->emulated && !o->native_cross) {
-                if ((r = hybrid_setup(o, rootfs, upper, env, &h, err)) < 0) {
+                _cleanup_free_ char *view = NULL;
+                bool scratch = false;
+                if ((r = xh_store_upper_view(o->store, p, &view, &scratch, err)) == 0)
+                        r = hybrid_setup(o, rootfs, view, archived ? archive : upper, env, &h, err);
+                if (scratch)
+                        xh_rm_rf(view);
+                if (r < 0) {
                         hybrid_clear(&h);
                         return r;
                 }
@@ -259,7 +311,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 
         _cleanup_close_ int lock_fd = -1;
         if (!o->ephemeral) {
-                if ((r = xh_mkdir_p(upper, 0755)) < 0 || (r = xh_mkdir_p(work, 0755)) < 0) {
+                if ((r = xh_mkdir_p(archived ? sess : upper, 0755)) < 0 ||
+                    (!archived && (r = xh_mkdir_p(work, 0755)) < 0)) {
                         xh_plan_free(&plan);
                         return xh_fail(err, -r, "%s: %s", sess, strerror(-r));
                 }
@@ -277,14 +330,19 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                         xh_plan_free(&plan);
                         return r;
                 }
+                /* What a save cut short left (xhybrid killed): the archive itself is whole. */
+                _cleanup_free_ char *partial = xh_asprintf("%s.new", archive);
+                if (archived && unlink(partial) == 0)
+                        XH_INFO("removed %s, left by a session whose save was cut short", partial);
         }
         if ((r = xh_mkdir_p(staging, 0755)) < 0) {
                 xh_plan_free(&plan);
                 return xh_fail(err, -r, "%s: %s", staging, strerror(-r));
         }
 
-        XH_INFO("session %s: root %s, %s upper, cwd %s", p->name, rootfs,
-                o->ephemeral ? "throwaway" : "persistent", cwd);
+        XH_INFO("session %s: root %s, %s upper%s%s, cwd %s", p->name, rootfs,
+                o->ephemeral ? "throwaway" : "persistent", archived ? " kept in " : "",
+                archived ? archive : "", cwd);
         /* Native programs run only in a hybrid session: only it needs the supervisor. */
         const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         const char *machine = !o->emulated && !o->native_cross && arch ? arch->uname : NULL;

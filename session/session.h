@@ -41,6 +41,26 @@ bool xh_store_root_ready(const char *store, const struct xh_profile *p);
  * it; then *holder (if not NULL) receives the pid it wrote, or NULL.
  */
 int xh_store_lock(const char *path, int *fd, char **holder, xh_error *err);
+/*
+ * How the store keeps the persistent uppers of its profiles. Where its
+ * sessions directory lies on overlayfs (the root of a container), which
+ * cannot hold an overlay upper, each upper is an archive,
+ * STORE/sessions/PROFILE/upper.tar: restored into the session's tmpfs at its
+ * start and saved back at its end (*archived true). Elsewhere it is the
+ * directory STORE/sessions/PROFILE/upper, used in place. Changes nothing.
+ */
+int xh_store_uppers_archived(const char *store, bool *archived, xh_error *err);
+char *xh_store_upper_archive(const char *store, const struct xh_profile *p);
+/*
+ * What the toolchain's decisions read from the profile's persistent upper
+ * (xh_toolchain_bindings), as a directory: the upper itself, or for an upper
+ * kept as an archive a scratch directory with its dpkg database
+ * (var/lib/dpkg/status, var/lib/dpkg/info/NAME.list) and an empty file for
+ * each of its entries in /usr/bin (*scratch: the caller removes it with
+ * xh_rm_rf). *dir is NULL when the profile has no upper yet.
+ */
+int xh_store_upper_view(const char *store, const struct xh_profile *p, char **dir, bool *scratch,
+                        xh_error *err);
 /* ROOT/rootfs and TOOLCHAIN/rootfs: the trees themselves. */
 char *xh_store_rootfs(const char *store, const struct xh_profile *p);
 char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p);

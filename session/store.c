@@ -7,6 +7,7 @@
  *   STORE/roots/ARCH-SUITE-HASH.tmp/  a root being built (never used by sessions)
  *   STORE/layers/toolchain-ARCH-SUITE-HASH/  the amd64 toolchain layer, same scheme
  *   STORE/sessions/PROFILE/{upper,work}  the persistent upper of a profile
+ *   STORE/sessions/PROFILE/upper.tar  the same, where the store is on overlayfs
  *   STORE/sessions/PROFILE.lock       held by the session using that upper
  *   STORE/mnt/                        empty; each session mounts its own tmpfs here,
  *                                     inside its private mount namespace
@@ -15,10 +16,15 @@
  */
 #include "session.h"
 
+#include "overlay.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 /* A relative store is taken from the current directory. */
 static char *absolute(const char *path)
@@ -80,6 +86,96 @@ char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p)
 char *xh_store_session_path(const char *store, const struct xh_profile *p)
 {
         return xh_asprintf("%s/sessions/%s", store, p->name);
+}
+
+char *xh_store_upper_archive(const char *store, const struct xh_profile *p)
+{
+        return xh_asprintf("%s/sessions/%s/upper.tar", store, p->name);
+}
+
+int xh_store_uppers_archived(const char *store, bool *archived, xh_error *err)
+{
+        /* The sessions directory, or where it will be made. */
+        _cleanup_free_ char *dir = xh_asprintf("%s/sessions", store);
+        struct statfs sf;
+        while (statfs(dir, &sf) < 0) {
+                char *slash = strrchr(dir, '/');
+                if (errno != ENOENT || !slash || slash == dir)
+                        return xh_fail(err, errno, "%s: %s", dir, strerror(errno));
+                *slash = '\0';
+        }
+        *archived = sf.f_type == OVERLAYFS_SUPER_MAGIC;
+        return 0;
+}
+
+struct view {
+        const char *dir;
+        const char *archive;
+};
+
+/* The entries of a saved upper that xh_toolchain_bindings() reads, into the view. */
+static int view_entry(void *ctx, const struct xh_upper_entry *e, xh_error *err)
+{
+        const struct view *v = ctx;
+        const char *p = e->path;
+        bool dpkg = strcmp(p, "var/lib/dpkg/status") == 0 ||
+                    (strncmp(p, "var/lib/dpkg/info/", 18) == 0 && !strchr(p + 18, '/') &&
+                     strlen(p) > 23 && strcmp(p + strlen(p) - 5, ".list") == 0);
+        bool tool = strncmp(p, "usr/bin/", 8) == 0 && p[8] && !strchr(p + 8, '/');
+        if (!(dpkg && S_ISREG(e->mode) && !e->hardlink) && !tool)
+                return 0;
+        _cleanup_free_ char *at = xh_asprintf("%s/%s", v->dir, p);
+        _cleanup_free_ char *parent = xh_strndup(at, (size_t)(strrchr(at, '/') - at));
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        int r = xh_mkdir_p(parent, 0700);
+        if (r == 0 && dpkg && S_ISREG(e->mode) && !e->hardlink)
+                r = xh_upper_entry_read(e, &data, &len);
+        /* A tool's entry only has to be there: whatever it is, the upper replaced the tool. */
+        if (r == 0)
+                r = xh_write_file(at, data ? data : "", len, 0600);
+        if (r < 0)
+                return xh_fail(err, -r, "cannot read %s of %s into %s: %s", p, v->archive, v->dir,
+                               strerror(-r));
+        return 0;
+}
+
+int xh_store_upper_view(const char *store, const struct xh_profile *p, char **dir, bool *scratch,
+                        xh_error *err)
+{
+        *dir = NULL;
+        *scratch = false;
+        bool archived;
+        int r = xh_store_uppers_archived(store, &archived, err);
+        if (r < 0)
+                return r;
+        if (!archived) {
+                _cleanup_free_ char *sess = xh_store_session_path(store, p);
+                _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
+                if (xh_is_dir(upper))
+                        *dir = steal_pointer(&upper);
+                return 0;
+        }
+        _cleanup_free_ char *archive = xh_store_upper_archive(store, p);
+        _cleanup_close_ int fd = open(archive, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+                return 0;
+        if (fd < 0)
+                return xh_fail(err, errno, "%s: %s", archive, strerror(errno));
+        const char *tmp = getenv("TMPDIR");
+        _cleanup_free_ char *view =
+                xh_asprintf("%s/xhybrid-upper-view.XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+        if (!mkdtemp(view))
+                return xh_fail(err, errno, "cannot make a directory like %s: %s", view,
+                               strerror(errno));
+        struct view v = {.dir = view, .archive = archive};
+        if ((r = xh_upper_walk(fd, archive, view_entry, &v, err)) < 0) {
+                xh_rm_rf(view);
+                return r;
+        }
+        *dir = steal_pointer(&view);
+        *scratch = true;
+        return 0;
 }
 
 bool xh_store_root_ready(const char *store, const struct xh_profile *p)

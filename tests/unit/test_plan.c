@@ -187,6 +187,99 @@ START_TEST(test_session_ephemeral)
 }
 END_TEST
 
+#define ARCHIVE "/store/sessions/arm64-debian/upper.tar"
+
+/*
+ * A store on overlayfs: the persistent upper is restored from its archive
+ * into the session tmpfs before the overlay is mounted, used as the upper,
+ * and the save at the end is opened right after the overlay, before the
+ * pivot takes the store's paths away.
+ */
+START_TEST(test_session_upper_archive)
+{
+        struct xh_session_spec spec = persistent_spec();
+        spec.upper = NULL;
+        spec.work = NULL;
+        spec.upper_archive = ARCHIVE;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        assert_kinds(&plan,
+                     "make-private tmpfs mkdir mkdir mkdir restore overlay save-at-exit proc "
+                     "binfmt_misc binfmt-register bind bind tmpfs bind bind pivot-root chdir",
+                     "upper archive");
+        assert_op(&plan, 3, XH_OP_MKDIR, 0, NULL, STAGING "/upper", NULL);
+        assert_op(&plan, 4, XH_OP_MKDIR, 0, NULL, STAGING "/work", NULL);
+        /* A profile without an archive yet starts from an empty upper. */
+        assert_op(&plan, 5, XH_OP_RESTORE, XH_F_OPTIONAL, ARCHIVE, STAGING "/upper", NULL);
+        assert_op(&plan, 6, XH_OP_OVERLAY, 0, "overlay", ROOT,
+                  "lowerdir=" ROOTFS ",upperdir=" STAGING "/upper,workdir=" STAGING
+                  "/work,userxattr");
+        assert_op(&plan, 7, XH_OP_SAVE, 0, STAGING "/upper", ARCHIVE, NULL);
+        ck_assert_int_lt(7, find_op(&plan, XH_OP_PIVOT, ROOT));
+        xh_plan_free(&plan);
+}
+END_TEST
+
+/* A throwaway session over an archived upper: restored as the top layer, never saved. */
+START_TEST(test_session_layer_archive)
+{
+        static const char *const layers[] = {"/store/layers/extra", NULL};
+        struct xh_session_spec spec = ephemeral_spec();
+        spec.layers = layers;
+        spec.layer_archive = ARCHIVE;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        assert_kinds(&plan,
+                     "make-private tmpfs mkdir mkdir mkdir mkdir restore overlay proc bind bind "
+                     "tmpfs bind pivot-root chdir",
+                     "layer archive");
+        assert_op(&plan, 5, XH_OP_MKDIR, 0, NULL, STAGING "/saved", NULL);
+        assert_op(&plan, 6, XH_OP_RESTORE, XH_F_OPTIONAL, ARCHIVE, STAGING "/saved", NULL);
+        assert_op(&plan, 7, XH_OP_OVERLAY, 0, "overlay", ROOT,
+                  "lowerdir=" STAGING "/saved:/store/layers/extra:" ROOTFS ",upperdir=" STAGING
+                  "/upper,workdir=" STAGING "/work,userxattr");
+        ck_assert_int_eq(find_op(&plan, XH_OP_SAVE, ARCHIVE), -1);
+        xh_plan_free(&plan);
+
+        /* Above it only the generated layer of a hybrid session. */
+        spec.links = (const char *const[]){"/usr/local/bin/cc", "/usr/bin/gcc", NULL};
+        plan_ok(&spec, &plan);
+        long i = find_op(&plan, XH_OP_OVERLAY, ROOT);
+        ck_assert_msg(strncmp(plan.ops[i].data,
+                              "lowerdir=" STAGING "/layer:" STAGING "/saved:/store/layers/extra:",
+                              strlen("lowerdir=" STAGING "/layer:" STAGING
+                                     "/saved:/store/layers/extra:")) == 0,
+                      "layers out of order: %s", plan.ops[i].data);
+        xh_plan_free(&plan);
+}
+END_TEST
+
+/* One persistent upper per session: a directory, an archive, or an archive as a layer. */
+START_TEST(test_session_one_upper)
+{
+        struct xh_session_spec spec = persistent_spec();
+        spec.upper_archive = ARCHIVE;
+        struct xh_plan plan = {.n = 2};
+        xh_error err = {0};
+        ck_assert_int_eq(xh_plan_session(&spec, &plan, &err), -EINVAL);
+        assert_empty(&plan, "upper and archive");
+        ck_assert_msg(err.msg && strstr(err.msg, "one persistent upper"), "message: %s",
+                      err.msg ? err.msg : "(none)");
+        xh_error_clear(&err);
+        spec = ephemeral_spec();
+        spec.upper_archive = ARCHIVE;
+        spec.layer_archive = ARCHIVE;
+        ck_assert_int_eq(xh_plan_session(&spec, &plan, &err), -EINVAL);
+        xh_error_clear(&err);
+        spec.layer_archive = NULL;
+        spec.upper_archive = "store/upper.tar";
+        ck_assert_int_eq(xh_plan_session(&spec, &plan, &err), -EINVAL);
+        ck_assert_msg(err.msg && strstr(err.msg, "upper archive 'store/upper.tar'"), "message: %s",
+                      err.msg ? err.msg : "(none)");
+        xh_error_clear(&err);
+}
+END_TEST
+
 START_TEST(test_session_layers_top_first)
 {
         static const char *const layers[] = {"/store/layers/one", "/store/layers/two",
@@ -755,10 +848,16 @@ START_TEST(test_hybrid_read_only)
                 {TOOLCHAIN, ROOT "/.xhybrid/toolchain"},
                 {TOOLCHAIN "/usr/lib/x86_64-linux-gnu", ROOT "/usr/lib/x86_64-linux-gnu"},
         };
-        for (int throwaway = 0; throwaway <= 1; throwaway++) {
+        /* A persistent upper as a directory, none, as an archive, an archive as a layer. */
+        for (int kind = 0; kind < 4; kind++) {
+                bool throwaway = kind == 1 || kind == 3;
                 struct xh_session_spec spec = hybrid_spec();
-                if (throwaway)
+                if (kind > 0)
                         spec.upper = spec.work = NULL;
+                if (kind == 2)
+                        spec.upper_archive = ARCHIVE;
+                if (kind == 3)
+                        spec.layer_archive = ARCHIVE;
                 struct xh_plan plan;
                 plan_ok(&spec, &plan);
                 long overlay = find_op(&plan, XH_OP_OVERLAY, ROOT);
@@ -780,8 +879,8 @@ START_TEST(test_hybrid_read_only)
                 long cache = find_op(&plan, XH_OP_BIND, ROOT "/.xhybrid/cache");
                 ck_assert_int_gt(cache, own);
                 ck_assert_str_eq(plan.ops[cache].src, "/store/cache/arm64-debian");
-                ck_assert_uint_eq(plan.ops[cache].flags,
-                                  XH_F_NODEV | (throwaway ? XH_F_RDONLY : 0));
+                ck_assert_msg(plan.ops[cache].flags == (XH_F_NODEV | (throwaway ? XH_F_RDONLY : 0)),
+                              "upper kind %d: cache flags %#x", kind, plan.ops[cache].flags);
                 xh_plan_free(&plan);
         }
 }
@@ -886,11 +985,27 @@ START_TEST(test_op_kind_names)
                 {XH_OP_LINK, "link"},
                 {XH_OP_PIVOT, "pivot-root"},
                 {XH_OP_CHDIR, "chdir"},
+                {XH_OP_RESTORE, "restore"},
+                {XH_OP_SAVE, "save-at-exit"},
         };
         for (size_t i = 0; i < XH_ARRAY_SIZE(names); i++)
                 ck_assert_str_eq(xh_op_kind_name(names[i].kind), names[i].name);
-        ck_assert_str_eq(xh_op_kind_name((enum xh_op_kind)(XH_OP_CHDIR + 1)), "?");
+        ck_assert_str_eq(xh_op_kind_name((enum xh_op_kind)(XH_OP_SAVE + 1)), "?");
         ck_assert_str_eq(xh_op_kind_name((enum xh_op_kind)1000), "?");
+}
+END_TEST
+
+/* A hybrid session on a store on overlayfs, printed as --dry-run shows it. */
+START_TEST(test_golden_archived)
+{
+        struct xh_session_spec spec = hybrid_spec();
+        spec.upper = NULL;
+        spec.work = NULL;
+        spec.upper_archive = ARCHIVE;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        assert_golden(&plan, "session-archived.expected");
+        xh_plan_free(&plan);
 }
 END_TEST
 
@@ -901,6 +1016,9 @@ static Suite *plan_suite(void)
         TCase *tc = tcase_create("session");
         tcase_add_test(tc, test_session_persistent);
         tcase_add_test(tc, test_session_ephemeral);
+        tcase_add_test(tc, test_session_upper_archive);
+        tcase_add_test(tc, test_session_layer_archive);
+        tcase_add_test(tc, test_session_one_upper);
         tcase_add_test(tc, test_session_layers_top_first);
         tcase_add_test(tc, test_session_escaping);
         tcase_add_test(tc, test_session_binds);
@@ -931,6 +1049,7 @@ static Suite *plan_suite(void)
         tcase_add_test(tc, test_golden_persistent);
         tcase_add_test(tc, test_golden_hybrid);
         tcase_add_test(tc, test_golden_ephemeral);
+        tcase_add_test(tc, test_golden_archived);
         tcase_add_test(tc, test_print_format);
         tcase_add_test(tc, test_plan_free);
         tcase_add_test(tc, test_op_kind_names);
