@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xhybrid doctor: one line per check, with the fix for each failure. The
- * namespace features are probed for real, each in a throwaway namespace.
+ * namespace features are probed for real, each in a throwaway namespace;
+ * overlayfs on the store's own file system, laid out as sessions will use it.
  */
 #include "cli.h"
 #include "emulator.h"
 #include "overlay.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -43,11 +46,40 @@ static void check_kernel(struct report *rep)
              "use Linux 6.7 or later: older kernels share one binfmt_misc with the host");
 }
 
-/* Run the probe plan of one level in a throwaway namespace. */
-static int probe(int level, const char *rule, xh_error *err)
+/* Where the probes lay out their overlay: the store, as sessions use it. */
+struct store_info {
+        char *dir;      /* the store */
+        char *sessions; /* STORE/sessions, where persistent uppers lie */
+        char *staging;  /* STORE/mnt, where sessions mount their tmpfs */
+        char *fstype;   /* the file system of STORE/sessions, as mountinfo names it */
+        bool archived;  /* on overlayfs: uppers kept as archives (xh_store_uppers_archived) */
+        bool usable;    /* the directories above exist and can be written */
+};
+
+/* The type of the file system that holds path, as /proc/self/mountinfo names it. */
+static char *fs_type(const char *path)
+{
+        struct statx stx;
+        if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+                return NULL;
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+        while (f && fgets(line, sizeof(line), f)) {
+                unsigned long long id;
+                const char *sep = strstr(line, " - ");
+                if (sscanf(line, "%llu", &id) != 1 || id != stx.stx_mnt_id || !sep)
+                        continue;
+                return xh_strndup(sep + 3, strcspn(sep + 3, " \n"));
+        }
+        return NULL;
+}
+
+/* Run the probe plan of one level in a throwaway namespace, its overlay in scratch. */
+static int probe(const struct store_info *st, const char *scratch, int level, const char *rule,
+                 xh_error *err)
 {
         struct xh_plan plan;
-        int r = xh_plan_probe("/tmp", level, rule, &plan, err);
+        int r = xh_plan_probe(st->staging, scratch, st->archived, level, rule, &plan, err);
         if (r < 0)
                 return r;
         char *const argv[] = {"/bin/true", NULL};
@@ -62,7 +94,35 @@ static int probe(int level, const char *rule, xh_error *err)
         return r;
 }
 
-static bool check_namespaces(struct report *rep, const char *rule)
+/* Remove the probes' scratch directory; overlayfs leaves work/work with mode 0. */
+static void remove_scratch(const char *scratch)
+{
+        _cleanup_free_ char *ww = xh_asprintf("%s/work/work", scratch);
+        chmod(ww, 0700);
+        xh_rm_rf(scratch);
+}
+
+/*
+ * The probes' scratch directory in STORE/sessions (NULL when it cannot be
+ * made: *why says so).
+ */
+static char *make_scratch(const struct store_info *st, char **why)
+{
+        if (!st->usable) {
+                *why = xh_strdup("not checked: the store cannot be used (above)");
+                return NULL;
+        }
+        char *scratch = xh_asprintf("%s/.doctor-XXXXXX", st->sessions);
+        if (!mkdtemp(scratch)) {
+                *why = xh_asprintf("not checked: cannot make %s: %s", scratch, strerror(errno));
+                free(scratch);
+                return NULL;
+        }
+        return scratch;
+}
+
+static bool check_namespaces(struct report *rep, const char *rule, const struct store_info *st,
+                             const char *scratch, const char *no_scratch)
 {
         static const struct {
                 const char *what;
@@ -72,12 +132,21 @@ static bool check_namespaces(struct report *rep, const char *rule)
                  "enable user namespaces: sysctl user.max_user_namespaces=15000 "
                  "(and kernel.unprivileged_userns_clone=1 where it exists)"},
                 {"overlayfs in a user namespace",
-                 "use Linux 5.11 or later with overlayfs built in"},
+                 "use Linux 5.11 or later with overlayfs built in, and a store on a local file "
+                 "system that holds an overlay upper (ext4, xfs, btrfs, tmpfs; choose it with "
+                 "--store DIR or XHYBRID_STORE)"},
                 {"proc in a new PID namespace",
                  "the host's /proc must be fully visible (no paths masked by mounts)"},
                 {"private binfmt_misc + F registration",
                  "use Linux 6.7 or later; the emulator must be a static program"},
         };
+        _cleanup_free_ char *where =
+                !st->archived
+                        ? xh_asprintf("works on the store's file system (%s): upper and work in "
+                                      "%s",
+                                      st->fstype ? st->fstype : "?", st->sessions)
+                        : xh_strdup("works as sessions use it on the store's overlayfs: lower "
+                                    "layers there, the upper in a tmpfs");
         bool ok = true;
         for (int lv = 0; lv < (int)XH_ARRAY_SIZE(levels); lv++) {
                 xh_error err = {0};
@@ -86,7 +155,13 @@ static bool check_namespaces(struct report *rep, const char *rule)
                              NULL);
                         continue;
                 }
-                int r = probe(lv, lv == 3 ? rule : NULL, &err);
+                if (lv >= 1 && !scratch) {
+                        line(rep, 2, levels[lv].what, no_scratch,
+                             "choose a writable store with --store DIR or XHYBRID_STORE");
+                        ok = false;
+                        continue;
+                }
+                int r = probe(st, scratch, lv, lv == 3 ? rule : NULL, &err);
                 if (r < 0) {
                         _cleanup_free_ char *d =
                                 xh_asprintf("%s%s%s", err.msg ? err.msg : "failed",
@@ -94,7 +169,7 @@ static bool check_namespaces(struct report *rep, const char *rule)
                         line(rep, 2, levels[lv].what, d, levels[lv].fix);
                         ok = false;
                 } else {
-                        line(rep, 0, levels[lv].what, "works", NULL);
+                        line(rep, 0, levels[lv].what, lv == 1 ? where : "works", NULL);
                 }
                 xh_error_clear(&err);
         }
@@ -106,7 +181,8 @@ static bool check_namespaces(struct report *rep, const char *rule)
  * filter and its supervisor: the probe session has both, with a machine no
  * kernel has, and its command checks the answer.
  */
-static void check_identity(struct report *rep, bool namespaces_ok)
+static void check_identity(struct report *rep, bool namespaces_ok, const struct store_info *st,
+                           const char *scratch)
 {
         static const char *const what = "seccomp user notification (uname)";
         static const char *const fix = "use Linux 5.5 or later with seccomp filters, outside a "
@@ -118,7 +194,7 @@ static void check_identity(struct report *rep, bool namespaces_ok)
         }
         xh_error err = {0};
         struct xh_plan plan;
-        int r = xh_plan_probe("/tmp", 2, NULL, &plan, &err);
+        int r = xh_plan_probe(st->staging, scratch, st->archived, 2, NULL, &plan, &err);
         if (r == 0) {
                 char *const argv[] = {"/bin/sh", "-c", "test \"$(uname -m)\" = xhybrid-probe",
                                       NULL};
@@ -199,18 +275,34 @@ static void check_create_programs(struct report *rep)
         }
 }
 
-static void check_store(struct report *rep, const char *store)
+static void check_store(struct report *rep, const char *store, struct store_info *st)
 {
-        int r = xh_mkdir_p(store, 0755);
+        *st = (struct store_info){
+                .dir = xh_strdup(store),
+                .sessions = xh_asprintf("%s/sessions", store),
+                .staging = xh_asprintf("%s/mnt", store),
+        };
+        int r = xh_mkdir_p(st->sessions, 0755);
+        if (r == 0)
+                r = xh_mkdir_p(st->staging, 0755);
         struct statvfs sv;
-        if (r < 0 || access(store, W_OK) < 0 || statvfs(store, &sv) < 0) {
+        if (r < 0 || access(st->sessions, W_OK) < 0 || statvfs(store, &sv) < 0) {
                 _cleanup_free_ char *d = xh_asprintf("%s: %s", store, strerror(r < 0 ? -r : errno));
                 line(rep, 2, "store", d,
                      "choose a writable store with --store DIR or XHYBRID_STORE");
                 return;
         }
+        xh_error err = {0};
+        if (xh_store_uppers_archived(store, &st->archived, &err) < 0) {
+                line(rep, 2, "store", err.msg, "choose another store with --store DIR");
+                xh_error_clear(&err);
+                return;
+        }
+        st->usable = true;
+        st->fstype = fs_type(st->sessions);
         double gib = (double)sv.f_bavail * (double)sv.f_frsize / (1024.0 * 1024 * 1024);
-        _cleanup_free_ char *d = xh_asprintf("%s (writable, %.1f GiB free)", store, gib);
+        _cleanup_free_ char *d = xh_asprintf("%s (writable, %.1f GiB free, %s)", store, gib,
+                                             st->fstype ? st->fstype : "file system unknown");
         line(rep, gib < 2.0 ? 1 : 0, "store", d, "a root with build tools takes about 1 GiB");
 }
 
@@ -234,6 +326,31 @@ static void check_compiler(struct report *rep, const char *store, const struct x
                      "native in the profile (docs/hybrid.md, Versions)");
         }
         xh_gcc_facts_clear(&f);
+}
+
+/* Where persistent changes go: the upper directory in place, or its archive. */
+static void check_uppers(struct report *rep, const struct store_info *st)
+{
+        if (!st->usable)
+                return;
+        _cleanup_free_ char *d =
+                st->archived
+                        ? xh_asprintf("store on overlayfs: persistent changes are saved to "
+                                      "%s/PROFILE/upper.tar at session end (restored into the "
+                                      "session's tmpfs at its start; an overlay upper cannot lie "
+                                      "on overlayfs)",
+                                      st->sessions)
+                        : xh_asprintf("%s/PROFILE/upper, used in place (%s)", st->sessions,
+                                      st->fstype ? st->fstype : "?");
+        line(rep, 0, "persistent uppers", d, NULL);
+}
+
+static void store_info_clear(struct store_info *st)
+{
+        free(st->dir);
+        free(st->sessions);
+        free(st->staging);
+        free(st->fstype);
 }
 
 int xh_cmd_doctor(const struct xh_args *a)
@@ -272,9 +389,17 @@ int xh_cmd_doctor(const struct xh_args *a)
                 else
                         free(r);
         }
-        check_identity(&rep, check_namespaces(&rep, rule));
+        struct store_info st;
+        check_store(&rep, store, &st);
+        _cleanup_free_ char *no_scratch = NULL;
+        _cleanup_free_ char *scratch = make_scratch(&st, &no_scratch);
+        bool namespaces_ok = check_namespaces(&rep, rule, &st, scratch, no_scratch);
+        check_identity(&rep, namespaces_ok, &st, scratch);
+        if (scratch)
+                remove_scratch(scratch);
+        check_uppers(&rep, &st);
+        store_info_clear(&st);
         check_create_programs(&rep);
-        check_store(&rep, store);
         for (size_t i = 0; i < np; i++) {
                 _cleanup_free_ char *what = xh_asprintf("root for %s", profiles[i]->name);
                 _cleanup_free_ char *d = xh_store_rootfs(store, profiles[i]);

@@ -142,12 +142,15 @@ int xh_plan_host_binfmt(const char *binfmt_rule, struct xh_plan *plan, xh_error 
 
 /*
  * Plans for probing what the host allows (doctor), each a superset of the
- * previous: level 0 makes mounts private; 1 adds an overlayfs built in a tmpfs
- * at staging; 2 adds a new /proc; 3 adds a private binfmt_misc on it and, when
- * binfmt_rule is given, registers it.
+ * previous: level 0 makes mounts private; 1 adds an overlayfs laid out as a
+ * session's: its mount point in a tmpfs at staging, its lower layer
+ * scratch/lower on the store's file system, its upper and work directories
+ * scratch/upper and scratch/work beside it or, with upper_in_tmpfs (a store
+ * on overlayfs), in the tmpfs; 2 adds a new /proc; 3 adds a private
+ * binfmt_misc on it and, when binfmt_rule is given, registers it.
  */
-int xh_plan_probe(const char *staging, int level, const char *binfmt_rule, struct xh_plan *plan,
-                  xh_error *err);
+int xh_plan_probe(const char *staging, const char *scratch, bool upper_in_tmpfs, int level,
+                  const char *binfmt_rule, struct xh_plan *plan, xh_error *err);
 
 /* Print the plan, one op a line, in a stable format. */
 void xh_plan_print(const struct xh_plan *plan, FILE *out);

@@ -355,31 +355,35 @@ int xh_plan_host_binfmt(const char *binfmt_rule, struct xh_plan *plan, xh_error 
         return 0;
 }
 
-int xh_plan_probe(const char *staging, int level, const char *binfmt_rule, struct xh_plan *plan,
-                  xh_error *err)
+int xh_plan_probe(const char *staging, const char *scratch, bool upper_in_tmpfs, int level,
+                  const char *binfmt_rule, struct xh_plan *plan, xh_error *err)
 {
         int r;
         *plan = (struct xh_plan){0};
-        if ((r = check_path("staging directory", staging, err)) < 0)
+        if ((r = check_path("staging directory", staging, err)) < 0 ||
+            (level >= 1 && (r = check_path("scratch directory", scratch, err)) < 0))
                 return r;
         add_op(plan, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
         if (level >= 1) {
-                static const char *const dirs[] = {"lower", "upper", "work", "merged"};
+                const char *in = upper_in_tmpfs ? staging : scratch;
+                _cleanup_free_ char *lower = xh_asprintf("%s/lower", scratch);
+                _cleanup_free_ char *upper = xh_asprintf("%s/upper", in);
+                _cleanup_free_ char *work = xh_asprintf("%s/work", in);
+                _cleanup_free_ char *merged = xh_asprintf("%s/merged", staging);
                 add_op(plan, XH_OP_TMPFS, 0, NULL, staging, "mode=0755");
-                for (size_t i = 0; i < XH_ARRAY_SIZE(dirs); i++) {
-                        _cleanup_free_ char *d = xh_asprintf("%s/%s", staging, dirs[i]);
-                        add_op(plan, XH_OP_MKDIR, 0, NULL, d, NULL);
-                }
+                add_op(plan, XH_OP_MKDIR, 0, NULL, lower, NULL);
+                add_op(plan, XH_OP_MKDIR, 0, NULL, upper, NULL);
+                add_op(plan, XH_OP_MKDIR, 0, NULL, work, NULL);
+                add_op(plan, XH_OP_MKDIR, 0, NULL, merged, NULL);
                 xh_buf o = {0};
                 xh_buf_add(&o, "lowerdir=");
-                xh_buf_add_escaped(&o, staging);
-                xh_buf_add(&o, "/lower,upperdir=");
-                xh_buf_add_escaped(&o, staging);
-                xh_buf_add(&o, "/upper,workdir=");
-                xh_buf_add_escaped(&o, staging);
-                xh_buf_add(&o, "/work,userxattr");
+                xh_buf_add_escaped(&o, lower);
+                xh_buf_add(&o, ",upperdir=");
+                xh_buf_add_escaped(&o, upper);
+                xh_buf_add(&o, ",workdir=");
+                xh_buf_add_escaped(&o, work);
+                xh_buf_add(&o, ",userxattr");
                 _cleanup_free_ char *data = xh_buf_steal(&o);
-                _cleanup_free_ char *merged = xh_asprintf("%s/merged", staging);
                 add_op(plan, XH_OP_OVERLAY, 0, "overlay", merged, data);
         }
         if (level >= 2)

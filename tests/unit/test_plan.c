@@ -600,18 +600,22 @@ START_TEST(test_host_binfmt)
 END_TEST
 
 #define PROBE_OVERLAY "make-private tmpfs mkdir mkdir mkdir mkdir overlay"
+#define PSTAGING      "/store/mnt"
+#define PSCRATCH      "/store/sessions/.doctor-x"
 
 static const struct {
         int level;
         bool rule;
+        bool in_tmpfs; /* a store on overlayfs: the upper in the tmpfs */
         const char *kinds;
 } probe_cases[] = {
-        {0, false, "make-private"},
-        {0, true, "make-private"},
-        {1, true, PROBE_OVERLAY},
-        {2, true, PROBE_OVERLAY " proc"},
-        {3, false, PROBE_OVERLAY " proc binfmt_misc"},
-        {3, true, PROBE_OVERLAY " proc binfmt_misc binfmt-register"},
+        {0, false, false, "make-private"},
+        {0, true, true, "make-private"},
+        {1, true, false, PROBE_OVERLAY},
+        {1, true, true, PROBE_OVERLAY},
+        {2, true, false, PROBE_OVERLAY " proc"},
+        {3, false, true, PROBE_OVERLAY " proc binfmt_misc"},
+        {3, true, false, PROBE_OVERLAY " proc binfmt_misc binfmt-register"},
 };
 
 START_TEST(test_probe)
@@ -619,20 +623,25 @@ START_TEST(test_probe)
         struct xh_plan plan;
         xh_error err = {0};
         int level = probe_cases[_i].level;
+        bool in_tmpfs = probe_cases[_i].in_tmpfs;
         const char *rule = probe_cases[_i].rule ? RULE : NULL;
-        ck_assert_int_eq(xh_plan_probe("/tmp/probe", level, rule, &plan, &err), 0);
-        _cleanup_free_ char *what = xh_asprintf("probe level %d%s", level, rule ? " + rule" : "");
+        ck_assert_int_eq(xh_plan_probe(PSTAGING, PSCRATCH, in_tmpfs, level, rule, &plan, &err), 0);
+        _cleanup_free_ char *what = xh_asprintf("probe level %d%s%s", level, rule ? " + rule" : "",
+                                                in_tmpfs ? ", upper in tmpfs" : "");
         assert_kinds(&plan, probe_cases[_i].kinds, what);
         assert_op(&plan, 0, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
         if (level >= 1) {
-                assert_op(&plan, 1, XH_OP_TMPFS, 0, NULL, "/tmp/probe", "mode=0755");
-                assert_op(&plan, 2, XH_OP_MKDIR, 0, NULL, "/tmp/probe/lower", NULL);
-                assert_op(&plan, 3, XH_OP_MKDIR, 0, NULL, "/tmp/probe/upper", NULL);
-                assert_op(&plan, 4, XH_OP_MKDIR, 0, NULL, "/tmp/probe/work", NULL);
-                assert_op(&plan, 5, XH_OP_MKDIR, 0, NULL, "/tmp/probe/merged", NULL);
-                assert_op(&plan, 6, XH_OP_OVERLAY, 0, "overlay", "/tmp/probe/merged",
-                          "lowerdir=/tmp/probe/lower,upperdir=/tmp/probe/upper,"
-                          "workdir=/tmp/probe/work,userxattr");
+                /* The lower layer always lies on the store; the upper beside it or in the tmpfs. */
+                const char *up = in_tmpfs ? PSTAGING "/upper" : PSCRATCH "/upper";
+                const char *wo = in_tmpfs ? PSTAGING "/work" : PSCRATCH "/work";
+                _cleanup_free_ char *data = xh_asprintf(
+                        "lowerdir=" PSCRATCH "/lower,upperdir=%s,workdir=%s,userxattr", up, wo);
+                assert_op(&plan, 1, XH_OP_TMPFS, 0, NULL, PSTAGING, "mode=0755");
+                assert_op(&plan, 2, XH_OP_MKDIR, 0, NULL, PSCRATCH "/lower", NULL);
+                assert_op(&plan, 3, XH_OP_MKDIR, 0, NULL, up, NULL);
+                assert_op(&plan, 4, XH_OP_MKDIR, 0, NULL, wo, NULL);
+                assert_op(&plan, 5, XH_OP_MKDIR, 0, NULL, PSTAGING "/merged", NULL);
+                assert_op(&plan, 6, XH_OP_OVERLAY, 0, "overlay", PSTAGING "/merged", data);
         }
         if (level >= 2)
                 assert_op(&plan, 7, XH_OP_PROC, 0, "proc", "/proc", NULL);
@@ -646,37 +655,49 @@ START_TEST(test_probe)
 }
 END_TEST
 
-START_TEST(test_probe_bad_staging)
+START_TEST(test_probe_bad_paths)
 {
         static const char *const bad[] = {"tmp", "/tmp/../x", "/tmp/."};
         for (size_t i = 0; i < XH_ARRAY_SIZE(bad); i++) {
-                struct xh_plan plan = {.n = 3};
-                xh_error err = {0};
-                ck_assert_int_eq(xh_plan_probe(bad[i], 1, NULL, &plan, &err), -EINVAL);
-                assert_empty(&plan, bad[i]);
-                _cleanup_free_ char *want = xh_asprintf("staging directory '%s'", bad[i]);
-                ck_assert_msg(err.msg && strstr(err.msg, want), "message '%s' lacks '%s'",
-                              err.msg ? err.msg : "(none)", want);
-                xh_error_clear(&err);
+                for (int which = 0; which < 2; which++) {
+                        struct xh_plan plan = {.n = 3};
+                        xh_error err = {0};
+                        const char *staging = which == 0 ? bad[i] : PSTAGING;
+                        const char *scratch = which == 1 ? bad[i] : PSCRATCH;
+                        ck_assert_int_eq(
+                                xh_plan_probe(staging, scratch, false, 1, NULL, &plan, &err),
+                                -EINVAL);
+                        assert_empty(&plan, bad[i]);
+                        _cleanup_free_ char *want = xh_asprintf(
+                                "%s directory '%s'", which == 0 ? "staging" : "scratch", bad[i]);
+                        ck_assert_msg(err.msg && strstr(err.msg, want), "message '%s' lacks '%s'",
+                                      err.msg ? err.msg : "(none)", want);
+                        xh_error_clear(&err);
+                }
         }
         struct xh_plan plan;
-        ck_assert_int_eq(xh_plan_probe(NULL, 0, NULL, &plan, NULL), -EINVAL);
+        ck_assert_int_eq(xh_plan_probe(NULL, PSCRATCH, false, 0, NULL, &plan, NULL), -EINVAL);
         assert_empty(&plan, "NULL staging");
+        /* Level 0 mounts no overlay and needs no scratch directory. */
+        ck_assert_int_eq(xh_plan_probe(PSTAGING, NULL, false, 0, NULL, &plan, NULL), 0);
+        xh_plan_free(&plan);
+        ck_assert_int_eq(xh_plan_probe(PSTAGING, NULL, false, 1, NULL, &plan, NULL), -EINVAL);
+        assert_empty(&plan, "NULL scratch");
 }
 END_TEST
 
-/*
- * Regression test (overlay/plan.c, xh_plan_probe): the overlay options are built
- * with a plain "%s" of the staging path, without xh_buf_add_escaped() as in
- * xh_plan_session, so a staging path with ',' or ':' gives broken options.
- * doctor only passes "/tmp" today. Fix: build the data with xh_buf_add_escaped.
- */
+/* Store paths with ',' or ':' are escaped in the probe's overlay options too. */
 START_TEST(test_probe_escaping)
 {
         struct xh_plan plan;
-        ck_assert_int_eq(xh_plan_probe("/tmp/a,b:c", 1, NULL, &plan, NULL), 0);
+        ck_assert_int_eq(xh_plan_probe("/tmp/a,b:c", "/s:t,x", false, 1, NULL, &plan, NULL), 0);
         assert_op(&plan, 6, XH_OP_OVERLAY, 0, "overlay", "/tmp/a,b:c/merged",
-                  "lowerdir=/tmp/a\\,b\\:c/lower,upperdir=/tmp/a\\,b\\:c/upper,"
+                  "lowerdir=/s\\:t\\,x/lower,upperdir=/s\\:t\\,x/upper,"
+                  "workdir=/s\\:t\\,x/work,userxattr");
+        xh_plan_free(&plan);
+        ck_assert_int_eq(xh_plan_probe("/tmp/a,b:c", "/s:t,x", true, 1, NULL, &plan, NULL), 0);
+        assert_op(&plan, 6, XH_OP_OVERLAY, 0, "overlay", "/tmp/a,b:c/merged",
+                  "lowerdir=/s\\:t\\,x/lower,upperdir=/tmp/a\\,b\\:c/upper,"
                   "workdir=/tmp/a\\,b\\:c/work,userxattr");
         xh_plan_free(&plan);
 }
@@ -1035,7 +1056,7 @@ static Suite *plan_suite(void)
         tc = tcase_create("other-plans");
         tcase_add_test(tc, test_host_binfmt);
         tcase_add_loop_test(tc, test_probe, 0, (int)XH_ARRAY_SIZE(probe_cases));
-        tcase_add_test(tc, test_probe_bad_staging);
+        tcase_add_test(tc, test_probe_bad_paths);
         tcase_add_test(tc, test_probe_escaping);
         suite_add_tcase(s, tc);
 
