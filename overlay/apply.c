@@ -80,10 +80,13 @@ static int fail_mount(xh_error *err, const struct xh_op *op, int e)
                         xh_hint(err, e, "the kernel rejected the binfmt rule");
                 break;
         case XH_OP_RESTORE:
+                xh_hint(err, e,
+                        "check that the archive and the directory exist and can be read; "
+                        "moving the archive away starts again from the root's own state");
+                break;
         case XH_OP_SAVE:
                 xh_hint(err, e,
-                        "check the path above; moving the archive away starts again "
-                        "from the root's own state");
+                        "check that the directory of the archive exists and can be written");
                 break;
         case XH_OP_BIND:
                 if (e == EPERM)

@@ -511,10 +511,14 @@ int xh_upper_save(int upper_fd, int dir_fd, const char *name, const char *shown,
                             strerror(errno));
         if (r < 0) {
                 unlinkat(dir_fd, tmp, 0);
+                bool space = r == -ENOSPC || r == -EDQUOT || r == -EFBIG;
                 return xh_hint(err, r,
                                "the session's changes are lost; %s still holds the state from "
-                               "before it (make room on its file system for a second copy)",
-                               shown);
+                               "before it%s",
+                               shown,
+                               space ? " (free space on its file system: a save writes the new "
+                                       "archive before it replaces the old one)"
+                                     : "");
         }
         /* The rename is durable once the directory is. */
         if (fsync(dir_fd) < 0)
