@@ -1,16 +1,19 @@
 # A store on overlayfs (the root file system of a container) cannot hold an
 # overlay upper: there the persistent upper is the archive
 # STORE/sessions/PROFILE/upper.tar, restored into each session's tmpfs and
-# saved back at its end. The test puts a scratch store on an overlayfs in a
-# mount namespace of its own (the host never sees the mount): its roots are
-# hard links to the shared store's (copies on another file system), its own
-# upper a small tmpfs (a full disk, on demand). It checks that whiteouts, opaque directories, packages
-# installed and removed, owners, hard links and fifos survive exactly; that a
-# throwaway session sees the state and leaves it alone; that xhybrid killed
-# during a session or during the save, or a save that finds the disk full,
-# leaves the previous state whole; that the lock holds through the save; that
-# the session's processes cannot reach init's directories of the store; and
-# that doctor says what it will do.
+# saved back at its end. The test makes a scratch store on overlayfs whose
+# roots are hard links to the shared store's (copies on another file
+# system): on the host it mounts an overlayfs for it in a mount namespace of
+# its own (the host never sees the mount); inside a container, where /tmp is
+# on overlayfs already, a directory there is the store (a second overlayfs
+# below the session's would pass the kernel's stacking limit of two). It
+# checks that whiteouts, opaque directories, packages installed and removed,
+# owners, hard links and fifos survive exactly; that a throwaway session sees
+# the state and leaves it alone; that xhybrid killed during a session or
+# during the save, or a save that finds the disk full (a small tmpfs over
+# the profile's directory), leaves the previous state whole; that the lock
+# holds through the save; that the session's processes cannot reach init's
+# open files; and that doctor says what it will do.
 . "$(dirname "$0")/lib.sh"
 
 if [ -z "${XH_OVL_SCRATCH:-}" ]; then
@@ -23,8 +26,8 @@ if [ -z "${XH_OVL_SCRATCH:-}" ]; then
         root=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^# root: \(.*\)\/rootfs .*/\1/p')
         tc=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^# toolchain layer: \(.*\)\/rootfs .*/\1/p')
         [ -d "$root" ] && [ -d "$tc" ] || fail "cannot find the root and toolchain layer of $PROFILE"
-        mkdir -p "$SCRATCH/lower/roots" "$SCRATCH/lower/layers" "$SCRATCH/ovl" "$SCRATCH/store" \
-                "$SCRATCH/work"
+        mkdir -p "$SCRATCH/lower/roots" "$SCRATCH/lower/layers" "$SCRATCH/upper" "$SCRATCH/ovl" \
+                "$SCRATCH/store" "$SCRATCH/work"
         # Hard links where the file system allows, copies elsewhere; never binds.
         cp_flag=-al
         [ "$(stat -c %d "$root")" = "$(stat -c %d "$SCRATCH")" ] || cp_flag=-a
@@ -40,12 +43,14 @@ fi
 
 # ---- in a mount namespace of its own ------------------------------------
 SCRATCH=$XH_OVL_SCRATCH
-mount -t tmpfs -o size=512m tmpfs "$SCRATCH/ovl" || fail "cannot mount a tmpfs"
-mkdir "$SCRATCH/ovl/upper" "$SCRATCH/ovl/work"
-mount -t overlay overlay \
-        -o "lowerdir=$SCRATCH/lower,upperdir=$SCRATCH/ovl/upper,workdir=$SCRATCH/ovl/work" \
-        "$SCRATCH/store" || fail "cannot mount the scratch store's overlayfs"
-export XHYBRID_STORE="$SCRATCH/store"
+if [ "$(stat -f -c %T "$SCRATCH")" = overlayfs ]; then
+        export XHYBRID_STORE="$SCRATCH/lower"
+else
+        mount -t overlay overlay \
+                -o "lowerdir=$SCRATCH/lower,upperdir=$SCRATCH/upper,workdir=$SCRATCH/ovl" \
+                "$SCRATCH/store" || fail "cannot mount the scratch store's overlayfs"
+        export XHYBRID_STORE="$SCRATCH/store"
+fi
 [ "$(stat -f -c %T "$XHYBRID_STORE")" = overlayfs ] || fail "the scratch store is not on overlayfs"
 P=$PROFILE
 A=$XHYBRID_STORE/sessions/$P/upper.tar
@@ -182,16 +187,20 @@ expect_rc 0 "a session after a save cut short"
 [ ! -e "$A.new" ] || fail "the partial save $A.new is still there"
 
 # 6. A full disk: the save fails with an error naming the archive; the old state stays.
-avail=$(df --output=avail -B1 "$SCRATCH/ovl" | tail -1)
-head -c $((avail - 4 * 1024 * 1024)) /dev/zero >"$SCRATCH/ovl/filler" 2>/dev/null
+# The profile's directory becomes a tmpfs with room for the archive and 4 MiB more.
+cp "$A" "$SCRATCH/saved.tar"
+mount -t tmpfs -o size=$(($(stat -c %s "$A") + 4 * 1024 * 1024)) tmpfs "$XHYBRID_STORE/sessions/$P" ||
+        fail "cannot mount a tmpfs over the profile's directory"
+cp "$SCRATCH/saved.tar" "$A"
 capture "$XHYBRID" run "$P" -- sh -c 'head -c 16M /dev/zero > /root/big; echo unsaved > /etc/xh-unsaved'
-rm -f "$SCRATCH/ovl/filler"
 expect_rc 125 "a save that finds the disk full"
 expect_err "the session's changes were not saved (its command exited with status 0): cannot .*$A.new.*: No space left on device" \
         "full disk"
-expect_err "hint: .*$A still holds the state from before" "full disk hint"
+expect_err "hint: .*$A still holds the state from before it (free space on its file system" \
+        "full disk hint"
 [ ! -e "$A.new" ] || fail "a failed save left $A.new"
 [ "$(sum)" = "$before" ] || fail "a failed save changed the archive"
+umount "$XHYBRID_STORE/sessions/$P" || fail "cannot unmount the tmpfs over the profile's directory"
 capture "$XHYBRID" run "$P" -- sh -c "$check"'; test ! -e /etc/xh-unsaved'
 expect_rc 0 "a session after a failed save"
 
