@@ -154,6 +154,31 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
         return 0;
 }
 
+/*
+ * XHYBRID_EMULATE from --env or the profile's [session] env decides at
+ * session start which tools stay the target's: a name the shim does not
+ * know would silently change nothing.
+ */
+static int check_emulate_env(char *const *env, xh_error *err)
+{
+        for (char *const *e = env; *e; e++) {
+                if (strncmp(*e, "XHYBRID_EMULATE=", 16) != 0)
+                        continue;
+                _cleanup_strv_ char **unknown = xh_shim_unknown_tools(*e + 16);
+                if (!unknown[0])
+                        return 0;
+                _cleanup_free_ char *list = xh_strv_join(unknown, ", ");
+                _cleanup_free_ char *known = xh_shim_tool_names();
+                xh_fail(err, EINVAL, "XHYBRID_EMULATE names %s the shim does not know: %s",
+                        unknown[1] ? "tools" : "a tool", list);
+                return xh_hint(err, EINVAL,
+                               "fix --env XHYBRID_EMULATE or the profile's [session] env; it "
+                               "takes all or tools that a hybrid session replaces: %s",
+                               known);
+        }
+        return 0;
+}
+
 /* /usr/local/bin/NAME -> /usr/bin/TRIPLET-CROSS for the cross tools of a native-cross session. */
 static char **cross_links(const struct xh_profile *p)
 {
@@ -266,6 +291,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         }
         const char *mode = o->native_cross ? "native-cross" : o->emulated ? "emulated" : "hybrid";
         _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
+        if ((r = check_emulate_env(env, err)) < 0)
+                return r;
         if (!o->emulated && !o->native_cross) {
                 _cleanup_free_ char *view = NULL;
                 bool scratch = false;

@@ -80,6 +80,24 @@ const struct xh_shim_tool *xh_shim_lookup(const char *name)
         return bsearch(name, tools, XH_ARRAY_SIZE(tools), sizeof(tools[0]), cmp_tool);
 }
 
+char *xh_shim_tool_names(void)
+{
+        xh_buf b = {0};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(tools); i++)
+                xh_buf_addf(&b, "%s%s", i ? ", " : "", tools[i].name);
+        return xh_buf_steal(&b);
+}
+
+char **xh_shim_unknown_tools(const char *list)
+{
+        _cleanup_strv_ char **names = xh_strv_split(list ? list : "", ", :");
+        char **unknown = xh_malloc(sizeof(char *));
+        for (char **n = names; *n; n++)
+                if (strcmp(*n, "all") != 0 && !xh_shim_lookup(*n) && !xh_strv_contains(unknown, *n))
+                        xh_strv_push(&unknown, *n);
+        return unknown;
+}
+
 char *xh_shim_canonical(const char *base, const char *triplet)
 {
         size_t tl = triplet ? strlen(triplet) : 0;

@@ -57,6 +57,14 @@ struct xh_shim_tool {
 const struct xh_shim_tool *xh_shim_table(size_t *n);
 /* Look a canonical name up (bsearch); NULL when unknown. */
 const struct xh_shim_tool *xh_shim_lookup(const char *name);
+/* Every name of the table, ", "-joined (for messages). The caller frees it. */
+char *xh_shim_tool_names(void);
+/*
+ * The names of an XHYBRID_EMULATE value (separated by commas, spaces or
+ * colons) that are neither in the table nor "all"; an empty vector when
+ * every name is known. The caller frees it.
+ */
+char **xh_shim_unknown_tools(const char *list);
 /*
  * The canonical name of a program file name: the triplet prefix and a
  * version suffix are dropped ("aarch64-linux-gnu-gcc-12" -> "gcc",

@@ -198,6 +198,36 @@ START_TEST(test_table_lookup_unknown)
 }
 END_TEST
 
+/* XHYBRID_EMULATE values: the unknown names, once each, in their order. */
+static const struct {
+        const char *list, *unknown;
+} unknown_cases[] = {
+        {"gcc,make", ""},
+        {"all", ""},
+        {"", ""},
+        {"gcc perl:make,,python3 perl", "perl python3"},
+        {"gcc-12 aarch64-linux-gnu-gcc", "gcc-12 aarch64-linux-gnu-gcc"},
+        {"ALL Gcc", "ALL Gcc"},
+};
+
+START_TEST(test_unknown_tools)
+{
+        _cleanup_strv_ char **u = xh_shim_unknown_tools(unknown_cases[_i].list);
+        _cleanup_free_ char *got = xh_strv_join(u, " ");
+        ck_assert_msg(strcmp(got, unknown_cases[_i].unknown) == 0,
+                      "'%s': unknown '%s', expected '%s'", unknown_cases[_i].list, got,
+                      unknown_cases[_i].unknown);
+}
+END_TEST
+
+START_TEST(test_tool_names)
+{
+        _cleanup_free_ char *names = xh_shim_tool_names();
+        ck_assert_msg(strncmp(names, "addr2line, ar, as, ", 19) == 0, "names: %s", names);
+        ck_assert_ptr_nonnull(strstr(names, ", wc"));
+}
+END_TEST
+
 START_TEST(test_table_entries)
 {
         static const struct {
@@ -1362,6 +1392,8 @@ static Suite *shim_suite(void)
         tcase_add_test(tc, test_table_lookup_all);
         tcase_add_test(tc, test_table_lookup_unknown);
         tcase_add_test(tc, test_table_entries);
+        tcase_add_loop_test(tc, test_unknown_tools, 0, (int)XH_ARRAY_SIZE(unknown_cases));
+        tcase_add_test(tc, test_tool_names);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("canonical");

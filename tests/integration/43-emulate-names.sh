@@ -1,0 +1,41 @@
+# Tool names in a profile's emulate key and in XHYBRID_EMULATE given at
+# session start (--env, the profile's [session] env) must be tools of the
+# shim's table ("all" too, for XHYBRID_EMULATE): an unknown name is an error
+# that names it, never silently ignored.
+. "$(dirname "$0")/lib.sh"
+scratch
+export XDG_CONFIG_HOME="$SCRATCH/config"
+dir=$XDG_CONFIG_HOME/xhybrid/profiles
+mkdir -p "$dir"
+
+printf '[target]\nsuite = bookworm\narch = arm64\n[toolchain]\nemulate = gcc\n  perl make\n' >"$dir/em-bad.ini"
+capture "$XHYBRID" profiles show em-bad
+expect_rc 125 "unknown tool in emulate"
+expect_err "$dir/em-bad.ini:6: unknown tool 'perl' in emulate" "unknown tool in emulate"
+expect_err "hint: emulate names tools that a hybrid session replaces: addr2line, ar, as," "emulate hint"
+printf '[target]\nsuite = bookworm\narch = arm64\n[toolchain]\nemulate = gcc make ld\n' >"$dir/em-good.ini"
+capture "$XHYBRID" profiles show em-good
+expect_rc 0 "known tools in emulate"
+expect_out "^emulate = gcc ld make$" "known tools in emulate"
+
+need_root
+cd "$SCRATCH"
+capture "$XHYBRID" run --dry-run --env XHYBRID_EMULATE=gcc,perl:python3 "$PROFILE" -- true
+expect_rc 125 "unknown tools in --env XHYBRID_EMULATE"
+expect_err "XHYBRID_EMULATE names tools the shim does not know: perl, python3" "--env XHYBRID_EMULATE"
+expect_err "hint: fix --env XHYBRID_EMULATE or the profile's \[session\] env" "--env XHYBRID_EMULATE hint"
+# The host's value passed by name is checked the same way.
+XHYBRID_EMULATE=gcc-12 capture "$XHYBRID" run --dry-run --env XHYBRID_EMULATE "$PROFILE" -- true
+expect_rc 125 "unknown tool in the host's XHYBRID_EMULATE"
+expect_err "XHYBRID_EMULATE names a tool the shim does not know: gcc-12" "host XHYBRID_EMULATE"
+twin_profile xhtest-emenv 's/^env =.*$/env = XHYBRID_EMULATE=sed,bogus/'
+capture "$XHYBRID" run --dry-run xhtest-emenv -- true
+expect_rc 125 "unknown tool in the profile's XHYBRID_EMULATE"
+expect_err "XHYBRID_EMULATE names a tool the shim does not know: bogus" "profile XHYBRID_EMULATE"
+# Known names and "all" start sessions; the named tools are left emulated.
+capture "$XHYBRID" run --ephemeral --env XHYBRID_EMULATE=all "$PROFILE" -- true
+expect_rc 0 "XHYBRID_EMULATE=all"
+capture "$XHYBRID" run --ephemeral --env "XHYBRID_EMULATE=sed make" "$PROFILE" -- sh -c 'cmp -s /usr/bin/sed /.xhybrid/orig/usr/bin/sed && echo sed-emulated'
+expect_rc 0 "XHYBRID_EMULATE=sed make"
+expect_out "^sed-emulated$" "XHYBRID_EMULATE=sed make"
+pass
