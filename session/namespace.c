@@ -68,6 +68,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -474,6 +475,82 @@ static _Noreturn void supervisor_died(int st, const char *machine, int err_fd)
         _exit(XH_EXIT_ERROR);
 }
 
+/*
+ * The file execvp(file) would run with PATH path: file itself when it names
+ * a path, else the first executable of that name in path. NULL when there is
+ * none.
+ */
+static char *exec_candidate(const char *file, const char *path)
+{
+        struct stat st;
+        if (strchr(file, '/'))
+                return stat(file, &st) == 0 && !S_ISDIR(st.st_mode) ? xh_strdup(file) : NULL;
+        return xh_path_lookup(file, path ? path : "");
+}
+
+/* The interpreter a "#!" line names, or NULL. */
+static char *script_interpreter(const char *file)
+{
+        _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
+        char head[256];
+        ssize_t n = fd < 0 ? -1 : read(fd, head, sizeof(head) - 1);
+        if (n < 2 || head[0] != '#' || head[1] != '!')
+                return NULL;
+        head[n] = '\0';
+        const char *s = head + 2 + strspn(head + 2, " \t");
+        size_t len = strcspn(s, " \t\n");
+        return len ? xh_strndup(s, len) : NULL;
+}
+
+int xh_exec_failure(const char *file, const char *path, int e, xh_error *err)
+{
+        if (e != ENOENT) {
+                xh_fail(err, e, "%s: cannot execute: %s", file, strerror(e));
+                if (e == ENOEXEC)
+                        xh_hint(err, e,
+                                "a foreign program without a working binfmt_misc "
+                                "registration");
+                return XH_EXIT_NOEXEC;
+        }
+        _cleanup_free_ char *found = exec_candidate(file, path);
+        if (!found) {
+                if (strchr(file, '/'))
+                        xh_fail(err, e, "%s: No such file or directory", file);
+                else
+                        xh_fail(err, e, "%s: command not found", file);
+                return XH_EXIT_NOTFOUND;
+        }
+        /*
+         * The file is there, so what the kernel did not find is what it
+         * needs to start it: the interpreter of its #! line, or the program
+         * interpreter (dynamic loader) of an ELF file. Shells report these
+         * with 126, as a file that cannot be executed.
+         */
+        _cleanup_free_ char *interp = script_interpreter(found);
+        bool script = interp != NULL;
+        struct xh_elf_info elf = {0};
+        if (!script && xh_elf_inspect(found, &elf, NULL) == 0 && elf.interpreter)
+                interp = xh_strdup(elf.interpreter);
+        xh_elf_info_clear(&elf);
+        if (!interp) {
+                xh_fail(err, e, "%s: cannot execute: a file it needs is missing: %s", found,
+                        strerror(e));
+                return XH_EXIT_NOEXEC;
+        }
+        xh_fail(err, e, "%s: bad interpreter %s: %s", found, interp, strerror(e));
+        if (xh_path_exists(interp))
+                xh_hint(err, e,
+                        "%s exists in the session but cannot be started itself: check "
+                        "its own interpreter or loader",
+                        interp);
+        else
+                xh_hint(err, e,
+                        "%s is not in the session's root: install the package that "
+                        "provides it, or fix the %s",
+                        interp, script ? "#! line" : "program");
+        return XH_EXIT_NOEXEC;
+}
+
 /* In the command process: exec, or report why not. */
 static _Noreturn void exec_command(const struct ns_job *job, int err_fd)
 {
@@ -482,15 +559,10 @@ static _Noreturn void exec_command(const struct ns_job *job, int err_fd)
         execvp(job->argv[0], job->argv);
         int e = errno;
         xh_error x = {0};
-        if (e == ENOENT)
-                xh_fail(&x, e, "%s: command not found", job->argv[0]);
-        else
-                xh_fail(&x, e, "%s: cannot execute: %s", job->argv[0], strerror(e));
-        if (e == ENOEXEC)
-                xh_hint(&x, e, "a foreign program without a working binfmt_misc registration");
+        int code = xh_exec_failure(job->argv[0], getenv("PATH"), e, &x);
         report_error(err_fd, e, &x);
         xh_error_clear(&x);
-        _exit(e == ENOENT ? XH_EXIT_NOTFOUND : XH_EXIT_NOEXEC);
+        _exit(code);
 }
 
 /* "exited with status 3", "was killed by signal 15 (Terminated)" */

@@ -137,6 +137,16 @@ int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *e
                    const char *machine, int *status, xh_error *err);
 
 /*
+ * Why execvp(file) failed with errno e, in err, the way a shell says it;
+ * path is the PATH it searched. Returns the exit status: 127 when no file
+ * of that name exists ("FILE: command not found", or "No such file or
+ * directory" for a path), 126 when one exists but cannot be executed,
+ * including ENOENT for a missing #! interpreter or ELF program interpreter
+ * ("FILE: bad interpreter NAME: No such file or directory").
+ */
+int xh_exec_failure(const char *file, const char *path, int e, xh_error *err);
+
+/*
  * The id map of a nested user namespace that maps every id of its parent to
  * itself, from the parent's own /proc/self/uid_map (or gid_map) as read from
  * inside it: each line "FIRST LOWER COUNT" becomes "FIRST FIRST COUNT".

@@ -1077,6 +1077,56 @@ START_TEST(test_identity_map)
 }
 END_TEST
 
+/* ---- namespace: why a command could not be executed ---------------------- */
+
+START_TEST(test_exec_failure)
+{
+        const char *tmp = getenv("TMPDIR");
+        _cleanup_free_ char *dir = xh_asprintf("%s/test_cli.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        put(dir, "/bin/s", "#!  /xh/none -x\necho\n", 0755);
+        put(dir, "/bin/plain", "echo no interpreter line\n", 0755);
+        put(dir, "/off/s", "#!/bin/sh\n", 0644); /* not executable: execvp skips it */
+        _cleanup_free_ char *path = xh_asprintf("/xh/nothing:%s/off:%s/bin", dir, dir);
+        _cleanup_free_ char *s = xh_asprintf("%s/bin/s", dir);
+        _cleanup_free_ char *plain = xh_asprintf("%s/bin/plain", dir);
+        const struct {
+                const char *file;
+                int e, code;
+                const char *msg, *hint;
+        } cases[] = {
+                {"xh-no-such-command", ENOENT, 127, "xh-no-such-command: command not found", NULL},
+                {"./xh-missing", ENOENT, 127, "./xh-missing: No such file or directory", NULL},
+                {"s", ENOENT, 126, "/bin/s: bad interpreter /xh/none: No such file or directory",
+                 "/xh/none is not in the session's root"},
+                {s, ENOENT, 126, "/bin/s: bad interpreter /xh/none: No such file or directory",
+                 "fix the #! line"},
+                {"/bin/true", ENOENT, 126, "/bin/true: bad interpreter /lib64/ld-linux-x86-64.so.2",
+                 "exists in the session but cannot be started itself"},
+                {plain, ENOENT, 126, "/bin/plain: cannot execute: a file it needs is missing",
+                 NULL},
+                {"s", EACCES, 126, "s: cannot execute: Permission denied", NULL},
+                {"s", ENOEXEC, 126, "s: cannot execute: Exec format error", "binfmt_misc"},
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
+                xh_error err = {0};
+                int code = xh_exec_failure(cases[i].file, path, cases[i].e, &err);
+                ck_assert_msg(code == cases[i].code, "%s: exit %d, expected %d", cases[i].file,
+                              code, cases[i].code);
+                ck_assert_msg(err.msg && strstr(err.msg, cases[i].msg),
+                              "%s: message '%s' lacks '%s'", cases[i].file,
+                              err.msg ? err.msg : "(none)", cases[i].msg);
+                ck_assert_int_eq(err.code, cases[i].e);
+                if (cases[i].hint)
+                        ck_assert_msg(err.hint && strstr(err.hint, cases[i].hint),
+                                      "%s: hint '%s' lacks '%s'", cases[i].file,
+                                      err.hint ? err.hint : "(none)", cases[i].hint);
+                xh_error_clear(&err);
+        }
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
         Suite *s = suite_create("cli");
@@ -1109,6 +1159,7 @@ static Suite *cli_suite(void)
 
         tc = tcase_create("namespace");
         tcase_add_loop_test(tc, test_identity_map, 0, (int)XH_ARRAY_SIZE(identity_cases));
+        tcase_add_test(tc, test_exec_failure);
         suite_add_tcase(s, tc);
         return s;
 }
