@@ -180,42 +180,43 @@ static void report_error(int fd, int errnum, const xh_error *e)
 
 static volatile sig_atomic_t forward_pid;
 
-static void forward_signal(int sig)
+/*
+ * xhybrid and init pass on what a process sent them with kill(2): to init,
+ * which passes it to the command. A signal the kernel sent itself (SI_KERNEL:
+ * the terminal's Ctrl-C, Ctrl-\ and hangup) went to the terminal's whole
+ * foreground process group, the command included; passing it on as well
+ * would deliver it twice.
+ */
+static void forward_signal(int sig, siginfo_t *info, void *context)
 {
+        (void)context;
+        if (info && info->si_code == SI_KERNEL)
+                return;
         if (forward_pid > 0)
                 kill((pid_t)forward_pid, sig);
 }
 
-static const int forwarded_signals[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGCONT};
-/* Keyboard signals reach the command from the terminal itself: ignored here. */
-static const int ignored_signals[] = {SIGINT, SIGQUIT};
+static const int forwarded_signals[] = {SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
+                                        SIGUSR1, SIGUSR2, SIGCONT};
 
-/* The dispositions install_forwarding() replaced, in the order of the two tables. */
+/* The dispositions install_forwarding() replaced, in the order of the table. */
 struct saved_signals {
-        struct sigaction sa[XH_ARRAY_SIZE(forwarded_signals) + XH_ARRAY_SIZE(ignored_signals)];
+        struct sigaction sa[XH_ARRAY_SIZE(forwarded_signals)];
 };
 
 static void install_forwarding(pid_t to, struct saved_signals *saved)
 {
         forward_pid = to;
-        struct sigaction fwd = {.sa_handler = forward_signal};
-        struct sigaction ign = {.sa_handler = SIG_IGN};
+        struct sigaction fwd = {.sa_sigaction = forward_signal, .sa_flags = SA_SIGINFO};
         sigemptyset(&fwd.sa_mask);
-        sigemptyset(&ign.sa_mask);
-        size_t k = 0;
-        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++, k++)
-                sigaction(forwarded_signals[i], &fwd, saved ? &saved->sa[k] : NULL);
-        for (size_t i = 0; i < XH_ARRAY_SIZE(ignored_signals); i++, k++)
-                sigaction(ignored_signals[i], &ign, saved ? &saved->sa[k] : NULL);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
+                sigaction(forwarded_signals[i], &fwd, saved ? &saved->sa[i] : NULL);
 }
 
 static void restore_signals(const struct saved_signals *saved)
 {
-        size_t k = 0;
-        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++, k++)
-                sigaction(forwarded_signals[i], &saved->sa[k], NULL);
-        for (size_t i = 0; i < XH_ARRAY_SIZE(ignored_signals); i++, k++)
-                sigaction(ignored_signals[i], &saved->sa[k], NULL);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
+                sigaction(forwarded_signals[i], &saved->sa[i], NULL);
         forward_pid = 0;
 }
 
@@ -223,8 +224,6 @@ static void reset_signals(void)
 {
         for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
                 signal(forwarded_signals[i], SIG_DFL);
-        for (size_t i = 0; i < XH_ARRAY_SIZE(ignored_signals); i++)
-                signal(ignored_signals[i], SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
         sigset_t all;
         sigemptyset(&all);
