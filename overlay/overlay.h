@@ -87,6 +87,12 @@ struct xh_session_spec {
         const char *binfmt_rule; /* rule to register in the private binfmt_misc, or NULL */
         const struct xh_bind *binds; /* extra binds, terminated by src == NULL (may be NULL) */
         bool resolv_conf;            /* bind the host's /etc/resolv.conf */
+        /*
+         * Paths inside the session, under the working directory or a bind,
+         * covered by an empty read-only tmpfs after every bind (NULL-terminated,
+         * may be NULL): the store, when one of them holds it.
+         */
+        const char *const *cover;
 
         /*
          * Hybrid sessions only (toolchain != NULL). The generated layer, the

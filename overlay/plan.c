@@ -337,6 +337,14 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         }
         if (strcmp(spec->cwd, "/") != 0)
                 add_op(plan, XH_OP_BIND, XH_F_REC, spec->cwd, cwd, NULL);
+        for (const char *const *c = spec->cover; c && *c; c++) {
+                if ((r = check_path("covered path", *c, err)) < 0) {
+                        xh_plan_free(plan);
+                        return r;
+                }
+                _cleanup_free_ char *d = in_root(root, *c);
+                add_op(plan, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV, NULL, d, "mode=0755");
+        }
         add_op(plan, XH_OP_PIVOT, 0, NULL, root, NULL);
         add_op(plan, XH_OP_CHDIR, 0, NULL, spec->cwd, NULL);
         return 0;

@@ -249,6 +249,10 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd)))
                 return xh_fail(err, errno, "cannot get the working directory: %s", strerror(errno));
+        _cleanup_free_ char *store_cover = NULL;
+        if (strcmp(cwd, "/") != 0 && (r = xh_store_exposure(o->store, cwd, &store_cover, err)) < 0)
+                return r;
+        const char *cover[] = {store_cover, NULL};
 
         _cleanup_free_ char *staging = xh_asprintf("%s/mnt", o->store);
         _cleanup_free_ char *sess = xh_store_session_path(o->store, p);
@@ -282,6 +286,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 .binfmt_rule = rule,
                 .resolv_conf = true,
                 .links = (const char *const *)links,
+                .cover = cover,
         };
         struct hybrid h = {0};
         _cleanup_free_ char *cache = xh_asprintf("%s/cache/%s", o->store, p->name);

@@ -61,6 +61,16 @@ char *xh_store_upper_archive(const char *store, const struct xh_profile *p);
  */
 int xh_store_upper_view(const char *store, const struct xh_profile *p, char **dir, bool *scratch,
                         xh_error *err);
+/*
+ * The store seen from dir, a host directory bound at its own path in a
+ * session (the working directory). When the store is dir or lies below it,
+ * *cover receives the path in the session to hide under an empty read-only
+ * tmpfs, so that no session writes into roots, layers or uppers that
+ * sessions use (overlayfs lowers must not change under it). When dir lies
+ * inside the store, -EINVAL with a message, except under STORE/work where
+ * bench and verify build. Paths are compared by device and inode.
+ */
+int xh_store_exposure(const char *store, const char *dir, char **cover, xh_error *err);
 /* ROOT/rootfs and TOOLCHAIN/rootfs: the trees themselves. */
 char *xh_store_rootfs(const char *store, const struct xh_profile *p);
 char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p);

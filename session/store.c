@@ -210,6 +210,57 @@ int xh_store_lock(const char *path, int *fd_out, char **holder, xh_error *err)
         return 0;
 }
 
+/*
+ * Whether path is the directory top or lies below it, compared by device and
+ * inode along the parents of path's real path, so that another path to the
+ * same directory (a symbolic link, a bind mount) counts too. *rel receives
+ * the rest of the real path below top ("" for top itself).
+ */
+static bool path_below(const char *top, const char *path, char **rel)
+{
+        struct stat t, st;
+        _cleanup_free_ char *real = realpath(path, NULL);
+        if (!real || stat(top, &t) < 0)
+                return false;
+        for (size_t n = strlen(real);;) {
+                _cleanup_free_ char *prefix = xh_strndup(real, n ? n : 1);
+                if (stat(prefix, &st) == 0 && st.st_dev == t.st_dev && st.st_ino == t.st_ino) {
+                        const char *r = real + n;
+                        *rel = xh_strdup(*r == '/' ? r + 1 : r);
+                        return true;
+                }
+                if (n <= 1)
+                        return false;
+                while (n > 0 && real[n - 1] != '/')
+                        n--;
+                if (n > 1)
+                        n--; /* drop the slash, except the root's */
+        }
+}
+
+int xh_store_exposure(const char *store, const char *dir, char **cover, xh_error *err)
+{
+        *cover = NULL;
+        _cleanup_free_ char *rel = NULL;
+        if (path_below(store, dir, &rel)) {
+                /* bench and verify build in STORE/work, which no session uses as a layer. */
+                if (strncmp(rel, "work", 4) == 0 && (rel[4] == '\0' || rel[4] == '/'))
+                        return 0;
+                xh_fail(err, EINVAL,
+                        "the working directory %s is inside the store %s, whose roots, layers "
+                        "and uppers sessions use: a session must not be able to write there",
+                        dir, store);
+                return xh_hint(err, EINVAL,
+                               "run xhybrid from a project directory outside the store, or "
+                               "choose another store with --store DIR");
+        }
+        free(rel);
+        rel = NULL;
+        if (path_below(dir, store, &rel))
+                *cover = xh_asprintf("%s/%s", strcmp(dir, "/") ? dir : "", rel);
+        return 0;
+}
+
 static bool env_allowed(const char *entry)
 {
         static const char *const names[] = {

@@ -690,6 +690,67 @@ START_TEST(test_store_root_ready)
 }
 END_TEST
 
+/* The store seen from a working directory: covered, refused or unrelated. */
+START_TEST(test_store_exposure)
+{
+        const char *tmp = getenv("TMPDIR");
+        _cleanup_free_ char *top = xh_asprintf("%s/test_cli.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        ck_assert_ptr_nonnull(mkdtemp(top));
+        _cleanup_free_ char *real = realpath(top, NULL);
+        _cleanup_free_ char *home = xh_asprintf("%s/home", real);
+        _cleanup_free_ char *store = xh_asprintf("%s/.local/share/xhybrid", home);
+        _cleanup_free_ char *roots = xh_asprintf("%s/roots/a/rootfs", store);
+        _cleanup_free_ char *work = xh_asprintf("%s/work/bench-hello/build", store);
+        _cleanup_free_ char *other = xh_asprintf("%s/src", real);
+        _cleanup_free_ char *alias = xh_asprintf("%s/alias", real);
+        ck_assert_int_eq(xh_mkdir_p(roots, 0755), 0);
+        ck_assert_int_eq(xh_mkdir_p(work, 0755), 0);
+        ck_assert_int_eq(xh_mkdir_p(other, 0755), 0);
+        ck_assert_int_eq(symlink(home, alias), 0);
+        _cleanup_free_ char *via_alias = xh_asprintf("%s/.local/share/xhybrid", alias);
+
+        struct {
+                const char *store, *dir, *cover; /* cover "!" = refused */
+        } cases[] = {
+                {store, home, ".local/share/xhybrid"}, /* $HOME with the default store */
+                {store, real, "home/.local/share/xhybrid"},
+                {store, "/", "/"}, /* the caller never asks for "/" (it is not bound) */
+                {store, other, NULL},
+                {store, store, "!"},
+                {store, roots, "!"},
+                {store, work, NULL}, /* bench and verify build in STORE/work */
+                {via_alias, home, ".local/share/xhybrid"},
+                {store, alias, ".local/share/xhybrid"}, /* the cover is under dir's own path */
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
+                xh_error err = {0};
+                _cleanup_free_ char *cover = NULL;
+                int r = xh_store_exposure(cases[i].store, cases[i].dir, &cover, &err);
+                const char *want = cases[i].cover;
+                if (want && !strcmp(want, "!")) {
+                        ck_assert_msg(r == -EINVAL, "case %zu: %d, expected refusal", i, r);
+                        ck_assert_ptr_nonnull(strstr(err.msg, "is inside the store"));
+                        ck_assert_ptr_nonnull(err.hint);
+                        ck_assert_ptr_null(cover);
+                        xh_error_clear(&err);
+                        continue;
+                }
+                ck_assert_msg(r == 0, "case %zu: %d (%s)", i, r, err.msg ? err.msg : "");
+                if (!want) {
+                        ck_assert_msg(!cover, "case %zu: cover %s", i, cover);
+                        continue;
+                }
+                /* "/" stands for the store's own path (dir is the root directory). */
+                _cleanup_free_ char *full = !strcmp(want, "/")
+                                                    ? xh_strdup(store)
+                                                    : xh_asprintf("%s/%s", cases[i].dir, want);
+                ck_assert_msg(cover && !strcmp(cover, full), "case %zu: cover %s, expected %s", i,
+                              cover ? cover : "(none)", full);
+        }
+        ck_assert_int_eq(xh_rm_rf(top), 0);
+}
+END_TEST
+
 /* ---- toolchain: which tools run native ----------------------------------- */
 
 static void put(const char *root, const char *path, const char *text, unsigned mode)
@@ -1149,6 +1210,7 @@ static Suite *cli_suite(void)
         tcase_add_test(tc, test_store_dir_relative);
         tcase_add_test(tc, test_store_root_path);
         tcase_add_test(tc, test_store_root_ready);
+        tcase_add_test(tc, test_store_exposure);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("toolchain");

@@ -388,6 +388,42 @@ START_TEST(test_session_binds)
 }
 END_TEST
 
+/* The store under the working directory: covered read-only after every bind. */
+START_TEST(test_session_cover)
+{
+        static const struct xh_bind binds[] = {{"/opt/data", "/opt/data", false},
+                                               {NULL, NULL, false}};
+        static const char *const cover[] = {CWD "/.local/share/xhybrid", "/opt/data/st", NULL};
+        struct xh_session_spec spec = persistent_spec();
+        spec.binds = binds;
+        spec.cover = cover;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        long cwd = find_op(&plan, XH_OP_BIND, ROOT CWD);
+        long data = find_op(&plan, XH_OP_BIND, ROOT "/opt/data");
+        ck_assert_int_ge(data, 0);
+        ck_assert_int_gt(cwd, data);
+        assert_op(&plan, (size_t)cwd + 1, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV, NULL,
+                  ROOT CWD "/.local/share/xhybrid", "mode=0755");
+        assert_op(&plan, (size_t)cwd + 2, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV, NULL,
+                  ROOT "/opt/data/st", "mode=0755");
+        assert_op(&plan, (size_t)cwd + 3, XH_OP_PIVOT, 0, NULL, ROOT, NULL);
+        _cleanup_free_ char *text = print_str(&plan);
+        ck_assert_msg(strstr(text, "tmpfs           " ROOT CWD
+                                   "/.local/share/xhybrid mode=0755 [ro,nodev,nosuid]\n"),
+                      "printed plan:\n%s", text);
+        xh_plan_free(&plan);
+
+        static const char *const bad[] = {"relative/store", NULL};
+        spec.cover = bad;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_plan_session(&spec, &plan, &err), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(err.msg, "covered path 'relative/store'"));
+        assert_empty(&plan, "bad cover");
+        xh_error_clear(&err);
+}
+END_TEST
+
 /* A working directory under /tmp is bound after the /tmp tmpfs, so it stays visible. */
 static const char *const cwd_cases[] = {"/tmp", "/tmp/build", "/tmp/a/b/c", "/dev/shm/x",
                                         "/srv/src"};
@@ -1043,6 +1079,7 @@ static Suite *plan_suite(void)
         tcase_add_test(tc, test_session_layers_top_first);
         tcase_add_test(tc, test_session_escaping);
         tcase_add_test(tc, test_session_binds);
+        tcase_add_test(tc, test_session_cover);
         tcase_add_loop_test(tc, test_session_cwd_order, 0, (int)XH_ARRAY_SIZE(cwd_cases));
         tcase_add_test(tc, test_session_cwd_root);
         suite_add_tcase(s, tc);
