@@ -10,7 +10,9 @@
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -31,12 +33,14 @@ static char **create_env(void)
 
 /* What to build with mmdebstrap, and where. */
 struct tree {
+        enum xh_tree which;
         const char *what; /* "root" or "toolchain layer" */
         const char *arch; /* Debian arch */
         const char *variant;
         char *const *packages;
         char *path;   /* STORE/roots/KEY or STORE/layers/KEY */
         char *recipe; /* written to PATH/recipe */
+        int lock_fd;  /* PATH.lock, held exclusively while it is built */
 };
 
 static int run_mmdebstrap(const struct xh_profile *p, const struct tree *t, const char *tmp,
@@ -79,34 +83,62 @@ static int run_mmdebstrap(const struct xh_profile *p, const struct tree *t, cons
 }
 
 /*
- * Build one tree into PATH.tmp and rename it to PATH when complete, under a
- * lock. Returns 1 when it was built, 0 when it existed, or -errno.
+ * Decide whether a tree must be built: 0 when it exists and is whole (a
+ * damaged one is an error that says to use --force), 1 when it must be built,
+ * with t->lock_fd its lock held exclusively. Sessions hold the lock shared
+ * while they use the tree, so it is never replaced under one.
  */
-static int ensure_tree(const struct xh_profile *p, const struct tree *t, bool force,
-                       const struct xh_notes *notes, xh_error *err)
+static int claim_tree(const char *store, const struct xh_profile *p, struct tree *t, bool force,
+                      xh_error *err)
 {
         _cleanup_free_ char *lock = xh_asprintf("%s.lock", t->path);
-        _cleanup_free_ char *tmp = xh_asprintf("%s.tmp", t->path);
-        _cleanup_free_ char *old = xh_asprintf("%s.old", t->path);
         _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", t->path);
         _cleanup_free_ char *parent = xh_strdup(t->path);
         *strrchr(parent, '/') = '\0';
         int r;
 
+        /* A tree gets its final name only once complete: no lock is needed to use it. */
+        if (!force && xh_is_dir(rootfs))
+                return (r = xh_store_check(store, p, t->which, true, err)) < 0 ? r : 0;
         if ((r = xh_mkdir_p(parent, 0755)) < 0) {
                 xh_fail(err, -r, "cannot create the store %s: %s", parent, strerror(-r));
                 return xh_hint(err, -r, "choose another with --store DIR or XHYBRID_STORE");
         }
-        _cleanup_close_ int lock_fd = -1;
-        if ((r = xh_store_lock(lock, &lock_fd, NULL, err)) == -EBUSY) {
-                xh_fail(err, EBUSY, "another 'xhybrid create' is building this root (lock %s)",
-                        lock);
-                xh_hint(err, EBUSY, "wait for it to finish");
+        if ((r = xh_store_lock(lock, &t->lock_fd, NULL, err)) == -EBUSY) {
+                /* Sessions hold it shared: then a shared lock is still granted. */
+                _cleanup_close_ int probe = open(lock, O_RDONLY | O_CLOEXEC);
+                if (probe >= 0 && flock(probe, LOCK_SH | LOCK_NB) == 0) {
+                        xh_fail(err, EBUSY,
+                                "the %s of profile '%s' (%s) is in use by a running session "
+                                "(lock %s)",
+                                t->what, p->name, t->path, lock);
+                        return xh_hint(err, EBUSY,
+                                       "end the sessions that use it, then run create again");
+                }
+                xh_fail(err, EBUSY, "another 'xhybrid create' is building this %s (lock %s)",
+                        t->what, lock);
+                return xh_hint(err, EBUSY, "wait for it to finish");
         }
         if (r < 0)
                 return r;
-        if (xh_is_dir(rootfs) && !force)
-                return 0;
+        /* Another create may have finished it while this one waited for nothing. */
+        if (!force && xh_is_dir(rootfs)) {
+                close(t->lock_fd);
+                t->lock_fd = -1;
+                return (r = xh_store_check(store, p, t->which, true, err)) < 0 ? r : 0;
+        }
+        return 1;
+}
+
+/* Build a claimed tree into PATH.tmp and rename it to PATH when complete. */
+static int build_tree(const struct xh_profile *p, const struct tree *t,
+                      const struct xh_notes *notes, xh_error *err)
+{
+        _cleanup_free_ char *tmp = xh_asprintf("%s.tmp", t->path);
+        _cleanup_free_ char *old = xh_asprintf("%s.old", t->path);
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", t->path);
+        int r;
+
         if (xh_path_exists(tmp)) {
                 xh_note(notes, XH_NOTE_PROGRESS,
                         "removing the unfinished %s of an interrupted create: %s", t->what, tmp);
@@ -139,6 +171,44 @@ static int ensure_tree(const struct xh_profile *p, const struct tree *t, bool fo
         return 1;
 }
 
+/*
+ * A new root discards the profile's persistent upper: made over the old
+ * root, it does not belong on the new one. It goes before the root is built,
+ * so that an interrupted create never leaves it on a new root, and by a
+ * rename first, so that it is never half removed. Its lock is kept (in
+ * *lock_fd) until the create ends: no persistent session starts meanwhile.
+ */
+static int drop_upper(const struct xh_create_opts *o, int *lock_fd, xh_error *err)
+{
+        const struct xh_profile *p = o->profile;
+        _cleanup_free_ char *sess = xh_store_session_path(o->store, p);
+        _cleanup_free_ char *gone = xh_asprintf("%s.dropped", sess);
+        _cleanup_free_ char *lock = xh_asprintf("%s.lock", sess);
+        int r;
+        if (!xh_path_exists(sess) && !xh_path_exists(gone))
+                return 0;
+        _cleanup_free_ char *holder = NULL;
+        if ((r = xh_store_lock(lock, lock_fd, &holder, err)) == -EBUSY) {
+                xh_fail(err, EBUSY, "profile '%s' is in use by a session%s%s%s (lock %s)", p->name,
+                        holder ? " (pid " : "", holder ? holder : "", holder ? ")" : "", lock);
+                return xh_hint(err, EBUSY,
+                               "end it first: a new root drops the profile's persistent changes");
+        }
+        if (r < 0)
+                return r;
+        if (xh_path_exists(sess)) {
+                xh_note(o->notes, XH_NOTE_PROGRESS,
+                        "discarding the persistent changes of '%s' (%s)", p->name, sess);
+                if (xh_path_exists(gone) && (r = xh_rm_rf(gone)) < 0)
+                        return xh_fail(err, -r, "cannot remove %s: %s", gone, strerror(-r));
+                if (rename(sess, gone) < 0)
+                        return xh_fail(err, errno, "rename %s: %s", sess, strerror(errno));
+        }
+        if ((r = xh_rm_rf(gone)) < 0)
+                return xh_fail(err, -r, "cannot remove %s: %s", gone, strerror(-r));
+        return 0;
+}
+
 int xh_create(const struct xh_create_opts *o, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
@@ -148,39 +218,43 @@ int xh_create(const struct xh_create_opts *o, xh_error *err)
                                "this machine's architecture is not in xhybrid's arch table: "
                                "no toolchain layer can be made for it");
         struct tree root = {
+                .which = XH_TREE_ROOT,
                 .what = "root",
                 .arch = p->arch,
                 .variant = p->variant,
                 .packages = p->packages,
                 .path = xh_store_root_path(o->store, p),
                 .recipe = xh_profile_target_recipe(p),
+                .lock_fd = -1,
         };
         struct tree tc = {
+                .which = XH_TREE_TOOLCHAIN,
                 .what = "toolchain layer",
                 .arch = host->debian,
                 .variant = "apt",
                 .packages = p->toolchain_packages,
                 .path = xh_store_toolchain_path(o->store, p),
                 .recipe = xh_profile_toolchain_recipe(p),
+                .lock_fd = -1,
         };
-        int r = ensure_tree(p, &root, o->force, o->notes, err);
-        if (r == 0) {
+        _cleanup_close_ int upper_lock = -1;
+        int r = claim_tree(o->store, p, &root, o->force, err);
+        if (r == 0)
                 xh_note(o->notes, XH_NOTE_PROGRESS, "root for '%s' exists: %s/rootfs", p->name,
                         root.path);
-        } else if (r > 0) {
-                /* An upper made over an older root does not belong on the new one. */
-                _cleanup_free_ char *sess = xh_store_session_path(o->store, p);
-                if (xh_path_exists(sess)) {
-                        xh_note(o->notes, XH_NOTE_PROGRESS,
-                                "discarding the persistent changes of '%s' (%s)", p->name, sess);
-                        xh_rm_rf(sess);
-                }
-        }
+        else if (r > 0 && (r = drop_upper(o, &upper_lock, err)) == 0)
+                r = build_tree(p, &root, o->notes, err);
+        if (root.lock_fd >= 0)
+                close(root.lock_fd);
         if (r >= 0 && p->toolchain_packages && p->toolchain_packages[0]) {
-                r = ensure_tree(p, &tc, o->force, o->notes, err);
+                r = claim_tree(o->store, p, &tc, o->force, err);
                 if (r == 0)
                         xh_note(o->notes, XH_NOTE_PROGRESS,
                                 "toolchain layer for '%s' exists: %s/rootfs", p->name, tc.path);
+                else if (r > 0)
+                        r = build_tree(p, &tc, o->notes, err);
+                if (tc.lock_fd >= 0)
+                        close(tc.lock_fd);
         }
         free(root.path);
         free(root.recipe);

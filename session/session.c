@@ -81,14 +81,9 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
 {
         const struct xh_profile *p = o->profile;
         h->toolchain = xh_store_toolchain_rootfs(o->store, p);
-        if (!xh_is_dir(h->toolchain)) {
-                xh_fail(err, ENOENT, "no toolchain layer for profile '%s' in the store (%s)",
-                        p->name, h->toolchain);
-                return xh_hint(err, ENOENT,
-                               "create it: xhybrid create %s (or run everything emulated with "
-                               "--emulated)",
-                               p->name);
-        }
+        int r = xh_store_check(o->store, p, XH_TREE_TOOLCHAIN, true, err);
+        if (r < 0)
+                return r;
         if (!(h->shim_dir = shim_dir(err)))
                 return -ENOENT;
         /* Tools named in the session's XHYBRID_EMULATE are left alone from the start. */
@@ -96,8 +91,8 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
         for (char *const *e = env; e && *e; e++)
                 if (strncmp(*e, "XHYBRID_EMULATE=", 16) == 0)
                         emulate = xh_strv_split(*e + 16, ", :");
-        int r = xh_toolchain_choose(p, rootfs, upper, h->toolchain, emulate, &h->choices,
-                                    &h->nchoices, err);
+        r = xh_toolchain_choose(p, rootfs, upper, h->toolchain, emulate, &h->choices, &h->nchoices,
+                                err);
         if (r < 0)
                 return r;
 
@@ -179,6 +174,28 @@ static int check_emulate_env(char *const *env, xh_error *err)
         return 0;
 }
 
+/*
+ * Hold the lock of a tree shared for the whole session (init inherits the
+ * descriptor, so it lasts as long as the session even if xhybrid is killed):
+ * create takes it exclusively to build or replace the tree.
+ */
+static int use_tree(const struct xh_session_opts *o, enum xh_tree which, int *fd, xh_error *err)
+{
+        _cleanup_free_ char *tree = which == XH_TREE_ROOT
+                                            ? xh_store_root_path(o->store, o->profile)
+                                            : xh_store_toolchain_path(o->store, o->profile);
+        _cleanup_free_ char *lock = xh_asprintf("%s.lock", tree);
+        int r = xh_store_lock_shared(lock, fd, err);
+        if (r == -EBUSY) {
+                xh_fail(err, EBUSY,
+                        "the %s of profile '%s' is being made or replaced by 'xhybrid create' "
+                        "(lock %s)",
+                        which == XH_TREE_ROOT ? "root" : "toolchain layer", o->profile->name, lock);
+                return xh_hint(err, EBUSY, "wait for it to finish, then start the session again");
+        }
+        return r;
+}
+
 /* /usr/local/bin/NAME -> /usr/bin/TRIPLET-CROSS for the cross tools of a native-cross session. */
 static char **cross_links(const struct xh_profile *p)
 {
@@ -235,14 +252,22 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 
         _cleanup_free_ char *rootfs = o->native_cross ? xh_store_toolchain_rootfs(o->store, p)
                                                       : xh_store_rootfs(o->store, p);
-        if (!xh_is_dir(rootfs)) {
-                xh_fail(err, ENOENT, "no %s for profile '%s' in the store (%s)",
-                        o->native_cross ? "toolchain layer" : "root", p->name, rootfs);
-                return xh_hint(err, ENOENT, "create it first: xhybrid create %s", p->name);
-        }
+        enum xh_tree tree = o->native_cross ? XH_TREE_TOOLCHAIN : XH_TREE_ROOT;
+        if ((r = xh_store_check(o->store, p, tree, false, err)) < 0)
+                return r;
 
         _cleanup_free_ char *rule = NULL;
         if (!o->native_cross && (r = xh_binfmt_rule_for(p, true, &rule, err)) < 0)
+                return r;
+        /* Never a session on a half-made, damaged or foreign root, nor one being replaced. */
+        _cleanup_close_ int root_lock = -1;
+        _cleanup_close_ int tc_lock = -1;
+        if ((r = use_tree(o, tree, &root_lock, err)) < 0 ||
+            (r = xh_store_check(o->store, p, tree, true, err)) < 0)
+                return r;
+        bool hybrid = !o->emulated && !o->native_cross;
+        if (hybrid && ((r = xh_store_check(o->store, p, XH_TREE_TOOLCHAIN, false, err)) < 0 ||
+                       (r = use_tree(o, XH_TREE_TOOLCHAIN, &tc_lock, err)) < 0))
                 return r;
         _cleanup_strv_ char **links = o->native_cross ? cross_links(p) : NULL;
 
@@ -298,7 +323,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
         if ((r = check_emulate_env(env, err)) < 0)
                 return r;
-        if (!o->emulated && !o->native_cross) {
+        if (hybrid) {
                 _cleanup_free_ char *view = NULL;
                 bool scratch = false;
                 if ((r = xh_store_upper_view(o->store, p, &view, &scratch, err)) == 0)

@@ -71,6 +71,30 @@ int xh_store_upper_view(const char *store, const struct xh_profile *p, char **di
  * bench and verify build. Paths are compared by device and inode.
  */
 int xh_store_exposure(const char *store, const char *dir, char **cover, xh_error *err);
+/* The two trees of a profile in the store. */
+enum xh_tree {
+        XH_TREE_ROOT,      /* the target root, of the profile's arch */
+        XH_TREE_TOOLCHAIN, /* the toolchain layer, of the host's */
+};
+/*
+ * Check a tree of the profile before it is used: TREE/rootfs is a directory
+ * the caller can read (else "no root for profile ..." with the create hint, or
+ * the permission problem); with contents, also what a finished create leaves,
+ * so that a half-made, damaged or foreign tree is never used: TREE/recipe is
+ * the profile's, var/lib/dpkg/status exists, /bin/sh (resolved inside the
+ * tree) is an ELF program of the tree's machine and its program loader is
+ * there. -errno with one message naming the path and what to do.
+ */
+int xh_store_check(const char *store, const struct xh_profile *p, enum xh_tree which, bool contents,
+                   xh_error *err);
+/*
+ * Take the lock file of a tree (ROOT.lock, TOOLCHAIN.lock) shared, as every
+ * session using the tree does until it ends, while create holds it
+ * exclusively to build or replace the tree. -EBUSY when a create holds it;
+ * 0 with *fd -1 when the caller cannot open or create it (a store it cannot
+ * write).
+ */
+int xh_store_lock_shared(const char *path, int *fd, xh_error *err);
 /* ROOT/rootfs and TOOLCHAIN/rootfs: the trees themselves. */
 char *xh_store_rootfs(const char *store, const struct xh_profile *p);
 char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p);

@@ -15,15 +15,19 @@
  * interrupted create never leaves something a later call takes as finished.
  */
 #include "session.h"
+#include "emulator.h"
 
 #include "overlay.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 
 /* A relative store is taken from the current directory. */
@@ -184,6 +188,133 @@ bool xh_store_root_ready(const char *store, const struct xh_profile *p)
         return xh_is_dir(rootfs);
 }
 
+/* Open path inside the tree at root_fd, resolving its symbolic links inside it. */
+static int open_in_root(int root_fd, const char *path)
+{
+        struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+                               .resolve = RESOLVE_IN_ROOT};
+        while (*path == '/')
+                path++;
+        int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+        return fd < 0 ? -errno : fd;
+}
+
+static const char *const tree_names[] = {
+        [XH_TREE_ROOT] = "root", [XH_TREE_TOOLCHAIN] = "toolchain layer"};
+
+/* The damage of a tree that exists: what it lacks, and how to make it again. */
+static int __attribute__((format(printf, 4, 5)))
+damaged(xh_error *err, int e, const struct xh_profile *p, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        xh_fail(err, e, "%s", msg ? msg : fmt);
+        return xh_hint(err, e,
+                       "it is damaged or was replaced: make it again with 'xhybrid create "
+                       "--force %s' (this also drops the profile's persistent changes)",
+                       p->name);
+}
+
+int xh_store_check(const char *store, const struct xh_profile *p, enum xh_tree which, bool contents,
+                   xh_error *err)
+{
+        const char *what = tree_names[which];
+        _cleanup_free_ char *tree = which == XH_TREE_ROOT ? xh_store_root_path(store, p)
+                                                          : xh_store_toolchain_path(store, p);
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", tree);
+        struct stat st;
+        if (stat(rootfs, &st) < 0 && errno == ENOENT) {
+                xh_fail(err, ENOENT, "no %s for profile '%s' in the store (%s)", what, p->name,
+                        rootfs);
+                if (which == XH_TREE_ROOT)
+                        return xh_hint(err, ENOENT, "create it first: xhybrid create %s", p->name);
+                return xh_hint(err, ENOENT,
+                               "create it: xhybrid create %s (or run everything emulated with "
+                               "--emulated)",
+                               p->name);
+        }
+        _cleanup_close_ int root_fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0 || faccessat(root_fd, ".", R_OK | X_OK, AT_EACCESS) < 0) {
+                int e = errno;
+                xh_fail(err, e, "cannot read the %s of profile '%s' (%s): %s", what, p->name,
+                        rootfs, strerror(e));
+                if (e == EACCES || e == EPERM)
+                        return xh_hint(err, e,
+                                       "the store belongs to another user or its mode is wrong: "
+                                       "check the owner and mode of %s, or use a store of your "
+                                       "own with --store DIR",
+                                       rootfs);
+                if (e == ENOTDIR)
+                        return damaged(err, e, p, "the %s of profile '%s' (%s) is not a directory",
+                                       what, p->name, rootfs);
+                return -e;
+        }
+        if (!contents)
+                return 0;
+
+        /* The recipe is written once the tree is complete, just before its rename. */
+        _cleanup_free_ char *recipe_path = xh_asprintf("%s/recipe", tree);
+        _cleanup_free_ char *recipe = NULL;
+        _cleanup_free_ char *want = which == XH_TREE_ROOT ? xh_profile_target_recipe(p)
+                                                          : xh_profile_toolchain_recipe(p);
+        int r = xh_read_file(recipe_path, &recipe, NULL);
+        if (r == -EACCES || r == -EPERM) {
+                xh_fail(err, -r, "cannot read %s: %s", recipe_path, strerror(-r));
+                return xh_hint(err, -r,
+                               "check the owner and mode of the store, or use a store "
+                               "of your own with --store DIR");
+        }
+        if (r < 0)
+                return damaged(err, -r, p, "the %s of profile '%s' is incomplete: %s: %s", what,
+                               p->name, recipe_path, strerror(-r));
+        if (strcmp(recipe, want) != 0)
+                return damaged(err, EINVAL, p,
+                               "the %s at %s was not made for profile '%s': its recipe (%s) "
+                               "differs from the profile's",
+                               what, tree, p->name, recipe_path);
+
+        /* A Debian root of the right machine whose shell can start: its loader is there. */
+        const struct xh_arch *arch =
+                which == XH_TREE_ROOT ? xh_arch_by_debian(p->arch) : xh_arch_host();
+        _cleanup_close_ int status = open_in_root(root_fd, "/var/lib/dpkg/status");
+        if (status < 0)
+                return damaged(err, -status, p,
+                               "the %s of profile '%s' (%s) is not a complete Debian root: "
+                               "/var/lib/dpkg/status: %s",
+                               what, p->name, rootfs, strerror(-status));
+        _cleanup_close_ int sh = open_in_root(root_fd, "/bin/sh");
+        if (sh < 0)
+                return damaged(err, -sh, p,
+                               "the %s of profile '%s' (%s) is incomplete: /bin/sh: %s", what,
+                               p->name, rootfs, strerror(-sh));
+        _cleanup_free_ char *sh_path = xh_asprintf("/proc/self/fd/%d", sh);
+        struct xh_elf_info elf = {0};
+        if (xh_elf_inspect(sh_path, &elf, NULL) < 0)
+                return damaged(err, ENOEXEC, p,
+                               "the %s of profile '%s' (%s) is damaged: its /bin/sh is not an "
+                               "ELF program",
+                               what, p->name, rootfs);
+        int machine = elf.machine;
+        _cleanup_free_ char *loader = steal_pointer(&elf.interpreter);
+        xh_elf_info_clear(&elf);
+        if (arch && machine != arch->elf_machine)
+                return damaged(err, ENOEXEC, p,
+                               "the %s of profile '%s' (%s) is not an %s root: its /bin/sh is "
+                               "a program for %s",
+                               what, p->name, rootfs, arch->debian, xh_elf_machine_name(machine));
+        _cleanup_close_ int ld = loader ? open_in_root(root_fd, loader) : 0;
+        if (ld < 0)
+                return damaged(err, -ld, p,
+                               "the %s of profile '%s' (%s) is incomplete: %s, the program "
+                               "loader of its /bin/sh: %s",
+                               what, p->name, rootfs, loader, strerror(-ld));
+        return 0;
+}
+
 int xh_store_lock(const char *path, int *fd_out, char **holder, xh_error *err)
 {
         if (holder)
@@ -258,6 +389,27 @@ int xh_store_exposure(const char *store, const char *dir, char **cover, xh_error
         rel = NULL;
         if (path_below(dir, store, &rel))
                 *cover = xh_asprintf("%s/%s", strcmp(dir, "/") ? dir : "", rel);
+        return 0;
+}
+
+int xh_store_lock_shared(const char *path, int *fd_out, xh_error *err)
+{
+        *fd_out = -1;
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM))
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                /* A store the caller cannot write: nothing it runs can replace the tree. */
+                if (errno == EACCES || errno == EROFS || errno == EPERM || errno == ENOENT)
+                        return 0;
+                return xh_fail(err, errno, "%s: %s", path, strerror(errno));
+        }
+        if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+                if (errno == EWOULDBLOCK)
+                        return -EBUSY;
+                return xh_fail(err, errno, "%s: %s", path, strerror(errno));
+        }
+        *fd_out = steal_fd(&fd);
         return 0;
 }
 
