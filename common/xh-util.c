@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 int xh_log_level;
 
@@ -267,6 +268,15 @@ bool xh_path_exists(const char *path)
 {
         struct stat st;
         return lstat(path, &st) == 0;
+}
+
+long long xh_low_space_mib(const char *path, long long limit_mib)
+{
+        struct statvfs sv;
+        if (statvfs(path, &sv) < 0)
+                return -1;
+        long long mib = (long long)((unsigned long long)sv.f_bavail * sv.f_frsize >> 20);
+        return mib < limit_mib ? mib : -1;
 }
 
 bool xh_is_dir(const char *path)

@@ -129,6 +129,12 @@ int xh_mkdir_p(const char *path, unsigned mode);
 int xh_rm_rf(const char *path);
 bool xh_path_exists(const char *path);
 bool xh_is_dir(const char *path);
+/*
+ * The MiB free for unprivileged writers on the file system of path, when it
+ * is below limit_mib (a file system too full for what is being made there);
+ * -1 otherwise or when path cannot be examined.
+ */
+long long xh_low_space_mib(const char *path, long long limit_mib);
 int xh_read_file(const char *path, char **out, size_t *len);
 /* Append what fd gives until its end to b; 0 or -errno. */
 int xh_read_fd(int fd, xh_buf *b);

@@ -71,10 +71,22 @@ static int run_mmdebstrap(const struct xh_profile *p, const struct tree *t, cons
         if (r < 0)
                 return r;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                xh_fail(err, EIO, "mmdebstrap failed (%s %d); its output is above",
+                /* A root takes a few hundred MiB: a full store is the likely cause. */
+                long long free_mib = xh_low_space_mib(tmp, 512);
+                xh_fail(err, free_mib >= 0 ? ENOSPC : EIO,
+                        "mmdebstrap failed (%s %d); its output is above%s",
                         WIFEXITED(status) ? "exit status" : "signal",
-                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-                return -EIO;
+                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                        free_mib >= 0 ? "; the store's file system is (nearly) full" : "");
+                _cleanup_free_ char *dir = xh_strdup(t->path);
+                *strrchr(dir, '/') = '\0';
+                if (free_mib >= 0)
+                        xh_hint(err, ENOSPC,
+                                "%s has %lld MiB free and a %s needs a few hundred: free some "
+                                "space there or choose another store with --store DIR, then run "
+                                "create again",
+                                dir, free_mib, t->what);
+                return free_mib >= 0 ? -ENOSPC : -EIO;
         }
         _cleanup_free_ char *recipe_path = xh_asprintf("%s/recipe", tmp);
         if ((r = xh_write_file(recipe_path, t->recipe, strlen(t->recipe), 0644)) < 0)
