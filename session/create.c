@@ -80,7 +80,11 @@ static int run_mmdebstrap(const struct xh_profile *p, const struct tree *t, cons
                         free_mib >= 0 ? "; the store's file system is (nearly) full" : "");
                 _cleanup_free_ char *dir = xh_strdup(t->path);
                 *strrchr(dir, '/') = '\0';
-                if (free_mib >= 0)
+                if (free_mib < 0)
+                        xh_hint(err, EIO, "run 'xhybrid create %s' again %s", p->name,
+                                WIFEXITED(status) ? "once what mmdebstrap says above is fixed"
+                                                  : "(it starts over)");
+                else
                         xh_hint(err, ENOSPC,
                                 "%s has %lld MiB free and a %s needs a few hundred: free some "
                                 "space there or choose another store with --store DIR, then run "

@@ -784,9 +784,16 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         if (failure)
                 return -failure;
         /* init itself failed (setup error) or was killed. */
-        if (err && !err->msg)
-                xh_fail(err, EIO, "the session ended abnormally (%s)",
-                        WIFSIGNALED(init_status) ? strsignal(WTERMSIG(init_status)) : "no status");
+        if (err && !err->msg && WIFSIGNALED(init_status)) {
+                xh_fail(err, EIO,
+                        "the session's init process was killed (%s) and the command with it",
+                        strsignal(WTERMSIG(init_status)));
+                xh_hint(err, EIO,
+                        "something outside xhybrid killed it (kill -9, the out-of-memory "
+                        "killer): start it again");
+        } else if (err && !err->msg) {
+                xh_fail(err, EIO, "the session ended abnormally (no status)");
+        }
         return -EIO;
 }
 
