@@ -101,3 +101,124 @@ xhybrid_for_user() {
         chmod 755 "$SCRATCH" "$SCRATCH/bin" "$SCRATCH/bin/xhybrid" "$SCRATCH/bin/xhybrid-shim"
         USER_XHYBRID=$SCRATCH/bin/xhybrid
 }
+
+# in_private_mounts: run the rest of the test in a mount namespace of its
+# own (unshare -m, private propagation), so that what it mounts (a small
+# tmpfs store, a stand-in mmdebstrap) never reaches the host. Call it first:
+# the test starts again from the top inside.
+in_private_mounts() {
+        [ -n "${XH_PRIVATE_MOUNTS:-}" ] && return 0
+        [ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace of its own"
+        command -v unshare >/dev/null || skip "unshare(1) from util-linux is missing"
+        XH_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"
+}
+
+# link_copy SRC DIR: SRC copied into DIR as hard links (a scratch store made
+# from the shared one in a second; nothing may write to an existing file of
+# it), or as a plain copy where DIR is on another file system.
+link_copy() {
+        mkdir -p "$2"
+        cp -al "$1" "$2/" 2>/dev/null || { rm -rf "$2/$(basename "$1")" && cp -a "$1" "$2/"; }
+}
+
+# root_of PROFILE / toolchain_of PROFILE: the directory (without /rootfs) of
+# the profile's root / toolchain layer in the current store, if it exists.
+root_of() {
+        "$XHYBRID" profiles show "$1" | sed -n 's/^# root: \(.*\)\/rootfs (created)$/\1/p'
+}
+toolchain_of() {
+        "$XHYBRID" profiles show "$1" | sed -n 's/^# toolchain layer: \(.*\)\/rootfs (created)$/\1/p'
+}
+
+# mini_root DIR: a small arm64 root (dash, a few coreutils, libc and its
+# dpkg status) copied from the root of $PROFILE: enough for an emulated
+# session, and what fake_mmdebstrap lays down.
+mini_root() {
+        _src=$(root_of "$PROFILE")
+        [ -n "$_src" ] || fail "no root for $PROFILE"
+        mkdir -p "$1"
+        (cd "$_src/rootfs" && cp -a --parents bin lib sbin usr/bin/dash usr/bin/sh usr/bin/true \
+                usr/bin/cat usr/bin/sleep usr/bin/touch usr/bin/rm usr/bin/uname \
+                usr/lib/ld-linux-aarch64.so.1 usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1 \
+                usr/lib/aarch64-linux-gnu/libc.so.6 etc/passwd etc/group var/lib/dpkg/status "$1/") ||
+                fail "cannot copy a small root from $_src/rootfs"
+        mkdir -p "$1/tmp" "$1/proc" "$1/dev" "$1/sys" "$1/root"
+}
+
+# fake_mmdebstrap SRC STEP: put a stand-in over mmdebstrap (in a private
+# mount namespace only, see in_private_mounts) that copies SRC into the
+# target directory one top-level entry at a time, sleeping STEP seconds after
+# each: a create that takes a second or two and can be killed anywhere, with
+# everything of xhybrid's own (locks, PATH.tmp, the namespace, the rename,
+# the recipe) as in a real one. It fails like mmdebstrap when a copy fails.
+fake_mmdebstrap() {
+        _real=$(command -v mmdebstrap) || skip "mmdebstrap is not installed (the stand-in is mounted over it)"
+        cat >"$SCRATCH/fake-mmdebstrap" <<FAKE
+#!/bin/sh
+# Stand-in for mmdebstrap: ... SUITE TARGET MIRROR, as xhybrid calls it.
+eval "target=\\\${\$((\$# - 1))}"
+mkdir -p "\$target" || exit 1
+for entry in "$1"/*; do
+        cp -a "\$entry" "\$target/" || exit 1
+        sleep $2
+done
+FAKE
+        chmod 755 "$SCRATCH/fake-mmdebstrap"
+        mount --bind "$SCRATCH/fake-mmdebstrap" "$_real" || fail "cannot mount the stand-in over $_real"
+}
+
+# A seeded pseudo-random sequence (the seed printed by the test, settable
+# with XHYBRID_TEST_SEED so that a failure can be replayed): rand N sets R to
+# a number in [0, N).
+rand_init() {
+        SEED=${XHYBRID_TEST_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
+        _rs=$SEED
+        echo "$TEST_NAME: seed $SEED (replay: XHYBRID_TEST_SEED=$SEED)"
+}
+rand() {
+        _rs=$(((_rs * 1103515245 + 12345) % 2147483648))
+        R=$(((_rs / 65536) % $1))
+}
+
+# strays MARK: the pids of live processes whose environment or arguments
+# hold MARK (xhybrid and init inherit its environment; commands get it as
+# an argument).
+strays() {
+        for _p in /proc/[0-9]*; do
+                [ "${_p#/proc/}" = $$ ] && continue
+                if grep -qs -- "$1" "$_p/environ" "$_p/cmdline" 2>/dev/null; then
+                        echo "${_p#/proc/}"
+                fi
+        done
+}
+
+# no_strays MARK WHAT: wait up to 3 s (the kernel's teardown of a PID
+# namespace) for every process marked MARK to be gone; fail (and kill them)
+# otherwise.
+no_strays() {
+        _i=0
+        while [ -n "$(strays "$1")" ]; do
+                if [ $_i -ge 30 ]; then
+                        _left=$(strays "$1")
+                        for _p in $_left; do
+                                echo "  $_p: $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null)" >&2
+                        done
+                        kill -KILL $_left 2>/dev/null
+                        fail "$2: processes left 3 s after the end: $_left"
+                fi
+                sleep 0.1
+                _i=$((_i + 1))
+        done
+}
+
+# child_of PID: the first child of PID, or nothing.
+child_of() {
+        _c=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || return 0
+        echo "${_c%% *}"
+}
+
+# our_mounts PATTERN: the lines of this mount namespace's mount table that
+# name PATTERN (a scratch store): none may be left after a session.
+our_mounts() {
+        grep -F -- "$1" /proc/self/mountinfo || true
+}
