@@ -371,7 +371,15 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 if ((r = xh_mkdir_p(archived ? sess : upper, 0755)) < 0 ||
                     (!archived && (r = xh_mkdir_p(work, 0755)) < 0)) {
                         xh_plan_free(&plan);
-                        return xh_fail(err, -r, "%s: %s", sess, strerror(-r));
+                        xh_fail(err, -r,
+                                "cannot make the persistent upper of profile '%s' in %s: %s",
+                                p->name, sess, strerror(-r));
+                        if (r == -EACCES || r == -EPERM || r == -EROFS)
+                                xh_hint(err, -r,
+                                        "this store is not writable for you: add --ephemeral to "
+                                        "run with throwaway changes, or use a store of your own "
+                                        "with --store DIR");
+                        return r;
                 }
                 _cleanup_free_ char *holder = NULL;
                 if ((r = xh_store_lock(lock, &lock_fd, &holder, err)) == -EBUSY) {
