@@ -18,7 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 in_private_mounts
 need_root
-scratch
+private_scratch
 N=5
 [ "${XHYBRID_TEST_LONG:-0}" = 1 ] && N=50
 rand_init

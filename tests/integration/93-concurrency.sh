@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 in_private_mounts
 need_root
-scratch
+private_scratch
 root=$(root_of "$PROFILE")
 tc=$(toolchain_of "$PROFILE")
 [ -n "$root" ] && [ -n "$tc" ] || fail "no root or toolchain layer for $PROFILE"

@@ -113,6 +113,14 @@ in_private_mounts() {
         XH_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"
 }
 
+# private_scratch: scratch for a test in its own mount namespace; at exit
+# what the test mounted under it is unmounted first, so that it can be removed.
+private_scratch() {
+        scratch
+        trap 'grep -F " $SCRATCH/" /proc/self/mountinfo | cut -d" " -f5 | sort -r |
+                while read -r _m; do umount -l "$_m"; done; rm -rf "$SCRATCH"' EXIT
+}
+
 # link_copy SRC DIR: SRC copied into DIR as hard links (a scratch store made
 # from the shared one in a second; nothing may write to an existing file of
 # it), or as a plain copy where DIR is on another file system.
