@@ -148,7 +148,8 @@ mini_root() {
         (cd "$_src/rootfs" && cp -a --parents bin lib sbin usr/bin/dash usr/bin/sh usr/bin/true \
                 usr/bin/cat usr/bin/sleep usr/bin/touch usr/bin/rm usr/bin/uname \
                 usr/lib/ld-linux-aarch64.so.1 usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1 \
-                usr/lib/aarch64-linux-gnu/libc.so.6 etc/passwd etc/group var/lib/dpkg/status "$1/") ||
+                usr/lib/aarch64-linux-gnu/libc.so.6 etc/passwd etc/group etc/resolv.conf \
+                var/lib/dpkg/status "$1/") ||
                 fail "cannot copy a small root from $_src/rootfs"
         mkdir -p "$1/tmp" "$1/proc" "$1/dev" "$1/sys" "$1/root"
 }
