@@ -205,9 +205,9 @@ strays() {
 # namespace) for every process marked MARK to be gone; fail (and kill them)
 # otherwise.
 no_strays() {
-        _i=0
+        _end=$(($(date +%s) + 3))
         while [ -n "$(strays "$1")" ]; do
-                if [ $_i -ge 30 ]; then
+                if [ "$(date +%s)" -ge $_end ]; then
                         _left=$(strays "$1")
                         for _p in $_left; do
                                 echo "  $_p: $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null)" >&2
@@ -216,7 +216,6 @@ no_strays() {
                         fail "$2: processes left 3 s after the end: $_left"
                 fi
                 sleep 0.1
-                _i=$((_i + 1))
         done
 }
 
