@@ -49,6 +49,16 @@ BUILD='make -s -B install'
 # is still there when the test looks.
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# command_of INIT: the child of a session's init that is not its uname
+# supervisor (xhybrid-uname, beside the command in hybrid sessions).
+command_of() {
+        for _c in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+                [ "$(cat "/proc/$_c/comm" 2>/dev/null)" = xhybrid-uname ] || {
+                        echo "$_c"
+                        return 0
+                }
+        done
+}
 # alive PID: running, not a zombie waiting to be reaped.
 alive() {
         _s=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)
@@ -72,7 +82,7 @@ kill_run() {
                 case $_victim in
                 xhybrid) _v=$_pid ;;
                 init) _v=$(child_of $_pid) ;;
-                command) _v=$(child_of $_pid) && [ -n "$_v" ] && _v=$(child_of "$_v") ;;
+                command) _v=$(child_of $_pid) && [ -n "$_v" ] && _v=$(command_of "$_v") ;;
                 esac
                 if [ -n "$_v" ] && alive "$_v" && kill -KILL "$_v" 2>/dev/null; then
                         KILLED=1
