@@ -62,6 +62,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -608,6 +609,14 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (read(sync_fd, &c, 1) != 1)
                 _exit(XH_EXIT_ERROR); /* the host side went away */
+        /*
+         * The parent-death signal only covers a parent that dies after the
+         * prctl. xhybrid holds the other end of sync_fd until it is done
+         * with the session: a hang-up here means it died before.
+         */
+        struct pollfd lifeline = {.fd = sync_fd, .events = POLLIN};
+        if (poll(&lifeline, 1, 0) != 0)
+                _exit(XH_EXIT_ERROR);
         close(sync_fd);
 
         xh_error e = {0};
@@ -732,11 +741,12 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         close(sync_p[0]);
         close(err_p[1]);
         close(status_p[1]);
+        /* Open for as long as the session runs: init's lifeline (see init_main). */
+        _cleanup_close_ int lifeline = sync_p[1];
 
         int r = write_id_maps(pid, err);
-        if (r == 0 && write(sync_p[1], "1", 1) != 1)
+        if (r == 0 && write(lifeline, "1", 1) != 1)
                 r = xh_fail(err, errno, "cannot start the session: %s", strerror(errno));
-        close(sync_p[1]);
         if (r < 0) {
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
