@@ -109,7 +109,8 @@ after_kill() {
         no_strays "$MARK" "$WHAT"
         _now=$(cat /proc/self/mountinfo)
         [ "$_now" = "$snapshot" ] ||
-                fail "$WHAT: mounts changed: $(printf '%s\n' "$_now" | grep -vxF "$snapshot")"
+                fail "$WHAT: mounts changed: $(printf '%s\n' "$snapshot" >"$SCRATCH/m0"
+                        printf '%s\n' "$_now" | diff -u "$SCRATCH/m0" -)"
         [ "$KILLED" = 1 ] || return 0
         case $1:$RC in
         # 0: it ended between the last look and the kill (then nothing was killed)
@@ -154,7 +155,8 @@ for phase in start build; do
                 i=0
                 while [ $i -lt "$N" ]; do
                         if [ $phase = start ]; then
-                                rand $((t_start + 1))
+                                # every other kill in the first quarter, around clone(2)
+                                rand $((t_start / (1 + 3 * (i % 2)) + 1))
                                 delay=$R
                                 cmd="sleep 60"
                         else
