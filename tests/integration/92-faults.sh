@@ -233,7 +233,8 @@ ls "$XHYBRID_STORE/roots" | grep -q '\.tmp$' && fail "an unfinished root is left
 
 # One line per (phase, victim): kills done (the rest ended before their
 # delay) and the exit statuses seen.
-echo "$stats" | tr ' ' '\n' | grep . | awk -F/ '{ k = $1 "/" $2; n[k]++; if ($3 == 1) killed[k]++; rc[k] = rc[k] " " $4 }
-        END { for (k in n) printf "%s: %d runs, %d killed, exit statuses%s\n", k, n[k], killed[k], rc[k] }' |
+echo "$stats" | tr ' ' '\n' | grep . | awk -F/ '{ k = $1 "/" $2; n[k]++; if ($3 == 1) killed[k]++; rc[k "/" $4]++ }
+        END { for (k in n) { s = ""; for (r in rc) if (index(r, k "/") == 1) s = s " " substr(r, length(k) + 2) " x" rc[r];
+                printf "%s: %d runs, %d killed, exit statuses%s\n", k, n[k], killed[k], s } }' |
         sort | sed "s/^/$TEST_NAME: /"
 pass "seed $SEED, $N per phase and victim"
