@@ -413,9 +413,14 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         const char *machine = !o->emulated && !o->native_cross && arch ? arch->uname : NULL;
         r = xh_ns_run_plan(&plan, o->argv, env, machine, status, err);
         xh_plan_free(&plan);
-        /* A build that failed on a full store: say so, its own message may be far above. */
+        /*
+         * A build that failed on a full store: say so, its own message may be
+         * far above. (An upper kept as an archive lived in memory; its save
+         * reports a full store itself.)
+         */
         bool failed = *status != -1 && !(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
-        long long free_mib = failed && !o->ephemeral ? xh_low_space_mib(upper, 16) : -1;
+        long long free_mib =
+                failed && !o->ephemeral && !archived ? xh_low_space_mib(upper, 16) : -1;
         if (free_mib >= 0)
                 xh_note(o->notes, XH_NOTE_WARNING,
                         "the store's file system is full (%lld MiB free in %s): changes of this "

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sigcount: counts the SIGINT and SIGQUIT it receives, one handler run per
- * delivery. Built static for the host by 45-signals.sh, so it runs natively
+ * delivery. Built static for the host by 47-signals.sh, so it runs natively
  * in any session.
  *
  *   sigcount READY_FILE
