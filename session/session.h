@@ -91,8 +91,8 @@ int xh_store_check(const char *store, const struct xh_profile *p, enum xh_tree w
  * Take the lock file of a tree (ROOT.lock, TOOLCHAIN.lock) shared, as every
  * session using the tree does until it ends, while create holds it
  * exclusively to build or replace the tree. -EBUSY when a create holds it;
- * 0 with *fd -1 when the caller cannot open or create it (a store it cannot
- * write).
+ * 0 with *fd -1 when there is none (create makes it; a tree copied into a
+ * store by hand has none) or the caller may not open it.
  */
 int xh_store_lock_shared(const char *path, int *fd, xh_error *err);
 /* ROOT/rootfs and TOOLCHAIN/rootfs: the trees themselves. */

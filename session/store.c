@@ -395,12 +395,10 @@ int xh_store_exposure(const char *store, const char *dir, char **cover, xh_error
 int xh_store_lock_shared(const char *path, int *fd_out, xh_error *err)
 {
         *fd_out = -1;
-        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM))
-                fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* Read-only, and never made here: a session writes nothing beside the trees. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-                /* A store the caller cannot write: nothing it runs can replace the tree. */
-                if (errno == EACCES || errno == EROFS || errno == EPERM || errno == ENOENT)
+                if (errno == ENOENT || errno == EACCES || errno == EPERM)
                         return 0;
                 return xh_fail(err, errno, "%s: %s", path, strerror(errno));
         }
