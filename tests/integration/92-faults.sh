@@ -75,6 +75,7 @@ kill_run() {
         shift 2
         XH_TEST_MARK=$MARK "$XHYBRID" "$@" >"$SCRATCH/log" 2>&1 &
         _pid=$!
+        BG_PIDS=$_pid
         sleep "$((_delay / 1000)).$(printf '%03d' $((_delay % 1000)))"
         KILLED=0
         _t=0

@@ -58,6 +58,7 @@ rm -f go ready-*
 a=$!
 "$XHYBRID" run --ephemeral "$P" -- sh -c "$HOLD" B >out-B 2>&1 &
 b=$!
+BG_PIDS="$a $b"
 wait_for ready-A ready-B
 touch go
 wait $a || fail "throwaway session A: $(cat out-A)"
@@ -71,6 +72,7 @@ expect_rc 0 "persistent session"
 rm -f go ready-*
 "$XHYBRID" run "$P" -- sh -c "$HOLD" P >out-P 2>&1 &
 p=$!
+BG_PIDS=$p
 wait_for ready-P
 capture "$XHYBRID" run --ephemeral "$P" -- sh -c 'cat /etc/xh-persist; echo e >/etc/xh-from-e'
 expect_rc 0 "throwaway session beside a persistent one"
@@ -96,6 +98,7 @@ for s in E1 E2 E3 P1; do
         "$XHYBRID" run $mode "$P" -- sh -c "$HOLD" $s >out-$s 2>&1 &
         pids="$pids $!"
 done
+BG_PIDS=$pids
 wait_for ready-E1 ready-E2 ready-E3 ready-P1
 touch go
 for pid in $pids; do
@@ -108,6 +111,7 @@ done
 # Two creates of one profile: the second is refused while the first builds.
 "$XHYBRID" create "$C" >create1.log 2>&1 &
 c1=$!
+BG_PIDS=$c1
 wait_tmp
 capture "$XHYBRID" create "$C"
 expect_rc 125 "a second create"
@@ -129,6 +133,7 @@ for mode in --ephemeral ""; do
         rm -f go ready-*
         "$XHYBRID" run --emulated $mode "$C" -- sh -c 'touch ready-S; while [ ! -e go ]; do sleep 0.05; done; cat /etc/passwd /etc/xh-upper >/dev/null && echo ran' S >out-S 2>&1 &
         s=$!
+        BG_PIDS=$s
         wait_for ready-S
         capture "$XHYBRID" create --force "$C"
         expect_rc 125 "create --force beside a ${mode:-persistent} session"
@@ -142,6 +147,7 @@ done
 # Sessions started while create --force replaces the root are refused.
 "$XHYBRID" create --force "$C" >create2.log 2>&1 &
 c2=$!
+BG_PIDS=$c2
 wait_tmp
 for mode in --ephemeral ""; do
         capture "$XHYBRID" run --emulated $mode "$C" -- true

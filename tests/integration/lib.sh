@@ -114,10 +114,14 @@ in_private_mounts() {
 }
 
 # private_scratch: scratch for a test in its own mount namespace; at exit
-# what the test mounted under it is unmounted first, so that it can be removed.
+# the processes the test put in BG_PIDS are ended (a test that fails while
+# they wait must not leave them) and what it mounted under the scratch
+# directory is unmounted, so that it can be removed.
+BG_PIDS=
 private_scratch() {
         scratch
-        trap 'grep -F " $SCRATCH/" /proc/self/mountinfo | cut -d" " -f5 | sort -r |
+        trap 'for _p in $BG_PIDS; do kill -TERM "$_p" 2>/dev/null; done
+                grep -F " $SCRATCH/" /proc/self/mountinfo | cut -d" " -f5 | sort -r |
                 while read -r _m; do umount -l "$_m"; done; rm -rf "$SCRATCH"' EXIT
 }
 
