@@ -40,7 +40,9 @@ for case in INT:3 QUIT:4; do
 done
 
 # Ctrl-C typed on a terminal: script(1) gives the session a pseudo-terminal
-# and writes the ^C character to it.
+# and writes the ^C character to it. script runs the command through $SHELL
+# -c; exec keeps a shell that does not exec its last command itself (dash)
+# out of the foreground group, where the ^C would end it with status 130.
 command -v script >/dev/null || skip "script(1) from util-linux is missing"
 rm -f ready
 {
@@ -51,7 +53,7 @@ rm -f ready
         done
         printf '\003'
         sleep 4
-} | script -qec "$XHYBRID run --ephemeral $PROFILE -- ./sigcount ready" /dev/null >out 2>&1
+} | script -qec "exec $XHYBRID run --ephemeral $PROFILE -- ./sigcount ready" /dev/null >out 2>&1
 rc=$?
 [ -f ready ] || fail "Ctrl-C: the command did not start: $(cat out)"
 [ "$rc" -eq 3 ] || fail "Ctrl-C on the terminal: exit status $rc, expected 3: $(cat out)"
