@@ -7,10 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int xh_log_level;
 
@@ -321,6 +324,19 @@ int xh_read_file(const char *path, char **out, size_t *len)
                 *len = b.len;
         *out = xh_buf_steal(&b);
         return 0;
+}
+
+int xh_openat2(int dirfd, const char *path, int flags, unsigned long long resolve)
+{
+        struct open_how how = {.flags = (unsigned long long)flags, .resolve = resolve};
+        /* Each try that fails with EAGAIN saw a rename or mount during the lookup. */
+        for (int tries = 0;; tries++) {
+                int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+                if (fd >= 0)
+                        return fd;
+                if (errno != EAGAIN || tries == 10000)
+                        return -errno;
+        }
 }
 
 int xh_read_fd(int fd, xh_buf *b)

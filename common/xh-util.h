@@ -136,6 +136,13 @@ bool xh_is_dir(const char *path);
  */
 long long xh_low_space_mib(const char *path, long long limit_mib);
 int xh_read_file(const char *path, char **out, size_t *len);
+/*
+ * openat2(2) with the resolve flags of linux/openat2.h: a descriptor, or
+ * -errno. A scoped lookup (RESOLVE_IN_ROOT, RESOLVE_BENEATH) fails with
+ * EAGAIN when a rename or a mount anywhere on the system raced with it; it is
+ * tried again then, as openat2(2) asks.
+ */
+int xh_openat2(int dirfd, const char *path, int flags, unsigned long long resolve);
 /* Append what fd gives until its end to b; 0 or -errno. */
 int xh_read_fd(int fd, xh_buf *b);
 int xh_write_file(const char *path, const char *data, size_t len, unsigned mode);

@@ -39,7 +39,6 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
@@ -960,12 +959,9 @@ int xh_upper_entry_read(const struct xh_upper_entry *e, char **data, size_t *len
 
 static int openat2_beneath(int root, const char *rel)
 {
-        struct open_how how = {
-                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-                           RESOLVE_NO_XDEV,
-        };
-        return (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+        return xh_openat2(root, *rel ? rel : ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
+                          RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+                                  RESOLVE_NO_XDEV);
 }
 
 struct dir_time {
@@ -1008,8 +1004,7 @@ static int open_parent(int upper_fd, const char *path, const char **leaf, char *
         const char *slash = strrchr(path, '/');
         *dir = slash ? xh_strndup(path, (size_t)(slash - path)) : xh_strdup("");
         *leaf = slash ? slash + 1 : path;
-        int fd = openat2_beneath(upper_fd, *dir);
-        return fd < 0 ? -errno : fd;
+        return openat2_beneath(upper_fd, *dir);
 }
 
 /* The parent of path, kept open for the next entries of the same directory. */

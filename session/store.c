@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 
 /* A relative store is taken from the current directory. */
@@ -191,12 +190,10 @@ bool xh_store_root_ready(const char *store, const struct xh_profile *p)
 /* Open path inside the tree at root_fd, resolving its symbolic links inside it. */
 static int open_in_root(int root_fd, const char *path)
 {
-        struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-                               .resolve = RESOLVE_IN_ROOT};
         while (*path == '/')
                 path++;
-        int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-        return fd < 0 ? -errno : fd;
+        return xh_openat2(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+                          RESOLVE_IN_ROOT);
 }
 
 static const char *const tree_names[] = {
