@@ -104,6 +104,14 @@ int xh_cli_open_setup(const struct xh_args *a, const char *kind, bool need_toolc
 FILE *xh_cli_open_report(const char *path);
 int xh_cli_close_report(const char *path, FILE *f, int rc);
 
+/*
+ * What the store holds of a profile's root or toolchain layer: "created" (a
+ * whole tree), "not created", or "damaged" with *why (the check's message,
+ * to free) set.
+ */
+const char *xh_cli_tree_state(const char *store, const struct xh_profile *p, enum xh_tree which,
+                              char **why);
+
 /* Load a profile: the user's directory first, then the built-in ones. */
 int xh_cli_load_profile(const char *name, struct xh_profile **p, xh_error *err);
 

@@ -404,7 +404,15 @@ int xh_cmd_doctor(const struct xh_args *a)
                 _cleanup_free_ char *what = xh_asprintf("root for %s", profiles[i]->name);
                 _cleanup_free_ char *d = xh_store_rootfs(store, profiles[i]);
                 _cleanup_free_ char *fix = xh_asprintf("xhybrid create %s", profiles[i]->name);
-                if (xh_store_root_ready(store, profiles[i]))
+                _cleanup_free_ char *why = NULL;
+                const char *state = xh_cli_tree_state(store, profiles[i], XH_TREE_ROOT, &why);
+                if (why) {
+                        _cleanup_free_ char *force =
+                                xh_asprintf("xhybrid create --force %s (this also drops the "
+                                            "profile's persistent changes)",
+                                            profiles[i]->name);
+                        line(&rep, 1, what, why, force);
+                } else if (strcmp(state, "created") == 0)
                         line(&rep, 0, what, d, NULL);
                 else
                         line(&rep, 3, what, "not created yet", fix);

@@ -64,13 +64,17 @@ int xh_cmd_profiles(const struct xh_args *a)
                 xh_profile_dump(p, stdout);
                 _cleanup_free_ char *store = xh_store_dir(a->store);
                 _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
-                printf("\n# root: %s (%s)\n", rootfs,
-                       xh_store_root_ready(store, p) ? "created" : "not created");
                 _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, p);
-                printf("# toolchain layer: %s (%s)\n", tcfs,
-                       xh_store_toolchain_ready(store, p) ? "created" : "not created");
-                if (xh_store_root_ready(store, p) && xh_store_toolchain_ready(store, p) &&
-                    print_tools(store, p, &err) < 0)
+                _cleanup_free_ char *root_why = NULL;
+                _cleanup_free_ char *tc_why = NULL;
+                const char *root = xh_cli_tree_state(store, p, XH_TREE_ROOT, &root_why);
+                const char *tc = xh_cli_tree_state(store, p, XH_TREE_TOOLCHAIN, &tc_why);
+                printf("\n# root: %s (%s%s%s)\n", rootfs, root, root_why ? ": " : "",
+                       root_why ? root_why : "");
+                printf("# toolchain layer: %s (%s%s%s)\n", tcfs, tc, tc_why ? ": " : "",
+                       tc_why ? tc_why : "");
+                if (!root_why && !tc_why && strcmp(root, "created") == 0 &&
+                    strcmp(tc, "created") == 0 && print_tools(store, p, &err) < 0)
                         return xh_cli_fail(&err, XH_EXIT_ERROR);
                 return XH_EXIT_OK;
         }
@@ -85,8 +89,10 @@ int xh_cmd_profiles(const struct xh_args *a)
                         xh_error_clear(&err);
                         continue;
                 }
+                _cleanup_free_ char *why = NULL;
+                const char *state = xh_cli_tree_state(store, p, XH_TREE_ROOT, &why);
                 printf("%-20s %-8s %-10s %-9s %s\n", p->name, p->arch, p->suite,
-                       xh_store_root_ready(store, p) ? "created" : "-", p->origin);
+                       strcmp(state, "not created") == 0 ? "-" : state, p->origin);
         }
         return XH_EXIT_OK;
 }

@@ -88,6 +88,21 @@ int xh_cli_load_profile(const char *name, struct xh_profile **p, xh_error *err)
         return xh_profile_load(name, dir, p, err);
 }
 
+const char *xh_cli_tree_state(const char *store, const struct xh_profile *p, enum xh_tree which,
+                              char **why)
+{
+        *why = NULL;
+        if (!(which == XH_TREE_ROOT ? xh_store_root_ready(store, p)
+                                    : xh_store_toolchain_ready(store, p)))
+                return "not created";
+        xh_error err = {0};
+        if (xh_store_check(store, p, which, true, &err) == 0)
+                return "created";
+        *why = steal_pointer(&err.msg);
+        xh_error_clear(&err);
+        return "damaged";
+}
+
 int xh_cli_check_output(const char *option, const char *path)
 {
         if (!path)

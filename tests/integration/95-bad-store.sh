@@ -3,7 +3,8 @@
 # missing or foreign; a store the caller may not read or write. Each gives
 # one clear message (exit 125: the message names the path, the hint says
 # what to do), never a crash, never a session on the wrong tree; create
-# refuses a damaged root without --force and repairs it with it. Each
+# refuses a damaged root without --force and repairs it with it; profiles,
+# profiles show and doctor call it damaged. Each
 # scratch store holds, at the root's path of $PROFILE, a small copy of its
 # root (mini_root in lib.sh) with the root's recipe; the repair uses the
 # stand-in mmdebstrap (see lib.sh) on a small profile.
@@ -60,6 +61,18 @@ capture "$XHYBRID" --store "$S" create "$PROFILE"
 expect_rc 125 "create over an empty root"
 expect_err "is not a complete Debian root" "create over an empty root"
 expect_err "$DAMAGED" "create over an empty root"
+# profiles, profiles show and doctor call it damaged, not created.
+capture "$XHYBRID" --store "$S" profiles show "$PROFILE"
+expect_rc 0 "profiles show over an empty root"
+expect_out "^# root: $S/roots/$key/rootfs (damaged: the root of profile '$PROFILE' ($S/roots/$key/rootfs) is not a complete Debian root: /var/lib/dpkg/status: No such file or directory)$" \
+        "profiles show over an empty root"
+expect_out "^# toolchain layer: .* (not created)$" "profiles show over an empty root"
+capture "$XHYBRID" --store "$S" profiles
+expect_out "^$PROFILE  *[a-z0-9]*  *[a-z]*  *damaged  " "profiles over an empty root"
+capture "$XHYBRID" --store "$S" doctor "$PROFILE"
+expect_out "^warn  root for $PROFILE  *the root of profile '$PROFILE' (.*) is not a complete Debian root" \
+        "doctor over an empty root"
+expect_out "fix: xhybrid create --force $PROFILE" "doctor over an empty root"
 
 store noloader
 rm -rf "$S/roots/$key/rootfs/usr/lib"
