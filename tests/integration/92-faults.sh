@@ -23,17 +23,7 @@ N=5
 [ "${XHYBRID_TEST_LONG:-0}" = 1 ] && N=50
 rand_init
 MARK=xh-fault-$$-$SEED
-root=$(root_of "$PROFILE")
-tc=$(toolchain_of "$PROFILE")
-[ -n "$root" ] && [ -n "$tc" ] || fail "no root or toolchain layer for $PROFILE"
-export XHYBRID_STORE="$SCRATCH/store" XDG_CONFIG_HOME="$SCRATCH/config"
-link_copy "$root" "$XHYBRID_STORE/roots"
-link_copy "$tc" "$XHYBRID_STORE/layers"
-mini_root "$SCRATCH/mini"
-fake_mmdebstrap "$SCRATCH/mini" 0.1
-mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
-printf '[target]\nsuite = bookworm\narch = arm64\nvariant = minbase\n[toolchain]\npackages =\n' \
-        >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-fault.ini"
+scratch_store xhtest-fault 0.1
 P=$PROFILE
 C=xhtest-fault
 

@@ -12,17 +12,7 @@
 in_private_mounts
 need_root
 private_scratch
-root=$(root_of "$PROFILE")
-tc=$(toolchain_of "$PROFILE")
-[ -n "$root" ] && [ -n "$tc" ] || fail "no root or toolchain layer for $PROFILE"
-export XHYBRID_STORE="$SCRATCH/store" XDG_CONFIG_HOME="$SCRATCH/config"
-link_copy "$root" "$XHYBRID_STORE/roots"
-link_copy "$tc" "$XHYBRID_STORE/layers"
-mini_root "$SCRATCH/mini"
-fake_mmdebstrap "$SCRATCH/mini" 0.2
-mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
-printf '[target]\nsuite = bookworm\narch = arm64\nvariant = minbase\n[toolchain]\npackages =\n' \
-        >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-race.ini"
+scratch_store xhtest-race 0.2
 P=$PROFILE
 C=xhtest-race
 cd "$SCRATCH"

@@ -13,9 +13,7 @@ root=$(root_of "$PROFILE")
 tc=$(toolchain_of "$PROFILE")
 [ -n "$root" ] && [ -n "$tc" ] || fail "no root or toolchain layer for $PROFILE"
 export XDG_CONFIG_HOME="$SCRATCH/config"
-mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
-printf '[target]\nsuite = bookworm\narch = arm64\nvariant = minbase\n[toolchain]\npackages =\n' \
-        >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-full.ini"
+small_profile xhtest-full
 C=xhtest-full
 cd "$SCRATCH"
 write_hello_sources

@@ -180,6 +180,31 @@ FAKE
         mount --bind "$SCRATCH/fake-mmdebstrap" "$_real" || fail "cannot mount the stand-in over $_real"
 }
 
+# small_profile NAME: a user profile NAME in $XDG_CONFIG_HOME whose create
+# is small (minbase, no toolchain layer): what fake_mmdebstrap lays down.
+small_profile() {
+        mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
+        printf '[target]\nsuite = bookworm\narch = arm64\nvariant = minbase\n[toolchain]\npackages =\n' \
+                >"$XDG_CONFIG_HOME/xhybrid/profiles/$1.ini"
+}
+
+# scratch_store NAME STEP: a scratch store in $SCRATCH/store (XHYBRID_STORE)
+# with the root and toolchain layer of $PROFILE hard linked (link_copy), a
+# user profile NAME (small_profile) in $SCRATCH/config (XDG_CONFIG_HOME), and
+# fake_mmdebstrap laying down a mini_root, sleeping STEP seconds per entry.
+# Needs private_scratch.
+scratch_store() {
+        _root=$(root_of "$PROFILE")
+        _tc=$(toolchain_of "$PROFILE")
+        [ -n "$_root" ] && [ -n "$_tc" ] || fail "no root or toolchain layer for $PROFILE"
+        export XHYBRID_STORE="$SCRATCH/store" XDG_CONFIG_HOME="$SCRATCH/config"
+        link_copy "$_root" "$XHYBRID_STORE/roots"
+        link_copy "$_tc" "$XHYBRID_STORE/layers"
+        mini_root "$SCRATCH/mini"
+        fake_mmdebstrap "$SCRATCH/mini" "$2"
+        small_profile "$1"
+}
+
 # A seeded pseudo-random sequence (the seed printed by the test, settable
 # with XHYBRID_TEST_SEED so that a failure can be replayed): rand N sets R to
 # a number in [0, N).
