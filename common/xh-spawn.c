@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -25,6 +26,10 @@ static _Noreturn void child(const struct xh_spawn *s, int out_fd, int err_fd)
         else if (s->cwd && chdir(s->cwd) < 0)
                 e = errno;
         if (!e) {
+                /* A program starts with no signal held, whatever its caller held. */
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
                 dup2(null, STDIN_FILENO);
                 if (log >= 0) {
                         dup2(log, STDOUT_FILENO);

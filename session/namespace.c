@@ -205,6 +205,16 @@ struct saved_signals {
         struct sigaction sa[XH_ARRAY_SIZE(forwarded_signals)];
 };
 
+/* The forwarded signals as a set, to hold them while nobody can pass them on yet. */
+static sigset_t forwarded_set(void)
+{
+        sigset_t set;
+        sigemptyset(&set);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
+                sigaddset(&set, forwarded_signals[i]);
+        return set;
+}
+
 static void install_forwarding(pid_t to, struct saved_signals *saved)
 {
         forward_pid = to;
@@ -686,6 +696,9 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         }
         /* err_fd stays open: a failure of the supervisor is reported on it. */
         install_forwarding(cmd, NULL);
+        /* What came while the session was set up (see ns_run) goes to the command now. */
+        sigset_t held = forwarded_set();
+        sigprocmask(SIG_UNBLOCK, &held, NULL);
         for (;;) {
                 int st;
                 pid_t w = waitpid(-1, &st, 0);
@@ -721,9 +734,19 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
             pipe2(status_p, O_CLOEXEC) < 0)
                 return xh_fail(err, errno, "pipe: %s", strerror(errno));
 
+        /*
+         * The forwarded signals are held from before the clone: init starts
+         * with them blocked and takes them once it can pass them to the
+         * command, and xhybrid takes its own once its handlers are in place.
+         * A signal sent at any time reaches the command; none ends xhybrid
+         * and leaves the session to init.
+         */
+        sigset_t hold = forwarded_set(), old_mask;
+        sigprocmask(SIG_BLOCK, &hold, &old_mask);
         fflush(NULL);
         pid_t pid = raw_clone(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID);
         if (pid < 0) {
+                sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 int e = errno;
                 xh_fail(err, e, "cannot create the session's namespaces: %s", strerror(e));
                 if (e == EPERM || e == ENOSPC || e == EINVAL)
@@ -738,6 +761,10 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
                 close(status_p[0]);
                 init_main(job, sync_p[0], err_p[1], status_p[1]);
         }
+        /* Forward termination signals to init, which passes them to the command. */
+        struct saved_signals saved;
+        install_forwarding(pid, &saved);
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
         close(sync_p[0]);
         close(err_p[1]);
         close(status_p[1]);
@@ -750,14 +777,11 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         if (r < 0) {
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
+                restore_signals(&saved);
                 close(err_p[0]);
                 close(status_p[0]);
                 return r;
         }
-
-        /* Forward termination signals to init, which passes them to the command. */
-        struct saved_signals saved;
-        install_forwarding(pid, &saved);
 
         xh_buf msg = {0};
         xh_read_fd(err_p[0], &msg);

@@ -39,7 +39,14 @@ while ! grep -q "removing the unfinished root" "$SCRATCH/c2.log" && [ $i -lt 300
 done
 grep -q "removing the unfinished root of an interrupted create" "$SCRATCH/c2.log" ||
         fail "the second create did not remove the leftover: $(cat "$SCRATCH/c2.log")"
-wait_for_tmp || fail "the second create made no root"
+# The leftover's entries may still be there until its removal is done: the
+# next step ("creating the ... root") comes after it.
+i=0
+while ! grep -q "creating the arm64 bookworm root" "$SCRATCH/c2.log" && [ $i -lt 300 ]; do
+        sleep 0.1
+        i=$((i + 1))
+done
+wait_for_tmp || fail "the second create made no root: $(cat "$SCRATCH/c2.log")"
 kill -TERM $pid
 wait $pid
 rc=$?
