@@ -68,6 +68,10 @@ static int run_mmdebstrap(const struct xh_profile *p, const struct tree *t, cons
         int r = xh_ns_exec_binfmt(p, argv, env, &status, err);
         if (r == -ENOENT && status != -1)
                 return xh_hint(err, ENOENT, "install it: apt-get install mmdebstrap");
+        if (r == -EINTR)
+                return xh_hint(err, EINTR,
+                               "nothing of it is kept: run 'xhybrid create %s' to start over",
+                               p->name);
         if (r < 0)
                 return r;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

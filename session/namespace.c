@@ -188,9 +188,22 @@ static volatile sig_atomic_t forward_pid;
  * foreground process group, the command included; passing it on as well
  * would deliver it twice.
  */
+static volatile sig_atomic_t grace_seconds; /* see ns_job.grace */
+static volatile sig_atomic_t stop_signal;   /* the first request to stop, under a grace */
+static volatile sig_atomic_t grace_over;    /* the session was ended when its grace ran out */
+
+static bool is_stop_request(int sig)
+{
+        return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == SIGHUP;
+}
+
 static void forward_signal(int sig, siginfo_t *info, void *context)
 {
         (void)context;
+        if (grace_seconds > 0 && !stop_signal && is_stop_request(sig)) {
+                stop_signal = sig;
+                alarm((unsigned)grace_seconds);
+        }
         if (info && info->si_code == SI_KERNEL)
                 return;
         if (forward_pid > 0)
@@ -224,6 +237,15 @@ static void install_forwarding(pid_t to, struct saved_signals *saved)
                 sigaction(forwarded_signals[i], &fwd, saved ? &saved->sa[i] : NULL);
 }
 
+/* SIGALRM in xhybrid: the grace after a stop request is over. */
+static void end_session(int sig)
+{
+        (void)sig;
+        grace_over = 1;
+        if (forward_pid > 0)
+                kill((pid_t)forward_pid, SIGKILL); /* init: the whole PID namespace ends */
+}
+
 static void restore_signals(const struct saved_signals *saved)
 {
         for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded_signals); i++)
@@ -247,6 +269,13 @@ struct ns_job {
         char *const *envp;
         bool lock;           /* the command gets its own user + mount namespace (see the top) */
         const char *machine; /* uname(2) machine for native programs; NULL: no supervisor */
+        /*
+         * > 0: a request to stop (SIGTERM, SIGINT, SIGQUIT, SIGHUP; from a
+         * terminal too) ends the whole session when the command has not
+         * ended this many seconds later. For create: mmdebstrap waits for a
+         * running apt-get or dpkg before it ends, which can take minutes.
+         */
+        int grace;
 };
 
 int xh_ns_identity_map(const char *map, char **out)
@@ -720,6 +749,16 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         }
 }
 
+/* After the session: no grace alarm left behind, SIGALRM as it was. */
+static void end_grace(const struct ns_job *job, const struct sigaction *old_alarm)
+{
+        if (job->grace <= 0)
+                return;
+        grace_seconds = 0;
+        alarm(0);
+        sigaction(SIGALRM, old_alarm, NULL);
+}
+
 /*
  * Run a job in new namespaces: 0 when the command ran, with *status its wait
  * status. A setup failure inside returns its -errno and message (*status
@@ -763,7 +802,16 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         }
         /* Forward termination signals to init, which passes them to the command. */
         struct saved_signals saved;
+        struct sigaction old_alarm;
         install_forwarding(pid, &saved);
+        stop_signal = 0;
+        grace_over = 0;
+        if (job->grace > 0) {
+                struct sigaction alarm_sa = {.sa_handler = end_session};
+                sigemptyset(&alarm_sa.sa_mask);
+                sigaction(SIGALRM, &alarm_sa, &old_alarm);
+                grace_seconds = job->grace;
+        }
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         close(sync_p[0]);
         close(err_p[1]);
@@ -777,6 +825,7 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         if (r < 0) {
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
+                end_grace(job, &old_alarm);
                 restore_signals(&saved);
                 close(err_p[0]);
                 close(status_p[0]);
@@ -796,7 +845,18 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         int init_status = 0;
         while (waitpid(pid, &init_status, 0) < 0 && errno == EINTR)
                 ;
+        end_grace(job, &old_alarm);
         restore_signals(&saved);
+        if (grace_over) {
+                int sig = stop_signal;
+                xh_buf_free(&msg);
+                xh_fail(err, EINTR,
+                        "stopped: the command had not ended %d s after SIG%s (%s), so its "
+                        "whole session was killed",
+                        job->grace, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", strsignal(sig));
+                *status = -1;
+                return -EINTR;
+        }
 
         int failure = 0;
         if (msg.len > 0) {
@@ -867,7 +927,8 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
         if ((r = xh_plan_host_binfmt(rule, &plan, err)) < 0)
                 return r;
         /* mmdebstrap works on the host's own tree: there is nothing to lock. */
-        struct ns_job job = {.plan = &plan, .argv = argv, .envp = envp, .lock = false};
+        struct ns_job job = {
+                .plan = &plan, .argv = argv, .envp = envp, .lock = false, .grace = XH_STOP_GRACE};
         r = ns_run(&job, status, err);
         xh_plan_free(&plan);
         return r;

@@ -152,8 +152,11 @@ int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, char **rule,
 /*
  * Run argv on the host in a new user + mount + PID namespace with a private
  * binfmt_misc that registers the profile's emulator (used to run mmdebstrap
- * for a foreign root). *status receives a wait status.
+ * for a foreign root). *status receives a wait status. A request to stop
+ * (SIGTERM, SIGINT, SIGQUIT, SIGHUP) is passed on, and when argv has not
+ * ended XH_STOP_GRACE seconds later its whole namespace is killed: -EINTR.
  */
+#define XH_STOP_GRACE 10
 int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const *envp, int *status,
                       xh_error *err);
 

@@ -1,6 +1,7 @@
 # An interrupted create never leaves a root that a later call takes as
 # complete; the next create removes the leftover; a create stopped by SIGTERM
-# cleans up after itself. All in a scratch store.
+# cleans up after itself within 10 s of grace for mmdebstrap. All in a
+# scratch store.
 . "$(dirname "$0")/lib.sh"
 need_sessions
 scratch
@@ -47,10 +48,18 @@ while ! grep -q "creating the arm64 bookworm root" "$SCRATCH/c2.log" && [ $i -lt
         i=$((i + 1))
 done
 wait_for_tmp || fail "the second create made no root: $(cat "$SCRATCH/c2.log")"
+# mmdebstrap waits for a running apt-get or dpkg before it ends; xhybrid
+# gives it 10 s, then ends its namespace, and says so.
+t0=$(date +%s)
 kill -TERM $pid
 wait $pid
 rc=$?
+t=$(($(date +%s) - t0))
 [ "$rc" -ne 0 ] || fail "a create stopped by SIGTERM exited 0"
+[ "$t" -le 60 ] || fail "a create stopped by SIGTERM took $t s to end (10 s of grace): $(cat "$SCRATCH/c2.log")"
+grep -q "stopped: the command had not ended 10 s after SIGTERM (Terminated), so its whole session was killed" "$SCRATCH/c2.log" ||
+        grep -q "mmdebstrap failed" "$SCRATCH/c2.log" ||
+        fail "a create stopped by SIGTERM does not say why it ended: $(cat "$SCRATCH/c2.log")"
 ls -d "$XHYBRID_STORE"/roots/*.tmp >/dev/null 2>&1 && fail "a create stopped by SIGTERM left its unfinished root"
 capture "$XHYBRID" profiles show xhtest-int
 expect_out "(not created)" "profiles show after SIGTERM"
