@@ -52,6 +52,7 @@ enum field {
         F_EMULATE,
         F_SKEW,
         F_ENV,
+        F_CACHE,
         F_COUNT,
 };
 
@@ -290,6 +291,26 @@ static int check_env(struct parse_ctx *c, const char *v)
                            "separate entries with spaces");
 }
 
+/* yes, no, or the absolute path of a directory (no "." or ".." in it). */
+static int check_cache(struct parse_ctx *c, const char *v)
+{
+        if (!strcmp(v, "yes") || !strcmp(v, "no"))
+                return 0;
+        bool ok = v[0] == '/' && v[1] && !has_space(v);
+        for (const char *s = v; ok && *s;) {
+                while (*s == '/')
+                        s++;
+                size_t n = strcspn(s, "/");
+                ok = !((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'));
+                s += n;
+        }
+        if (ok)
+                return 0;
+        ctx_fail(c, "invalid cache '%s'", v);
+        return ctx_hint(c, "cache is yes (the store's directory of the profile), no, or the "
+                           "absolute path of a directory, without '.' or '..' components");
+}
+
 /*
  * List items are separated by whitespace as inih strips it from the ends of
  * a line (so an item never ends in a character the dump would lose), and
@@ -313,6 +334,7 @@ static const struct key_def keys[] = {
         {"toolchain", "skew", F_SKEW, NULL, false, check_skew},
         /* Values may contain commas (CFLAGS=-Wl,-z,now): split on whitespace only. */
         {"session", "env", F_ENV, SPACES, false, check_env},
+        {"session", "cache", F_CACHE, NULL, false, check_cache},
 };
 
 static bool known_section(const char *name)
@@ -577,6 +599,10 @@ static int resolve(struct parse_ctx *c, const char *name, struct xh_profile **ou
         p->env = steal_pointer(&c->f[F_ENV].list);
         if (!p->env)
                 p->env = xh_malloc(sizeof(char *));
+        const char *cache = c->f[F_CACHE].value;
+        p->cache = cache && strcmp(cache, "no") != 0;
+        if (p->cache && strcmp(cache, "yes") != 0)
+                p->cache_dir = xh_strdup(cache);
         *out = p;
         return 0;
 }
@@ -792,6 +818,7 @@ void xh_profile_dump(const struct xh_profile *p, FILE *out)
 
         fputs("\n[session]\n", out);
         dump_list(out, "env", p->env);
+        dump_scalar(out, "cache", !p->cache ? "no" : p->cache_dir ? p->cache_dir : "yes");
 }
 
 char *xh_profile_target_recipe(const struct xh_profile *p)
@@ -834,5 +861,6 @@ void xh_profile_free(struct xh_profile *p)
         xh_strv_free(p->toolchain_packages);
         xh_strv_free(p->emulate);
         xh_strv_free(p->env);
+        free(p->cache_dir);
         free(p);
 }

@@ -43,6 +43,13 @@ struct xh_profile {
 
         /* [session] */
         char **env; /* extra variables passed into sessions: NAME or NAME=VALUE */
+        /*
+         * cache = yes|no|PATH: hybrid sessions compile through the compile
+         * cache (ccache): cache_dir is PATH, or NULL for the store's
+         * directory of the profile.
+         */
+        bool cache;
+        char *cache_dir;
 };
 
 /*

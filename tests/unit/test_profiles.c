@@ -321,6 +321,17 @@ static const struct bad_case bad_cases[] = {
          "addr2line, ar, as,"},
         {TARGET "[toolchain]\nemulate = all\n", ORIGIN ":5: ", {"unknown tool 'all'"}, "gcc"},
         {TARGET "[toolchain]\nemulate = gcc-12\n", ORIGIN ":5: ", {"unknown tool 'gcc-12'"}, NULL},
+        /* 38: cache is yes, no or an absolute path without . or .. */
+        {TARGET "[session]\ncache = on\n", ORIGIN ":5: ", {"invalid cache 'on'"}, "yes"},
+        {TARGET "[session]\ncache = var/ccache\n", ORIGIN ":5: ", {"invalid cache"}, "absolute"},
+        /* 40 */
+        {TARGET "[session]\ncache = /srv/../etc\n", ORIGIN ":5: ", {"invalid cache"}, "'..'"},
+        {TARGET "[session]\ncache = /\n", ORIGIN ":5: ", {"invalid cache '/'"}, NULL},
+        {TARGET "[session]\ncache =\n", ORIGIN ":5: ", {"empty value for 'cache'"}, NULL},
+        {TARGET "[session]\ncache = yes\ncache = no\n",
+         ORIGIN ":6: ",
+         {"duplicate key 'cache'"},
+         NULL},
 };
 
 START_TEST(test_bad)
@@ -720,6 +731,42 @@ START_TEST(test_toolchain_recipe)
 }
 END_TEST
 
+/* cache = yes|no|PATH, and the dump says which. */
+START_TEST(test_cache_key)
+{
+        static const struct {
+                const char *value;
+                bool cache;
+                const char *dir, *dumped;
+        } cases[] = {
+                {NULL, false, NULL, "cache = no"},
+                {"no", false, NULL, "cache = no"},
+                {"yes", true, NULL, "cache = yes"},
+                {"/srv/cc/x.y", true, "/srv/cc/x.y", "cache = /srv/cc/x.y"},
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
+                _cleanup_free_ char *text =
+                        cases[i].value
+                                ? xh_asprintf(TARGET "[session]\ncache = %s\n", cases[i].value)
+                                : xh_strdup(TARGET);
+                _cleanup_profile_ struct xh_profile *p = parse_ok(text);
+                ck_assert_int_eq(p->cache, cases[i].cache);
+                if (cases[i].dir)
+                        ck_assert_str_eq(p->cache_dir, cases[i].dir);
+                else
+                        ck_assert_ptr_null(p->cache_dir);
+                char *dump = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&dump, &len);
+                xh_profile_dump(p, f);
+                fclose(f);
+                ck_assert_msg(strstr(dump, cases[i].dumped), "dump lacks '%s': %s", cases[i].dumped,
+                              dump);
+                free(dump);
+        }
+}
+END_TEST
+
 START_TEST(test_misc)
 {
         ck_assert_str_eq(xh_skew_policy_name(XH_SKEW_FALLBACK), "fallback");
@@ -764,6 +811,7 @@ static Suite *profiles_suite(void)
         tc = tcase_create("recipe");
         tcase_add_test(tc, test_target_recipe);
         tcase_add_test(tc, test_toolchain_recipe);
+        tcase_add_test(tc, test_cache_key);
         tcase_add_test(tc, test_misc);
         suite_add_tcase(s, tc);
         return s;
