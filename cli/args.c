@@ -21,6 +21,8 @@ const char *xh_usage(void)
                "  bench [OPTIONS] PROFILE SOURCE  time configure and build: emulated, hybrid,\n"
                "                                  native-cross\n"
                "  verify [OPTIONS] PROFILE SOURCE build emulated and hybrid, compare the results\n"
+               "  cache stats PROFILE             the compile cache's hits, misses and size\n"
+               "  cache clear PROFILE             empty the compile cache\n"
                "  version\n"
                "\n"
                "run/enter options:\n"
@@ -28,6 +30,8 @@ const char *xh_usage(void)
                "  --ephemeral        throw the session's changes away at exit\n"
                "  --env NAME[=VALUE] pass a variable into the session (repeatable)\n"
                "  --dry-run          print the mount plan and the command; mount nothing\n"
+               "  --cache            compile through the profile's compile cache (ccache)\n"
+               "  --no-cache         do not, whatever the profile says\n"
                "\n"
                "bench/verify options (SOURCE: DIR, TARBALL or deb:NAME):\n"
                "  --configure CMD    configure command (default ./configure when present;\n"
@@ -77,6 +81,8 @@ static const struct option options[] = {
         {"--ephemeral", SESSIONS, OPT_FLAG, offsetof(struct xh_args, ephemeral)},
         {"--dry-run", SESSIONS, OPT_FLAG, offsetof(struct xh_args, dry_run)},
         {"--env", SESSIONS, OPT_ENV, 0},
+        {"--cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, cache)},
+        {"--no-cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, no_cache)},
         {"--configure", BUILDS, OPT_STRING, offsetof(struct xh_args, configure_cmd)},
         {"--build", BUILDS, OPT_STRING, offsetof(struct xh_args, build_cmd)},
         {"--json", BUILDS, OPT_STRING, offsetof(struct xh_args, json)},
@@ -136,6 +142,7 @@ enum operands {
         OPERANDS_PROFILE_COMMAND, /* run: PROFILE COMMAND... */
         OPERANDS_PROFILE_SOURCE,  /* bench, verify: PROFILE SOURCE */
         OPERANDS_PROFILES,        /* profiles: [list | show PROFILE] */
+        OPERANDS_CACHE,           /* cache: stats PROFILE | clear PROFILE */
         OPERANDS_FILES,           /* elf: FILE... (at least one) */
         OPERANDS_TWO,             /* compare: A B */
         OPERANDS_ANY,             /* doctor: [PROFILE...] */
@@ -161,6 +168,7 @@ static const struct command {
         int (*run)(const struct xh_args *a);
 } commands[] = {
         {"bench", XH_CMD_BENCH, OPERANDS_PROFILE_SOURCE, xh_cmd_bench},
+        {"cache", XH_CMD_CACHE, OPERANDS_CACHE, xh_cmd_cache},
         {"compare", XH_CMD_COMPARE, OPERANDS_TWO, xh_cmd_compare},
         {"create", XH_CMD_CREATE, OPERANDS_PROFILE, xh_cmd_create},
         {"doctor", XH_CMD_DOCTOR, OPERANDS_ANY, xh_cmd_doctor},
@@ -283,6 +291,18 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
                                        a->subcommand);
                 }
                 break;
+        case OPERANDS_CACHE:
+                if (n < 1)
+                        return xh_fail(err, EINVAL, "cache: no subcommand given (stats or clear)");
+                a->subcommand = xh_strdup(ops[used++]);
+                if (strcmp(a->subcommand, "stats") != 0 && strcmp(a->subcommand, "clear") != 0)
+                        return xh_fail(err, EINVAL,
+                                       "cache: unknown subcommand '%s' (stats or clear)",
+                                       a->subcommand);
+                if (used >= n)
+                        return xh_fail(err, EINVAL, "cache %s: no profile given", a->subcommand);
+                a->profile = xh_strdup(ops[used++]);
+                break;
         case OPERANDS_FILES:
                 if (n < 1)
                         return xh_fail(err, EINVAL, "%s: no file given", name);
@@ -299,6 +319,14 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
         }
         if (used < n)
                 return xh_fail(err, EINVAL, "%s: unexpected argument '%s'", name, ops[used]);
+        if (a->cache && a->no_cache)
+                return xh_fail(err, EINVAL, "%s: --cache and --no-cache contradict each other",
+                               name);
+        if (a->cache && a->emulated)
+                return xh_fail(err, EINVAL,
+                               "%s: --cache serves the native compiles of a hybrid session; "
+                               "with --emulated the target's compiler runs, uncached",
+                               name);
         return 0;
 }
 

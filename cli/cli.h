@@ -25,6 +25,7 @@ enum xh_cmd {
         XH_CMD_COMPARE,
         XH_CMD_BENCH,
         XH_CMD_VERIFY,
+        XH_CMD_CACHE,
 };
 
 struct xh_args {
@@ -35,9 +36,11 @@ struct xh_args {
         bool emulated;    /* run/enter --emulated */
         bool ephemeral;   /* run/enter --ephemeral */
         bool dry_run;     /* run/enter --dry-run */
+        bool cache;       /* run/enter --cache */
+        bool no_cache;    /* run/enter --no-cache */
         char **env;       /* --env NAME[=VALUE], repeated */
         char *profile;    /* PROFILE */
-        char *subcommand; /* profiles: "list" or "show" */
+        char *subcommand; /* profiles: "list" or "show"; cache: "stats" or "clear" */
         char **rest;      /* run: the command; elf/doctor: paths or profiles */
 
         /* bench and verify */
@@ -71,6 +74,7 @@ int xh_cmd_run(const struct xh_args *a);
 int xh_cmd_profiles(const struct xh_args *a);
 int xh_cmd_doctor(const struct xh_args *a);
 int xh_cmd_elf(const struct xh_args *a);
+int xh_cmd_cache(const struct xh_args *a);
 
 int xh_cmd_compare(const struct xh_args *a);
 int xh_cmd_bench(const struct xh_args *a);

@@ -41,6 +41,9 @@ int xh_cmd_run(const struct xh_args *a)
                         xh_strv_push(&shell, "-i");
                 argv = shell;
         }
+        /* --cache, or the profile's cache = yes|PATH unless --no-cache; hybrid sessions only. */
+        bool cache = !a->emulated && (a->cache || (p->cache && !a->no_cache));
+        _cleanup_free_ char *cache_dir = cache ? xh_cache_path(store, p) : NULL;
         struct xh_session_opts o = {
                 .profile = p,
                 .store = store,
@@ -50,6 +53,7 @@ int xh_cmd_run(const struct xh_args *a)
                 .dry_run_out = stdout,
                 .env = a->env,
                 .argv = argv,
+                .cache_dir = cache_dir,
                 .notes = &xh_cli_notes,
         };
         int status = -1;

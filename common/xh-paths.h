@@ -12,8 +12,12 @@
 #define XH_ORIG_DIR      XH_SESSION_DIR "/orig"      /* the target root itself, read-only */
 #define XH_BIN_DIR       XH_SESSION_DIR "/bin"       /* the shim */
 #define XH_SHIM_PATH     XH_BIN_DIR "/xhybrid-shim"
-#define XH_RUN_DIR       XH_SESSION_DIR "/run"       /* a tmpfs for this session */
-#define XH_CACHE_DIR     XH_SESSION_DIR "/cache"     /* answers of the target's tools */
-#define XH_SHIM_CONF     XH_SESSION_DIR "/shim.conf" /* the shim's configuration */
+#define XH_RUN_DIR       XH_SESSION_DIR "/run"         /* a tmpfs for this session */
+#define XH_CACHE_DIR     XH_SESSION_DIR "/cache"       /* answers of the target's tools */
+#define XH_SHIM_CONF     XH_SESSION_DIR "/shim.conf"   /* the shim's configuration */
+#define XH_CCACHE_DIR    XH_SESSION_DIR "/ccache"      /* the compile cache (--cache) */
+#define XH_CCACHE_CONF   XH_SESSION_DIR "/ccache.conf" /* its configuration, read-only */
+#define XH_CCACHE_TMP    XH_RUN_DIR "/ccache"          /* its temporary files */
+#define XH_CCACHE_PROG   "/usr/bin/ccache"             /* in the toolchain layer */
 
 #endif

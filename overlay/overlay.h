@@ -123,6 +123,15 @@ struct xh_session_spec {
          * shim/main.c).
          */
         const char *cache_dir;
+        /*
+         * The compile cache (both NULL when off): the host directory
+         * ccache_dir bound read-write, nodev,nosuid at XH_CCACHE_DIR in any
+         * hybrid session (its entries are keyed on everything that makes
+         * them, so a throwaway session's are as good as any), and
+         * ccache_conf, its configuration, written to XH_CCACHE_CONF.
+         */
+        const char *ccache_dir;
+        const char *ccache_conf;
         const char *shim_conf;
         const char *const *shim_targets;
         const char *const *direct_targets;

@@ -206,7 +206,9 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 static const char *const dirs[] = {XH_TOOLCHAIN_DIR, XH_ORIG_DIR, XH_BIN_DIR,
                                                    XH_RUN_DIR, XH_CACHE_DIR};
                 if ((r = check_path("toolchain layer", spec->toolchain, err)) < 0 ||
-                    (r = check_path("shim directory", spec->shim_dir, err)) < 0) {
+                    (r = check_path("shim directory", spec->shim_dir, err)) < 0 ||
+                    (spec->ccache_dir &&
+                     (r = check_path("compile cache", spec->ccache_dir, err)) < 0)) {
                         xh_plan_free(plan);
                         return r;
                 }
@@ -227,6 +229,13 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 }
                 _cleanup_free_ char *conf = xh_asprintf("%s" XH_SHIM_CONF, layer);
                 add_op(plan, XH_OP_WRITE, 0, NULL, conf, spec->shim_conf ? spec->shim_conf : "");
+                if (spec->ccache_dir) {
+                        _cleanup_free_ char *d = xh_asprintf("%s" XH_CCACHE_DIR, layer);
+                        _cleanup_free_ char *c = xh_asprintf("%s" XH_CCACHE_CONF, layer);
+                        add_op(plan, XH_OP_MKDIR, 0, NULL, d, NULL);
+                        add_op(plan, XH_OP_WRITE, 0, NULL, c,
+                               spec->ccache_conf ? spec->ccache_conf : "");
+                }
                 if ((r = plan_shim_layer(spec, layer, plan, err)) < 0) {
                         xh_plan_free(plan);
                         return r;
@@ -313,6 +322,10 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                         bool persistent = spec->upper || spec->upper_archive;
                         add_op(plan, XH_OP_BIND, XH_F_NODEV | (persistent ? 0 : XH_F_RDONLY),
                                spec->cache_dir, cache, NULL);
+                }
+                if (spec->ccache_dir) {
+                        _cleanup_free_ char *ccache = in_root(root, XH_CCACHE_DIR);
+                        add_op(plan, XH_OP_BIND, XH_F_NODEV, spec->ccache_dir, ccache, NULL);
                 }
         }
         add_op(plan, XH_OP_PROC, 0, "proc", proc, NULL);

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -52,6 +53,7 @@ struct hybrid {
         char *toolchain;
         char *shim_dir;
         char *conf;
+        char *ccache_conf;
         char **targets;
         char **direct;
         char **hide;
@@ -64,11 +66,52 @@ static void hybrid_clear(struct hybrid *h)
         free(h->toolchain);
         free(h->shim_dir);
         free(h->conf);
+        free(h->ccache_conf);
         xh_strv_free(h->targets);
         xh_strv_free(h->direct);
         xh_strv_free(h->hide);
         xh_tool_choices_free(h->choices, h->nchoices);
         *h = (struct hybrid){0};
+}
+
+/*
+ * The compile cache: the layer's ccache and its configuration. Only native
+ * compiles go through it; a session whose compiler runs emulated says that
+ * nothing of it is cached.
+ */
+static int cache_setup(const struct xh_session_opts *o, struct hybrid *h, xh_error *err)
+{
+        const struct xh_profile *p = o->profile;
+        _cleanup_free_ char *prog = xh_asprintf("%s%s", h->toolchain, XH_CCACHE_PROG);
+        struct stat st;
+        if (stat(prog, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+                xh_fail(err, ENOENT,
+                        "the compile cache needs ccache in the toolchain layer of profile '%s', "
+                        "which has none (%s)",
+                        p->name, prog);
+                return xh_hint(err, ENOENT,
+                               "add ccache to the profile's [toolchain] packages and run "
+                               "'xhybrid create %s', or run without the cache",
+                               p->name);
+        }
+        _cleanup_strv_ char **files = xh_cache_compiler_files(h->toolchain, p->triplet);
+        h->ccache_conf = xh_cache_config(files);
+        _cleanup_strv_ char **emulated = xh_malloc(sizeof(char *));
+        for (size_t i = 0; i < h->nchoices; i++) {
+                const struct xh_tool_choice *b = &h->choices[i];
+                const struct xh_shim_tool *t = xh_shim_lookup(b->canonical);
+                if (t && t->strategy == XH_SHIM_GCC && b->decision != XH_TOOL_NATIVE &&
+                    b->decision != XH_TOOL_NATIVE_SKEW && !xh_strv_contains(emulated, b->canonical))
+                        xh_strv_push(&emulated, b->canonical);
+        }
+        if (emulated[0]) {
+                _cleanup_free_ char *names = xh_strv_join(emulated, ", ");
+                xh_note(o->notes, XH_NOTE_WARNING,
+                        "the compile cache serves native compiles only: the target's %s run "
+                        "emulated in this session, and their compiles are not cached",
+                        names);
+        }
+        return 0;
 }
 
 /*
@@ -130,6 +173,8 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 xh_toolchain_warnings(p, o->store, h->choices, h->nchoices, shown);
         for (char **w = warnings; *w; w++)
                 xh_note(o->notes, XH_NOTE_WARNING, "%s", *w);
+        if (o->cache_dir && (r = cache_setup(o, h, err)) < 0)
+                return r;
 
         const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         struct xh_shim_config conf = {
@@ -138,6 +183,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 .hosttype = (char *)arch->hosttype,
                 .machtype = (char *)arch->machtype,
                 .emulate = p->emulate,
+                .ccache = h->ccache_conf ? XH_TOOLCHAIN_DIR XH_CCACHE_PROG : NULL,
         };
         h->conf = xh_shim_config_format(&conf);
         free(conf.gcc_libdir);
@@ -244,6 +290,27 @@ static void note_unused_upper(const struct xh_session_opts *o, bool archived, co
                         upper, archive);
 }
 
+/* The cache directory exists (unless in a dry run) and is no way into the store. */
+static int cache_dir_ready(const struct xh_session_opts *o, xh_error *err)
+{
+        int r = o->dry_run ? 0 : xh_mkdir_p(o->cache_dir, 0755);
+        if (r < 0) {
+                xh_fail(err, -r, "cannot make the compile cache of profile '%s' (%s): %s",
+                        o->profile->name, o->cache_dir, strerror(-r));
+                return xh_hint(err, -r,
+                               "choose a directory you can write with 'cache = PATH' in the "
+                               "profile, or run without the cache");
+        }
+        if (!xh_is_dir(o->cache_dir)) {
+                if (o->dry_run)
+                        return 0;
+                return xh_fail(err, ENOTDIR,
+                               "the compile cache of profile '%s' (%s) is not a directory",
+                               o->profile->name, o->cache_dir);
+        }
+        return xh_store_cache_exposure(o->store, o->cache_dir, err);
+}
+
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 {
         *status = -1;
@@ -323,6 +390,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         _cleanup_strv_ char **env = xh_session_env(environ, p, o->env, mode);
         if ((r = check_emulate_env(env, err)) < 0)
                 return r;
+        if (hybrid && o->cache_dir && (r = cache_dir_ready(o, err)) < 0)
+                return r;
         if (hybrid) {
                 _cleanup_free_ char *view = NULL;
                 bool scratch = false;
@@ -339,6 +408,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 spec.hide = (const char *const *)h.hide;
                 spec.shim_dir = h.shim_dir;
                 spec.cache_dir = cache;
+                spec.ccache_dir = h.ccache_conf ? o->cache_dir : NULL;
+                spec.ccache_conf = h.ccache_conf;
                 spec.shim_conf = h.conf;
                 spec.shim_targets = (const char *const *)h.targets;
                 spec.direct_targets = (const char *const *)h.direct;

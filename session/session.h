@@ -71,6 +71,12 @@ int xh_store_upper_view(const char *store, const struct xh_profile *p, char **di
  * bench and verify build. Paths are compared by device and inode.
  */
 int xh_store_exposure(const char *store, const char *dir, char **cover, xh_error *err);
+/*
+ * A compile cache at dir (which exists) is bound writable into sessions: it
+ * must neither lie inside the store (except under STORE/cache) nor hold it.
+ * -EINVAL with a message otherwise; compared as xh_store_exposure does.
+ */
+int xh_store_cache_exposure(const char *store, const char *dir, xh_error *err);
 /* The two trees of a profile in the store. */
 enum xh_tree {
         XH_TREE_ROOT,      /* the target root, of the profile's arch */
@@ -129,8 +135,13 @@ struct xh_session_opts {
          * names; no emulator, no target root.
          */
         bool native_cross;
-        char *const *env;             /* --env */
-        char *const *argv;            /* command to run */
+        char *const *env;  /* --env */
+        char *const *argv; /* command to run */
+        /*
+         * Hybrid sessions: compile through the compile cache in this host
+         * directory (xh_cache_path), made when missing; NULL: no cache.
+         */
+        const char *cache_dir;
         const struct xh_notes *notes; /* warnings at session start */
 };
 
@@ -271,6 +282,8 @@ void xh_tool_choices_free(struct xh_tool_choice *list, size_t n);
 char **xh_toolchain_warnings(const struct xh_profile *p, const char *store,
                              const struct xh_tool_choice *b, size_t n, const char *upper);
 char *xh_upstream_version(const char *debian_version);
+/* path resolved inside root as if root were "/" (absolute links stay inside); NULL if missing. */
+char *xh_resolve_in_root(const char *root, const char *path);
 
 /*
  * A package as reports show it: "NAME VERSION", plus "(from SOURCE VERSION)"
@@ -292,5 +305,60 @@ struct xh_gcc_facts {
 int xh_toolchain_gcc_facts(const struct xh_profile *p, const char *store, struct xh_gcc_facts *f,
                            xh_error *err);
 void xh_gcc_facts_clear(struct xh_gcc_facts *f);
+
+/*
+ * The compile cache (session/cache.c): Debian's ccache from the toolchain
+ * layer, run by the shim around each native compile and link of a hybrid
+ * session, with a configuration of xhybrid's own that keys every result on
+ * what makes it (see docs/hybrid.md#the-compile-cache).
+ */
+/* The profile's cache directory on the host: its cache = PATH, else STORE/cache/PROFILE/ccache. */
+char *xh_cache_path(const char *store, const struct xh_profile *p);
+/*
+ * The files, as paths inside a session, whose contents identify the
+ * toolchain layer's compiler besides its driver (which ccache hashes
+ * itself): cc1 and cc1plus, the assembler, and the layer's dpkg status,
+ * which names the version of every library they load. Sorted; those
+ * missing from the layer are left out.
+ */
+char **xh_cache_compiler_files(const char *toolchain_rootfs, const char *triplet);
+/* The session's ccache.conf (XH_CCACHE_CONF) for those files. */
+char *xh_cache_config(char *const *compiler_files);
+
+/* A cache's counters, as ccache --print-stats gives them, grouped. */
+struct xh_cache_stats {
+        char *dir;                     /* the cache directory on the host */
+        bool exists;                   /* no session has used it yet when false */
+        unsigned long long hits;       /* compiles answered from the cache */
+        unsigned long long misses;     /* compiles run and stored */
+        unsigned long long links;      /* links: not cached, run as they are */
+        unsigned long long preprocess; /* preprocessor only (-E): not cached */
+        unsigned long long failed;     /* compiles or preprocessing that failed: not cached */
+        unsigned long long other;      /* other calls ccache does not cache (configure tests ...) */
+        unsigned long long files;      /* files in the cache */
+        unsigned long long size_kib;   /* their size */
+        unsigned long long max_kib;    /* the cache's limit (0: none) */
+};
+/*
+ * Read "NAME<TAB>VALUE" lines of ccache --print-stats into s (the counters
+ * only; unknown names are ignored). -EINVAL when the text holds no
+ * counter ccache always prints (cache_miss).
+ */
+int xh_cache_stats_parse(const char *text, struct xh_cache_stats *s);
+/*
+ * The counters of the profile's cache, read by the toolchain layer's ccache
+ * (which must exist; its lock is held shared meanwhile). A cache directory
+ * that does not exist yet has all zero and exists false.
+ */
+int xh_cache_stats(const char *store, const struct xh_profile *p, struct xh_cache_stats *s,
+                   xh_error *err);
+/*
+ * Empty the profile's cache (ccache --clear --zero-stats, which leaves
+ * other files of the directory alone); before (may be NULL) receives its
+ * counters from before.
+ */
+int xh_cache_clear(const char *store, const struct xh_profile *p, struct xh_cache_stats *before,
+                   xh_error *err);
+void xh_cache_stats_clear(struct xh_cache_stats *s);
 
 #endif

@@ -389,6 +389,32 @@ int xh_store_exposure(const char *store, const char *dir, char **cover, xh_error
         return 0;
 }
 
+int xh_store_cache_exposure(const char *store, const char *dir, xh_error *err)
+{
+        _cleanup_free_ char *rel = NULL;
+        if (path_below(store, dir, &rel) && strncmp(rel, "cache/", 6) != 0) {
+                xh_fail(err, EINVAL,
+                        "the compile cache %s is inside the store %s, whose roots, layers and "
+                        "uppers sessions use: a session must not be able to write there",
+                        dir, store);
+                return xh_hint(err, EINVAL,
+                               "give the profile's cache another directory, or 'cache = yes' for "
+                               "the store's own");
+        }
+        free(rel);
+        rel = NULL;
+        if (path_below(dir, store, &rel)) {
+                xh_fail(err, EINVAL,
+                        "the compile cache %s holds the store %s, whose roots, layers and "
+                        "uppers sessions use: a session must not be able to write there",
+                        dir, store);
+                return xh_hint(err, EINVAL,
+                               "give the profile's cache a directory of its own, or 'cache = yes' "
+                               "for the store's");
+        }
+        return 0;
+}
+
 int xh_store_lock_shared(const char *path, int *fd_out, xh_error *err)
 {
         *fd_out = -1;

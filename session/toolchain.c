@@ -27,8 +27,7 @@ static bool streq_null(const char *a, const char *b)
         return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Resolve path inside root as if root were "/" (absolute links stay inside). */
-static char *resolve_in_root(const char *root, const char *path)
+char *xh_resolve_in_root(const char *root, const char *path)
 {
         _cleanup_free_ char *cur = xh_strdup(path);
         for (int depth = 0; depth < 40; depth++) {
@@ -365,7 +364,7 @@ int xh_toolchain_choose(const struct xh_profile *p, const char *rootfs, const ch
                         xh_asprintf("/usr/bin/%s-%s", p->triplet, tools[i].name);
                 const char *cands[] = {plain, prefixed};
                 for (size_t c = 0; c < XH_ARRAY_SIZE(cands); c++) {
-                        _cleanup_free_ char *res = resolve_in_root(rootfs, cands[c]);
+                        _cleanup_free_ char *res = xh_resolve_in_root(rootfs, cands[c]);
                         if (!res)
                                 continue;
                         const char *base = strrchr(res, '/') + 1;

@@ -187,6 +187,19 @@ int main(int argc, char **argv)
                         die(127, "%s", err.msg);
                 xh_shim_facts_clear(&facts);
         }
+        if (x.unset_prefix) {
+                /* Collect the names first: unsetenv() changes environ. */
+                extern char **environ;
+                size_t plen = strlen(x.unset_prefix);
+                _cleanup_strv_ char **names = xh_malloc(sizeof(char *));
+                for (char **e = environ; e && *e; e++)
+                        if (strncmp(*e, x.unset_prefix, plen) == 0) {
+                                _cleanup_free_ char *name = xh_strndup(*e, strcspn(*e, "="));
+                                xh_strv_push(&names, name);
+                        }
+                for (char **v = names; *v; v++)
+                        unsetenv(*v);
+        }
         for (char **e = x.setenv; *e; e++) {
                 char *eq = strchr(*e, '=');
                 *eq = '\0';

@@ -121,6 +121,7 @@ static const struct {
         {"gcc_libdir", offsetof(struct xh_shim_config, gcc_libdir)},
         {"hosttype", offsetof(struct xh_shim_config, hosttype)},
         {"machtype", offsetof(struct xh_shim_config, machtype)},
+        {"ccache", offsetof(struct xh_shim_config, ccache)},
 };
 
 int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err)
@@ -314,6 +315,30 @@ static void push_env(struct xh_shim_exec *out, const char *name, const char *val
         xh_strv_push(&out->setenv, e);
 }
 
+/*
+ * With the compile cache on, the driver runs under ccache: "ccache DRIVER
+ * ARGS...", configured by the session's file alone (no CCACHE_ variable of
+ * the caller's counts).
+ */
+static int through_cache(const struct xh_shim_config *c, struct xh_shim_exec *out)
+{
+        if (!c->ccache)
+                return 0;
+        char **argv = xh_malloc(sizeof(char *));
+        xh_strv_push(&argv, "ccache");
+        for (char **a = out->argv; *a; a++)
+                xh_strv_push(&argv, *a);
+        xh_strv_free(out->argv);
+        out->argv = argv;
+        free(out->path);
+        out->path = xh_strdup(c->ccache);
+        out->unset_prefix = "CCACHE_";
+        push_env(out, "CCACHE_CONFIGPATH", XH_CCACHE_CONF);
+        out->why = strcmp(out->why, "native") == 0 ? "native (compile cache)"
+                                                   : "native (user sysroot, compile cache)";
+        return 0;
+}
+
 static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool *t,
                       char *const *argv, const struct xh_shim_facts *inc, struct xh_shim_exec *out)
 {
@@ -363,7 +388,7 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
                 xh_strv_push(&out->argv, argv[i]);
         if (sysroot) {
                 out->why = "native (user sysroot)";
-                return 0;
+                return through_cache(c, out);
         }
         if (!nostdinc) {
                 /*
@@ -381,7 +406,7 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
         _cleanup_free_ char *l = xh_asprintf("-L%s", c->gcc_libdir);
         xh_strv_push(&out->argv, l);
         out->why = "native";
-        return 0;
+        return through_cache(c, out);
 }
 
 /* A binutils run that loads a plugin from outside the toolchain layer. */

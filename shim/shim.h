@@ -79,6 +79,11 @@ struct xh_shim_config {
         char *hosttype;   /* bash HOSTTYPE inside: aarch64 */
         char *machtype;   /* bash MACHTYPE inside: aarch64-unknown-linux-gnu */
         char **emulate;   /* tools the session always emulates */
+        /*
+         * The compile cache's program (ccache) when the session has the
+         * cache on, else NULL: native compiles and links run through it.
+         */
+        char *ccache;
 };
 
 int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err);
@@ -88,9 +93,11 @@ void xh_shim_config_clear(struct xh_shim_config *c);
 
 /* What to execute. */
 struct xh_shim_exec {
-        char *path;       /* absolute path to execute */
-        char **argv;      /* full argument vector */
-        char **setenv;    /* NAME=VALUE pairs to set when NAME is not already set */
+        char *path;    /* absolute path to execute */
+        char **argv;   /* full argument vector */
+        char **setenv; /* NAME=VALUE pairs to set when NAME is not already set */
+        /* Variables whose names start with this are removed first (NULL: none). */
+        const char *unset_prefix;
         bool emulated;    /* the target's original program */
         const char *why;  /* short reason, for the trace */
         bool needs_facts; /* the caller must supply facts about the target (see below) */

@@ -358,6 +358,19 @@ static const struct bad_args bad_args[] = {
         /* 43: --strict is for compare and verify only */
         {{"bench", "--strict", "p", "s"}, "bench: unknown option '--strict'"},
         {{"run", "--strict", "p", "x"}, "run: unknown option '--strict'"},
+        /* 45: the compile cache */
+        {{"run", "--cache", "--no-cache", "p", "x"},
+         "run: --cache and --no-cache contradict each other"},
+        {{"enter", "--cache", "--emulated", "p"},
+         "enter: --cache serves the native compiles of a hybrid session; with --emulated the "
+         "target's compiler runs, uncached"},
+        {{"create", "--cache", "p"}, "create: unknown option '--cache'"},
+        {{"cache"}, "cache: no subcommand given (stats or clear)"},
+        {{"cache", "show", "p"}, "cache: unknown subcommand 'show' (stats or clear)"},
+        /* 50 */
+        {{"cache", "stats"}, "cache stats: no profile given"},
+        {{"cache", "clear", "p", "q"}, "cache: unexpected argument 'q'"},
+        {{"cache", "stats", "--cache", "p"}, "cache: unknown option '--cache'"},
 };
 
 START_TEST(test_args_bad)
@@ -722,6 +735,29 @@ START_TEST(test_store_exposure)
                 {via_alias, home, ".local/share/xhybrid"},
                 {store, alias, ".local/share/xhybrid"}, /* the cover is under dir's own path */
         };
+        /* A compile cache may be neither inside the store (but its cache/) nor hold it. */
+        _cleanup_free_ char *cc_ok = xh_asprintf("%s/cache/p/ccache", store);
+        ck_assert_int_eq(xh_mkdir_p(cc_ok, 0755), 0);
+        struct {
+                const char *dir, *msg;
+        } ccs[] = {
+                {cc_ok, NULL},
+                {other, NULL},
+                {roots, "is inside the store"},
+                {store, "is inside the store"},
+                {home, "holds the store"},
+                {alias, "holds the store"},
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(ccs); i++) {
+                xh_error err = {0};
+                int r = xh_store_cache_exposure(store, ccs[i].dir, &err);
+                ck_assert_msg(r == (ccs[i].msg ? -EINVAL : 0), "cache %zu: %d", i, r);
+                if (ccs[i].msg) {
+                        ck_assert_msg(strstr(err.msg, ccs[i].msg), "cache %zu: %s", i, err.msg);
+                        ck_assert_ptr_nonnull(err.hint);
+                }
+                xh_error_clear(&err);
+        }
         for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
                 xh_error err = {0};
                 _cleanup_free_ char *cover = NULL;

@@ -943,6 +943,51 @@ START_TEST(test_hybrid_read_only)
 }
 END_TEST
 
+/*
+ * The compile cache: its configuration a file of the generated layer (so
+ * read-only with /.xhybrid), the cache bound writable, nodev and nosuid, in
+ * persistent and throwaway sessions alike, after /.xhybrid; without a cache
+ * neither is there, and a relative cache path is refused.
+ */
+START_TEST(test_hybrid_compile_cache)
+{
+        for (int throwaway = 0; throwaway < 2; throwaway++) {
+                struct xh_session_spec spec = hybrid_spec();
+                if (throwaway)
+                        spec.upper = spec.work = NULL;
+                spec.ccache_dir = "/home/u/ccache";
+                spec.ccache_conf = "cache_dir = /.xhybrid/ccache\n";
+                struct xh_plan plan;
+                plan_ok(&spec, &plan);
+                long overlay = find_op(&plan, XH_OP_OVERLAY, ROOT);
+                long conf = find_op(&plan, XH_OP_WRITE, LAYER "/.xhybrid/ccache.conf");
+                ck_assert_int_ge(conf, 0);
+                ck_assert_int_lt(conf, overlay);
+                ck_assert_str_eq(plan.ops[conf].data, "cache_dir = /.xhybrid/ccache\n");
+                ck_assert_int_ge(find_op(&plan, XH_OP_MKDIR, LAYER "/.xhybrid/ccache"), 0);
+                long own = find_op(&plan, XH_OP_BIND, ROOT "/.xhybrid");
+                long cache = find_op(&plan, XH_OP_BIND, ROOT "/.xhybrid/ccache");
+                ck_assert_int_gt(cache, own);
+                ck_assert_str_eq(plan.ops[cache].src, "/home/u/ccache");
+                ck_assert_uint_eq(plan.ops[cache].flags, XH_F_NODEV);
+                xh_plan_free(&plan);
+        }
+        struct xh_session_spec spec = hybrid_spec();
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        ck_assert_int_lt(find_op(&plan, XH_OP_BIND, ROOT "/.xhybrid/ccache"), 0);
+        ck_assert_int_lt(find_op(&plan, XH_OP_WRITE, LAYER "/.xhybrid/ccache.conf"), 0);
+        xh_plan_free(&plan);
+
+        spec.ccache_dir = "home/u/ccache";
+        xh_error err = {0};
+        ck_assert_int_lt(xh_plan_session(&spec, &plan, &err), 0);
+        ck_assert_msg(strstr(err.msg, "compile cache 'home/u/ccache'") != NULL, "error: %s",
+                      err.msg);
+        xh_error_clear(&err);
+}
+END_TEST
+
 START_TEST(test_hybrid_bad_target)
 {
         static const char *const bad[] = {"usr/bin/gcc", NULL};
@@ -1100,6 +1145,7 @@ static Suite *plan_suite(void)
         tc = tcase_create("hybrid");
         tcase_add_test(tc, test_hybrid_shim_layer);
         tcase_add_test(tc, test_hybrid_read_only);
+        tcase_add_test(tc, test_hybrid_compile_cache);
         tcase_add_test(tc, test_hybrid_bad_target);
         suite_add_tcase(s, tc);
 

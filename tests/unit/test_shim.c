@@ -999,6 +999,87 @@ START_TEST(test_decide)
 END_TEST
 
 /*
+ * With the compile cache on (ccache= in shim.conf), every native compile and
+ * link runs "ccache LINK ARGS..." with the session's configuration and no
+ * CCACHE_ variable of the caller's; probes, emulated runs and other tools are
+ * as without it.
+ */
+#define CCACHE TC("/usr/bin/ccache")
+#define LINKN  XH_RUN_DIR "/names/"
+static const struct {
+        const char *exe;
+        const char *argv[8];
+        const char *emulate_env;
+        const char *path;
+        const char *out[24]; /* NULL first: the input argv */
+        const char *why;
+} cache_cases[] = {
+        {GCC,
+         {"gcc", "-c", "x.c", "-o", "x.o", NULL},
+         NULL,
+         CCACHE,
+         {"ccache", LINKN "gcc", PRE, "-c", "x.c", "-o", "x.o", INC_C, LGCC},
+         "native (compile cache)"},
+        {GXX,
+         {"/usr/bin/c++", "x.o", "-o", "prog", NULL},
+         NULL,
+         CCACHE,
+         {"ccache", LINKN "c++", PRE, "x.o", "-o", "prog", INC_CXX, LGCC},
+         "native (compile cache)"},
+        {GCC,
+         {"gcc", "--sysroot=/opt/s", "-c", "x.c", NULL},
+         NULL,
+         CCACHE,
+         {"ccache", LINKN "gcc", "--sysroot=/opt/s", "-c", "x.c"},
+         "native (user sysroot, compile cache)"},
+        {GCC, {"gcc", "-v", NULL}, NULL, ORIG(GCC), {NULL}, "emulated (compiler probe)"},
+        {GCC, {"gcc", "-c", "x.c", NULL}, "gcc", ORIG(GCC), {NULL}, "emulated (XHYBRID_EMULATE)"},
+        {AS, {"as", "x.s", "-o", "x.o", NULL}, NULL, TC(AS), {NULL}, "native"},
+};
+
+START_TEST(test_decide_cache)
+{
+        struct xh_shim_config conf;
+        struct xh_shim_facts facts;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_shim_config_parse(CONF_TEXT "ccache=" CCACHE "\n", &conf, &err), 0);
+        ck_assert_str_eq(conf.ccache, CCACHE);
+        facts_init(&facts);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(cache_cases); i++) {
+                struct xh_shim_exec x;
+                const char *const *in = cache_cases[i].argv;
+                ck_assert_int_eq(xh_shim_decide(&conf, cache_cases[i].exe, (char *const *)in,
+                                                cache_cases[i].emulate_env, &facts, &x, &err),
+                                 0);
+                _cleanup_free_ char *what = xh_asprintf("cache row %zu", i);
+                ck_assert_msg(strcmp(x.path, cache_cases[i].path) == 0, "%s: path %s", what,
+                              x.path);
+                ck_assert_msg(strcmp(x.why, cache_cases[i].why) == 0, "%s: why '%s'", what, x.why);
+                bool cached = strcmp(x.path, CCACHE) == 0;
+                assert_strv_eq(x.argv, cache_cases[i].out[0] ? cache_cases[i].out : in, what);
+                static const char *const env[] = {"CCACHE_CONFIGPATH=" XH_CCACHE_CONF, NULL};
+                static const char *const none[] = {NULL};
+                assert_strv_eq(x.setenv, cached ? env : none, what);
+                ck_assert_msg(cached ? x.unset_prefix && !strcmp(x.unset_prefix, "CCACHE_")
+                                     : x.unset_prefix == NULL,
+                              "%s: unset_prefix %s", what, x.unset_prefix);
+                if (cached) {
+                        /* ccache runs the driver through its link, named as called. */
+                        ck_assert_str_eq(x.link_at, cache_cases[i].out[1]);
+                        _cleanup_free_ char *to = xh_asprintf(TC("%s"), cache_cases[i].exe);
+                        ck_assert_str_eq(x.link_to, to);
+                }
+                xh_shim_exec_clear(&x);
+        }
+        /* The key reads back from the configuration the session writes. */
+        _cleanup_free_ char *text = xh_shim_config_format(&conf);
+        ck_assert_msg(strstr(text, "ccache=" CCACHE "\n") != NULL, "format: %s", text);
+        xh_shim_facts_clear(&facts);
+        xh_shim_config_clear(&conf);
+}
+END_TEST
+
+/*
  * Regression test (shim/shim.c, xh_shim_decide): shim.h says that when facts are
  * needed the function "sets out->needs_facts and returns 0 with no path". The
  * toolchain path used to be set before the strategy switch and left behind by
@@ -1409,6 +1490,7 @@ static Suite *shim_suite(void)
 
         tc = tcase_create("decide");
         tcase_add_loop_test(tc, test_decide, 0, (int)XH_ARRAY_SIZE(decide_cases));
+        tcase_add_test(tc, test_decide_cache);
         tcase_add_test(tc, test_decide_two_steps);
         tcase_add_test(tc, test_decide_partial_values);
         tcase_add_test(tc, test_needs_facts_no_path);
