@@ -74,6 +74,11 @@ static void hybrid_clear(struct hybrid *h)
         *h = (struct hybrid){0};
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
  * The compile cache: the layer's ccache and its configuration. Only native
  * compiles go through it; a session whose compiler runs emulated says that
@@ -105,6 +110,7 @@ static int cache_setup(const struct xh_session_opts *o, struct hybrid *h, xh_err
                         xh_strv_push(&emulated, b->canonical);
         }
         if (emulated[0]) {
+                qsort(emulated, xh_strv_len(emulated), sizeof(char *), cmp_name);
                 _cleanup_free_ char *names = xh_strv_join(emulated, ", ");
                 xh_note(o->notes, XH_NOTE_WARNING,
                         "the compile cache serves native compiles only: the target's %s run "
