@@ -23,9 +23,12 @@ struct xh_bench_phase {
 };
 
 struct xh_bench_mode {
-        const char *name; /* "emulated", "hybrid", "native-cross" */
+        const char *name; /* "emulated", "hybrid", "cache-cold", "cache-warm", "native-cross" */
         bool skipped;     /* the phase has no command (e.g. no configure) */
         struct xh_bench_phase phases[XH_PHASES];
+        /* cache-cold and cache-warm: the compile cache's hits and misses over all runs. */
+        bool cached;
+        unsigned long long hits, misses;
 };
 
 struct xh_bench_machine {
@@ -126,8 +129,9 @@ void xh_compare_clear(struct xh_compare *c);
 struct xh_bench_job {
         const struct xh_profile *p;
         const char *store;
-        const char *mode; /* emulated, hybrid, native-cross */
-        const char *cmd;  /* run as sh -c CMD */
+        const char *mode;      /* emulated, hybrid, cache-cold, cache-warm, native-cross */
+        const char *cache_dir; /* cache-cold, cache-warm: the bench's compile cache */
+        const char *cmd;       /* run as sh -c CMD */
         const char *cwd;
         const char *log;   /* the phase's output is appended here */
         const char *label; /* names the phase in the log and for tick */

@@ -146,7 +146,20 @@ static const struct {
         {"hybrid", "native-cross", "hybrid / native-cross", "hybrid_over_native_cross"},
         /* The most any hybrid can reach on this machine: the floor's own speed-up. */
         {"emulated", "native-cross", "emulated / native-cross", "emulated_over_native_cross"},
+        /* The compile cache: what filling it costs, what a warm one gives. */
+        {"cache-cold", "hybrid", "cache-cold / hybrid", "cache_cold_over_hybrid"},
+        {"hybrid", "cache-warm", "hybrid / cache-warm", "hybrid_over_cache_warm"},
+        {"cache-warm", "native-cross", "cache-warm / native-cross", "cache_warm_over_native_cross"},
 };
+
+/* "N hits, M misses (P % hits)" of a mode that used the compile cache. */
+static void add_cache_line(xh_buf *b, const struct xh_bench_mode *m)
+{
+        unsigned long long n = m->hits + m->misses;
+        xh_buf_addf(b, "%llu hits, %llu misses", m->hits, m->misses);
+        if (n)
+                xh_buf_addf(b, " (%.1f %% hits)", 100.0 * (double)m->hits / (double)n);
+}
 
 /* Three significant digits for ratios: 123x, 12.3x, 1.23x. */
 static void add_ratio(xh_buf *b, double q)
@@ -472,6 +485,17 @@ void xh_bench_print_table(const struct xh_bench_result *r, FILE *out)
                 }
         }
 
+        bool cached = false;
+        for (size_t i = 0; i < r->nmodes; i++) {
+                const struct xh_bench_mode *m = &r->modes[i];
+                if (!m->cached)
+                        continue;
+                xh_buf_addf(&b, "%scompile cache, %s: ", cached ? "" : "\n", m->name);
+                add_cache_line(&b, m);
+                xh_buf_add(&b, "\n");
+                cached = true;
+        }
+
         bool any = false;
         for (size_t i = 0; i < XH_ARRAY_SIZE(ratio_defs); i++) {
                 xh_buf line = {0};
@@ -574,7 +598,11 @@ int xh_bench_write_json(const struct xh_bench_result *r, FILE *out)
                 _cleanup_free_ double *t = total_times(m, &n);
                 xh_buf_add(&b, "        \"total\": ");
                 json_phase(&b, &rows[XH_PHASES], t, n);
-                xh_buf_add(&b, "\n      }\n    }");
+                xh_buf_add(&b, "\n      }");
+                if (m->cached)
+                        xh_buf_addf(&b, ",\n      \"cache\": {\"hits\": %llu, \"misses\": %llu}",
+                                    m->hits, m->misses);
+                xh_buf_add(&b, "\n    }");
         }
         xh_buf_add(&b, r->nmodes ? "\n  ],\n  \"ratios\": {\n" : "],\n  \"ratios\": {\n");
         for (size_t i = 0; i < XH_ARRAY_SIZE(ratio_defs); i++) {
@@ -629,6 +657,19 @@ int xh_bench_write_markdown(const struct xh_bench_result *r, FILE *out)
                                 xh_buf_addf(&b, " | %.2f | %.2f | %.2f | %.2f ± %.2f |\n", s->min,
                                             s->median, s->max, s->mean, s->stddev);
                 }
+        }
+
+        bool cached = false;
+        for (size_t i = 0; i < r->nmodes; i++) {
+                const struct xh_bench_mode *m = &r->modes[i];
+                if (!m->cached)
+                        continue;
+                xh_buf_add(&b, cached ? "- " : "\nCompile cache:\n\n- ");
+                md_text(&b, m->name);
+                xh_buf_add(&b, ": ");
+                add_cache_line(&b, m);
+                xh_buf_add(&b, "\n");
+                cached = true;
         }
 
         bool any = false;

@@ -4,6 +4,8 @@
  * modes, each run on a fresh copy at the same path in a throwaway upper.
  *   emulated      everything under qemu-user in the target root
  *   hybrid        the target root with the native toolchain layer
+ *   cache-cold    hybrid through the compile cache, emptied before the run
+ *   cache-warm    the same, with what cache-cold stored in this run
  *   native-cross  the toolchain layer alone with its cross tools: no target
  *                 root, no emulator (the floor)
  */
@@ -48,6 +50,7 @@ int xh_bench_run_phase(const struct xh_bench_job *j, double *secs)
                         .native_cross = strcmp(j->mode, "native-cross") == 0,
                         .ephemeral = true,
                         .argv = argv,
+                        .cache_dir = j->cache_dir,
                 };
                 int status = -1;
                 xh_error err = {0};

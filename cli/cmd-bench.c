@@ -8,22 +8,55 @@
 
 static const char *const phase_names[XH_PHASES] = {"configure", "build"};
 
+static bool is_cached(const char *mode)
+{
+        return strcmp(mode, "cache-cold") == 0 || strcmp(mode, "cache-warm") == 0;
+}
+
+/* The hits and misses of the bench's cache (all zero when it has no counters yet). */
+static void cache_counts(const struct xh_bench_setup *su, const char *dir, unsigned long long *hits,
+                         unsigned long long *misses)
+{
+        struct xh_cache_stats s;
+        xh_error err = {0};
+        *hits = *misses = 0;
+        if (xh_cache_stats(su->store, su->p, dir, &s, &err) < 0) {
+                xh_print_error(&err);
+                xh_error_clear(&err);
+                return;
+        }
+        *hits = s.hits;
+        *misses = s.misses;
+        xh_cache_stats_clear(&s);
+}
+
 int xh_cmd_bench(const struct xh_args *a)
 {
         _cleanup_strv_ char **modes =
                 xh_strv_split(a->modes ? a->modes : "emulated,hybrid,native-cross", ", ");
-        static const char *const known[] = {"emulated", "hybrid", "native-cross"};
-        bool need_tc = false;
+        static const char *const known[] = {"emulated", "hybrid", "cache-cold", "cache-warm",
+                                            "native-cross"};
+        bool need_tc = false, cold = false;
         for (char **m = modes; *m; m++) {
                 bool ok = false;
                 for (size_t k = 0; k < XH_ARRAY_SIZE(known); k++)
                         ok |= strcmp(*m, known[k]) == 0;
                 if (!ok) {
-                        xh_say("bench: unknown mode '%s' (known: emulated, hybrid, "
-                               "native-cross)",
+                        xh_say("bench: unknown mode '%s' (known: emulated, hybrid, cache-cold, "
+                               "cache-warm, native-cross)",
                                *m);
                         return XH_EXIT_USAGE;
                 }
+                if (xh_strv_contains(modes + (m - modes) + 1, *m)) {
+                        xh_say("bench: mode '%s' given twice", *m);
+                        return XH_EXIT_USAGE;
+                }
+                if (strcmp(*m, "cache-warm") == 0 && !cold) {
+                        xh_say("bench: cache-warm rebuilds from what cache-cold stores in the "
+                               "same run: give cache-cold before it in --modes");
+                        return XH_EXIT_USAGE;
+                }
+                cold |= strcmp(*m, "cache-cold") == 0;
                 need_tc |= strcmp(*m, "emulated") != 0;
         }
         if (!modes[0]) {
@@ -43,6 +76,8 @@ int xh_cmd_bench(const struct xh_args *a)
         xh_error err = {0};
         xh_rm_rf(logs);
         xh_mkdir_p(logs, 0755);
+        /* The bench's own compile cache, never the profile's: emptied for each cold run. */
+        _cleanup_free_ char *cache = xh_asprintf("%s/ccache", su.base);
 
         struct xh_bench_result res = {
                 .profile = xh_strdup(p->name),
@@ -85,6 +120,12 @@ int xh_cmd_bench(const struct xh_args *a)
                                 res.build_cmd = xh_strdup(c.build);
                         }
                         bm->skipped = c.configure == NULL;
+                        bm->cached = is_cached(bm->name);
+                        if (strcmp(bm->name, "cache-cold") == 0)
+                                xh_rm_rf(cache);
+                        unsigned long long h0 = 0, m0 = 0, h1, m1;
+                        if (bm->cached)
+                                cache_counts(&su, cache, &h0, &m0);
                         const char *cmds[XH_PHASES] = {c.configure, c.build};
                         for (int ph = 0; ph < XH_PHASES; ph++) {
                                 if (!cmds[ph])
@@ -92,9 +133,15 @@ int xh_cmd_bench(const struct xh_args *a)
                                 _cleanup_free_ char *label =
                                         xh_asprintf("[run %d/%d] %-12s %-9s", run, a->runs,
                                                     bm->name, phase_names[ph]);
-                                struct xh_bench_job j = {
-                                        p,    store, bm->name, cmds[ph],
-                                        work, log,   label,    xh_cli_show_progress};
+                                struct xh_bench_job j = {.p = p,
+                                                         .store = store,
+                                                         .mode = bm->name,
+                                                         .cache_dir = bm->cached ? cache : NULL,
+                                                         .cmd = cmds[ph],
+                                                         .cwd = work,
+                                                         .log = log,
+                                                         .label = label,
+                                                         .tick = xh_cli_show_progress};
                                 double secs = 0;
                                 int rc = xh_cli_run_phase(&j, &secs);
                                 if (rc != 0) {
@@ -108,6 +155,11 @@ int xh_cmd_bench(const struct xh_args *a)
                                         break;
                                 }
                                 xh_bench_push_time(&bm->phases[ph], secs);
+                        }
+                        if (bm->cached) {
+                                cache_counts(&su, cache, &h1, &m1);
+                                bm->hits += h1 - h0;
+                                bm->misses += m1 - m0;
                         }
                         xh_bench_commands_clear(&c);
                 }

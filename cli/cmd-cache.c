@@ -47,7 +47,7 @@ int xh_cmd_cache(const struct xh_args *a)
         _cleanup_free_ char *store = xh_store_dir(a->store);
         struct xh_cache_stats s = {0};
         if (strcmp(a->subcommand, "stats") == 0) {
-                if (xh_cache_stats(store, p, &s, &err) < 0)
+                if (xh_cache_stats(store, p, NULL, &s, &err) < 0)
                         return xh_cli_fail(&err, XH_EXIT_ERROR);
                 print_stats(p->name, &s);
                 xh_cache_stats_clear(&s);

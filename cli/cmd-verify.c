@@ -59,8 +59,14 @@ int xh_cmd_verify(const struct xh_args *a)
                                 continue;
                         _cleanup_free_ char *label =
                                 xh_asprintf("[%s] %-9s", vm[i].name, names[ph]);
-                        struct xh_bench_job j = {p,    store, vm[i].name, cmds[ph],
-                                                 work, log,   label,      xh_cli_show_progress};
+                        struct xh_bench_job j = {.p = p,
+                                                 .store = store,
+                                                 .mode = vm[i].name,
+                                                 .cmd = cmds[ph],
+                                                 .cwd = work,
+                                                 .log = log,
+                                                 .label = label,
+                                                 .tick = xh_cli_show_progress};
                         double secs = 0;
                         int st = xh_cli_run_phase(&j, &secs);
                         if (ph == 2) {

@@ -292,10 +292,10 @@ static int run_ccache(const char *store, const struct xh_profile *p, const char 
         return r;
 }
 
-static int read_stats(const char *store, const struct xh_profile *p, struct xh_cache_stats *s,
-                      xh_error *err)
+static int read_stats(const char *store, const struct xh_profile *p, const char *dir,
+                      struct xh_cache_stats *s, xh_error *err)
 {
-        *s = (struct xh_cache_stats){.dir = xh_cache_path(store, p)};
+        *s = (struct xh_cache_stats){.dir = dir ? xh_strdup(dir) : xh_cache_path(store, p)};
         struct stat st;
         if (stat(s->dir, &st) < 0) {
                 if (errno == ENOENT)
@@ -316,10 +316,10 @@ static int read_stats(const char *store, const struct xh_profile *p, struct xh_c
         return 0;
 }
 
-int xh_cache_stats(const char *store, const struct xh_profile *p, struct xh_cache_stats *s,
-                   xh_error *err)
+int xh_cache_stats(const char *store, const struct xh_profile *p, const char *dir,
+                   struct xh_cache_stats *s, xh_error *err)
 {
-        int r = read_stats(store, p, s, err);
+        int r = read_stats(store, p, dir, s, err);
         if (r < 0)
                 xh_cache_stats_clear(s);
         return r;
@@ -329,7 +329,7 @@ int xh_cache_clear(const char *store, const struct xh_profile *p, struct xh_cach
                    xh_error *err)
 {
         struct xh_cache_stats s;
-        int r = read_stats(store, p, &s, err);
+        int r = read_stats(store, p, NULL, &s, err);
         if (r == 0 && s.exists) {
                 static const char *const args[] = {"--clear", "--zero-stats", NULL};
                 r = run_ccache(store, p, s.dir, args, NULL, err);

@@ -73,7 +73,8 @@ int xh_store_upper_view(const char *store, const struct xh_profile *p, char **di
 int xh_store_exposure(const char *store, const char *dir, char **cover, xh_error *err);
 /*
  * A compile cache at dir (which exists) is bound writable into sessions: it
- * must neither lie inside the store (except under STORE/cache) nor hold it.
+ * must neither lie inside the store (except under STORE/cache, and
+ * STORE/work where bench keeps its own) nor hold it.
  * -EINVAL with a message otherwise; compared as xh_store_exposure does.
  */
 int xh_store_cache_exposure(const char *store, const char *dir, xh_error *err);
@@ -346,12 +347,13 @@ struct xh_cache_stats {
  */
 int xh_cache_stats_parse(const char *text, struct xh_cache_stats *s);
 /*
- * The counters of the profile's cache, read by the toolchain layer's ccache
- * (which must exist; its lock is held shared meanwhile). A cache directory
- * that does not exist yet has all zero and exists false.
+ * The counters of the cache at dir (NULL: the profile's, xh_cache_path),
+ * read by the profile's toolchain layer's ccache (which must exist; its lock
+ * is held shared meanwhile). A cache directory that does not exist yet has
+ * all zero and exists false.
  */
-int xh_cache_stats(const char *store, const struct xh_profile *p, struct xh_cache_stats *s,
-                   xh_error *err);
+int xh_cache_stats(const char *store, const struct xh_profile *p, const char *dir,
+                   struct xh_cache_stats *s, xh_error *err);
 /*
  * Empty the profile's cache (ccache --clear --zero-stats, which leaves
  * other files of the directory alone); before (may be NULL) receives its

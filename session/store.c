@@ -392,7 +392,8 @@ int xh_store_exposure(const char *store, const char *dir, char **cover, xh_error
 int xh_store_cache_exposure(const char *store, const char *dir, xh_error *err)
 {
         _cleanup_free_ char *rel = NULL;
-        if (path_below(store, dir, &rel) && strncmp(rel, "cache/", 6) != 0) {
+        if (path_below(store, dir, &rel) && strncmp(rel, "cache/", 6) != 0 &&
+            strncmp(rel, "work/", 5) != 0) {
                 xh_fail(err, EINVAL,
                         "the compile cache %s is inside the store %s, whose roots, layers and "
                         "uppers sessions use: a session must not be able to write there",

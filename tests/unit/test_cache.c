@@ -183,7 +183,7 @@ START_TEST(test_stats_missing)
         _cleanup_profile_ struct xh_profile *p = profile(TARGET);
         struct xh_cache_stats s;
         xh_error err = {0};
-        ck_assert_int_eq(xh_cache_stats(store, p, &s, &err), 0);
+        ck_assert_int_eq(xh_cache_stats(store, p, NULL, &s, &err), 0);
         ck_assert(!s.exists);
         ck_assert_uint_eq(s.hits + s.misses + s.files, 0);
         _cleanup_free_ char *want = xh_asprintf("%s/cache/cc/ccache", store);
@@ -196,13 +196,13 @@ START_TEST(test_stats_missing)
         _cleanup_free_ char *parent = xh_asprintf("%s/cache/cc", store);
         ck_assert_int_eq(xh_mkdir_p(parent, 0755), 0);
         ck_assert_int_eq(xh_write_file(want, "", 0, 0644), 0);
-        ck_assert_int_eq(xh_cache_stats(store, p, &s, &err), -ENOTDIR);
+        ck_assert_int_eq(xh_cache_stats(store, p, NULL, &s, &err), -ENOTDIR);
         ck_assert_msg(strstr(err.msg, want) != NULL, "message: %s", err.msg);
         xh_error_clear(&err);
         /* A cache but no toolchain layer: the error says to create it. */
         unlink(want);
         ck_assert_int_eq(xh_mkdir_p(want, 0755), 0);
-        ck_assert_int_eq(xh_cache_stats(store, p, &s, &err), -ENOENT);
+        ck_assert_int_eq(xh_cache_stats(store, p, NULL, &s, &err), -ENOENT);
         ck_assert_msg(strstr(err.msg, "no toolchain layer") != NULL, "message: %s", err.msg);
         ck_assert_msg(err.hint && strstr(err.hint, "xhybrid create cc"), "hint: %s", err.hint);
         xh_error_clear(&err);

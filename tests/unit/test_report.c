@@ -579,6 +579,52 @@ START_TEST(test_json)
 }
 END_TEST
 
+/*
+ * The compile cache's modes: their hits and misses in the table, the JSON
+ * (valid by the schema) and Markdown, and the ratios hybrid / cache-warm,
+ * cache-cold / hybrid and cache-warm / native-cross.
+ */
+START_TEST(test_cache_modes)
+{
+        struct xh_bench_result r;
+        make_result(&r);
+        r.modes = xh_realloc(r.modes, 5 * sizeof(*r.modes));
+        r.modes[4] = r.modes[2]; /* native-cross last */
+        r.modes[2] = (struct xh_bench_mode){.name = "cache-cold", .cached = true, .misses = 36};
+        set_phase(&r.modes[2], XH_PHASE_CONFIGURE, (double[]){1.2, 1.2, 1.2}, 3, 0);
+        set_phase(&r.modes[2], XH_PHASE_BUILD, (double[]){9.8, 9.8, 9.8}, 3, 0);
+        r.modes[3] = (struct xh_bench_mode){
+                .name = "cache-warm", .cached = true, .hits = 36, .misses = 0};
+        set_phase(&r.modes[3], XH_PHASE_CONFIGURE, (double[]){0.6, 0.6, 0.6}, 3, 0);
+        set_phase(&r.modes[3], XH_PHASE_BUILD, (double[]){2.8, 2.8, 2.8}, 3, 0);
+        r.nmodes = 5;
+
+        _cleanup_free_ char *t = table_of(&r);
+        assert_has(t, "compile cache, cache-cold: 0 hits, 36 misses (0.0 % hits)\n");
+        assert_has(t, "compile cache, cache-warm: 36 hits, 0 misses (100.0 % hits)\n");
+        assert_has(t, "hybrid / cache-warm     = 3.00x (configure 1.67x, build 3.21x)");
+        assert_has(t, "cache-cold / hybrid     = 1.08x");
+        assert_has(t, "cache-warm / native-cross = 0.40x (configure 0.67x, build 0.37x)");
+        _cleanup_free_ char *j = render(xh_bench_write_json, &r);
+        assert_json_valid(j);
+        assert_json_schema(j);
+        assert_has(j, "\"mode\": \"cache-warm\"");
+        assert_has(j, "\"cache\": {\"hits\": 36, \"misses\": 0}");
+        assert_has(j, "\"hybrid_over_cache_warm\": 3");
+        assert_has(j, "\"cache_cold_over_hybrid\": 1.07843");
+        /* Modes without the cache have no "cache" object. */
+        _cleanup_free_ char *plain = render(xh_bench_write_json, &(struct xh_bench_result){
+                                                                         .nmodes = 1,
+                                                                         .modes = r.modes,
+                                                                 });
+        assert_lacks(plain, "\"cache\"");
+        _cleanup_free_ char *md = render(xh_bench_write_markdown, &r);
+        assert_has(md, "Compile cache:\n\n- cache-cold: 0 hits, 36 misses (0.0 % hits)\n- "
+                       "cache-warm: 36 hits, 0 misses (100.0 % hits)\n");
+        xh_bench_result_clear(&r);
+}
+END_TEST
+
 START_TEST(test_json_edge)
 {
         /* Nothing set at all. */
@@ -868,6 +914,7 @@ static Suite *report_suite(void)
 
         tc = tcase_create("json");
         tcase_add_test(tc, test_json);
+        tcase_add_test(tc, test_cache_modes);
         tcase_add_test(tc, test_json_edge);
         tcase_add_test(tc, test_skipped_configure);
         tcase_add_test(tc, test_write_error);
