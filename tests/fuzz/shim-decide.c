@@ -7,6 +7,7 @@
  *   byte 0       bits 0-1: which configuration (configs[] below)
  *                bit 2: facts given on the first call
  *                bit 3: XHYBRID_EMULATE set (the first field is its value)
+ *                bit 4: the compile cache on (ccache= added to the configuration)
  *   then         NUL-separated fields: [XHYBRID_EMULATE] exe argv[0] argv[1] ...
  *
  * A run either fails with a message (an unknown tool, a bad invocation) or
@@ -59,11 +60,36 @@ static bool starts_with(const char *s, const char *prefix)
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+#define CCACHE XH_TOOLCHAIN_DIR "/usr/bin/ccache"
+
 /* What shim.h promises of a decision to execute something. */
 static void check_exec(const struct xh_shim_exec *x, const char *exe, char *const *argv)
 {
         FUZZ_CHECK(!x->needs_facts && x->path && x->argv && x->argv[0] && x->setenv && x->why,
                    "an incomplete decision for %s", exe);
+        if (strcmp(x->path, CCACHE) == 0) {
+                /*
+                 * Through the compile cache: "ccache LINK ARGS...", configured by the
+                 * session's file alone; the rest as for the driver itself.
+                 */
+                FUZZ_CHECK(!x->emulated && x->link_at && strcmp(x->argv[0], "ccache") == 0 &&
+                                   x->argv[1] && strcmp(x->argv[1], x->link_at) == 0,
+                           "a cached run of %s: %s %s", exe, x->argv[0], x->why);
+                FUZZ_CHECK(x->unset_prefix && strcmp(x->unset_prefix, "CCACHE_") == 0 &&
+                                   x->setenv[0] &&
+                                   strcmp(x->setenv[0], "CCACHE_CONFIGPATH=" XH_CCACHE_CONF) == 0 &&
+                                   !x->setenv[1],
+                           "the cache's environment");
+                FUZZ_CHECK(strstr(x->why, "compile cache") != NULL, "why '%s'", x->why);
+                struct xh_shim_exec d = *x;
+                d.path = x->link_to;
+                d.argv = x->argv + 1;
+                d.setenv = (char *[]){NULL};
+                d.unset_prefix = NULL;
+                check_exec(&d, exe, argv);
+                return;
+        }
+        FUZZ_CHECK(!x->unset_prefix, "variables removed without the cache");
         const char *dir = x->emulated ? XH_ORIG_DIR : XH_TOOLCHAIN_DIR;
         FUZZ_CHECK(starts_with(x->path, dir) && strcmp(x->path + strlen(dir), exe) == 0,
                    "path '%s' for %s", x->path, exe);
@@ -121,7 +147,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         struct xh_shim_config c;
         xh_error err = {0};
-        int r = xh_shim_config_parse(configs[flags & 3], &c, &err);
+        _cleanup_free_ char *conf =
+                xh_asprintf("%s%s", configs[flags & 3], (flags & 16) ? "ccache=" CCACHE "\n" : "");
+        int r = xh_shim_config_parse(conf, &c, &err);
         FUZZ_CHECK(r == 0, "configuration %d: %s", flags & 3, err.msg);
         struct xh_shim_facts facts;
         facts_init(&facts);

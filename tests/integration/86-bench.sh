@@ -5,7 +5,7 @@ need_root
 scratch
 mkdir "$SCRATCH/src"
 printf '#include <stdio.h>\nint main(void) { puts("bench"); return 0; }\n' >"$SCRATCH/src/b.c"
-printf 'all: b\nb: b.c\n\t$(CC) -O2 -o b b.c\n' >"$SCRATCH/src/Makefile"
+printf 'all: b\nb: b.o\n\t$(CC) -o b b.o\nb.o: b.c\n\t$(CC) -O2 -c b.c -o b.o\n' >"$SCRATCH/src/Makefile"
 capture "$XHYBRID" bench --runs 2 --json "$SCRATCH/b.json" --markdown "$SCRATCH/b.md" \
         --svg "$SCRATCH/b.svg" "$PROFILE" "$SCRATCH/src"
 expect_rc 0 "bench"
@@ -35,6 +35,27 @@ capture "$XHYBRID" bench --runs 1 --modes hybrid,native-cross --json "$SCRATCH/t
 expect_rc 0 "bench of a tarball"
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [m["mode"] for m in d["modes"]] == ["hybrid", "native-cross"], d' \
         "$SCRATCH/t.json" || fail "--modes not honoured"
+# The compile cache's modes: cold all misses, warm all hits, in the JSON and the table.
+capture "$XHYBRID" bench --runs 1 --modes hybrid,cache-cold,cache-warm --json "$SCRATCH/c.json" \
+        "$PROFILE" "$SCRATCH/b-1.0.tar.gz"
+expect_rc 0 "bench with the cache modes"
+expect_out "^compile cache, cache-cold: 0 hits, 1 misses" "cache-cold line"
+expect_out "^compile cache, cache-warm: 1 hits, 0 misses (100.0 % hits)" "cache-warm line"
+expect_out "hybrid / cache-warm" "cache ratio"
+/usr/bin/python3 - "$XH_SOURCE_DIR/docs/bench-json-schema.json" "$SCRATCH/c.json" <<'PY' || fail "cache modes: bad JSON"
+import json, sys
+import jsonschema
+doc = json.load(open(sys.argv[2]))
+jsonschema.validate(doc, json.load(open(sys.argv[1])))
+m = {x["mode"]: x for x in doc["modes"]}
+assert "cache" not in m["hybrid"], m
+assert m["cache-cold"]["cache"] == {"hits": 0, "misses": 1}, m
+assert m["cache-warm"]["cache"] == {"hits": 1, "misses": 0}, m
+assert doc["ratios"]["hybrid_over_cache_warm"] > 0, doc["ratios"]
+PY
+capture "$XHYBRID" bench --modes cache-warm,cache-cold "$PROFILE" "$SCRATCH/src"
+expect_rc 2 "cache-warm first"
+expect_err "give cache-cold before it in --modes" "cache-warm first"
 capture "$XHYBRID" bench --modes quantum "$PROFILE" "$SCRATCH/src"
 expect_rc 2 "unknown mode"
 expect_err "unknown mode 'quantum'" "unknown mode"
