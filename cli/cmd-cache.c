@@ -56,8 +56,8 @@ int xh_cmd_cache(const struct xh_args *a)
         if (xh_cache_clear(store, p, &s, &err) < 0)
                 return xh_cli_fail(&err, XH_EXIT_ERROR);
         if (s.exists)
-                xh_say("cleared the compile cache of profile '%s' (%s): %llu files, %.1f MiB",
-                       p->name, s.dir, s.files, (double)s.size_kib / 1024);
+                xh_say("cleared the compile cache of profile '%s' (%s): %llu file%s, %.1f MiB",
+                       p->name, s.dir, s.files, s.files == 1 ? "" : "s", (double)s.size_kib / 1024);
         else
                 xh_say("the compile cache of profile '%s' (%s) is not made yet: nothing to clear",
                        p->name, s.dir);

@@ -278,7 +278,8 @@ static int run_ccache(const char *store, const struct xh_profile *p, const char 
         xh_strv_push(&argv, prog);
         for (const char *const *a = args; *a; a++)
                 xh_strv_push(&argv, *a);
-        struct xh_spawn sp = {.argv = argv, .envp = envp, .capture_fd = out ? 1 : 2};
+        /* Stats come on stdout; what clear says there ("Statistics zeroed") is dropped. */
+        struct xh_spawn sp = {.argv = argv, .envp = envp, .capture_fd = out ? 1 : 2, .quiet = true};
         _cleanup_free_ char *said = NULL;
         xh_error e = {0};
         if ((r = xh_spawn(&sp, out ? out : &said, NULL, &e)) < 0) {

@@ -166,7 +166,8 @@ done
 [ "$(stat files)" -gt 0 ] || fail "no files in the cache: $OUT"
 capture "$XHYBRID" cache clear xhtest-cache
 expect_rc 0 "clear"
-expect_err "^xhybrid: cleared the compile cache of profile 'xhtest-cache' ($CACHE): [1-9][0-9]* files" "clear"
+expect_err "^xhybrid: cleared the compile cache of profile 'xhtest-cache' ($CACHE): [1-9][0-9]* files*, " "clear"
+[ -z "$OUT" ] || fail "clear wrote to standard output: $OUT"
 [ "$(stat files)" = 0 ] && [ "$(stat hits)" = 0 ] || fail "clear left files or counters: $("$XHYBRID" cache stats xhtest-cache)"
 H0=0 M0=0
 build
