@@ -316,20 +316,27 @@ static void push_env(struct xh_shim_exec *out, const char *name, const char *val
 }
 
 /*
- * With the compile cache on, the driver runs under ccache: "ccache DRIVER
+ * With the compile cache on, a compile runs under ccache: "ccache DRIVER
  * ARGS...", configured by the session's file alone (no CCACHE_ variable of
- * the caller's counts).
+ * the caller's counts). ccache caches only runs that stop at an object or
+ * assembler file (-c, -S); the others (links, -E, -M) it would only pass
+ * on, after its own start and a write of its counters: they run the driver
+ * directly.
  */
-static int through_cache(const struct xh_shim_config *c, struct xh_shim_exec *out)
+static int through_cache(const struct xh_shim_config *c, char *const *argv,
+                         struct xh_shim_exec *out)
 {
-        if (!c->ccache)
+        bool compile = false;
+        for (size_t i = 1; argv[i] && !compile; i++)
+                compile = strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "-S") == 0;
+        if (!c->ccache || !compile)
                 return 0;
-        char **argv = xh_malloc(sizeof(char *));
-        xh_strv_push(&argv, "ccache");
+        char **wrapped = xh_malloc(sizeof(char *));
+        xh_strv_push(&wrapped, "ccache");
         for (char **a = out->argv; *a; a++)
-                xh_strv_push(&argv, *a);
+                xh_strv_push(&wrapped, *a);
         xh_strv_free(out->argv);
-        out->argv = argv;
+        out->argv = wrapped;
         free(out->path);
         out->path = xh_strdup(c->ccache);
         out->unset_prefix = "CCACHE_";
@@ -388,7 +395,7 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
                 xh_strv_push(&out->argv, argv[i]);
         if (sysroot) {
                 out->why = "native (user sysroot)";
-                return through_cache(c, out);
+                return through_cache(c, argv, out);
         }
         if (!nostdinc) {
                 /*
@@ -406,7 +413,7 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
         _cleanup_free_ char *l = xh_asprintf("-L%s", c->gcc_libdir);
         xh_strv_push(&out->argv, l);
         out->why = "native";
-        return through_cache(c, out);
+        return through_cache(c, argv, out);
 }
 
 /* A binutils run that loads a plugin from outside the toolchain layer. */

@@ -999,10 +999,10 @@ START_TEST(test_decide)
 END_TEST
 
 /*
- * With the compile cache on (ccache= in shim.conf), every native compile and
- * link runs "ccache LINK ARGS..." with the session's configuration and no
- * CCACHE_ variable of the caller's; probes, emulated runs and other tools are
- * as without it.
+ * With the compile cache on (ccache= in shim.conf), every native compile (-c,
+ * -S) runs "ccache LINK ARGS..." with the session's configuration and no
+ * CCACHE_ variable of the caller's; links, -E, -M, probes, emulated runs and
+ * other tools are as without it.
  */
 #define CCACHE TC("/usr/bin/ccache")
 #define LINKN  XH_RUN_DIR "/names/"
@@ -1021,11 +1021,30 @@ static const struct {
          {"ccache", LINKN "gcc", PRE, "-c", "x.c", "-o", "x.o", INC_C, LGCC},
          "native (compile cache)"},
         {GXX,
-         {"/usr/bin/c++", "x.o", "-o", "prog", NULL},
+         {"/usr/bin/c++", "-S", "x.cc", NULL},
          NULL,
          CCACHE,
-         {"ccache", LINKN "c++", PRE, "x.o", "-o", "prog", INC_CXX, LGCC},
+         {"ccache", LINKN "c++", PRE, "-S", "x.cc", INC_CXX, LGCC},
          "native (compile cache)"},
+        /* Links, -E and -M, which ccache does not cache, run the driver directly. */
+        {GXX,
+         {"/usr/bin/c++", "x.o", "-o", "prog", NULL},
+         NULL,
+         TC(GXX),
+         {LINKN "c++", PRE, "x.o", "-o", "prog", INC_CXX, LGCC},
+         "native"},
+        {GCC,
+         {"gcc", "-E", "x.c", NULL},
+         NULL,
+         TC(GCC),
+         {LINKN "gcc", PRE, "-E", "x.c", INC_C, LGCC},
+         "native"},
+        {GCC,
+         {"gcc", "-M", "x.c", NULL},
+         NULL,
+         TC(GCC),
+         {LINKN "gcc", PRE, "-M", "x.c", INC_C, LGCC},
+         "native"},
         {GCC,
          {"gcc", "--sysroot=/opt/s", "-c", "x.c", NULL},
          NULL,
@@ -1063,9 +1082,9 @@ START_TEST(test_decide_cache)
                 ck_assert_msg(cached ? x.unset_prefix && !strcmp(x.unset_prefix, "CCACHE_")
                                      : x.unset_prefix == NULL,
                               "%s: unset_prefix %s", what, x.unset_prefix);
-                if (cached) {
-                        /* ccache runs the driver through its link, named as called. */
-                        ck_assert_str_eq(x.link_at, cache_cases[i].out[1]);
+                if (cached || (x.link_at && !x.emulated)) {
+                        /* ccache, or the run itself, runs the driver through its link. */
+                        ck_assert_str_eq(x.link_at, cache_cases[i].out[cached ? 1 : 0]);
                         _cleanup_free_ char *to = xh_asprintf(TC("%s"), cache_cases[i].exe);
                         ck_assert_str_eq(x.link_to, to);
                 }
