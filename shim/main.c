@@ -174,6 +174,14 @@ int main(int argc, char **argv)
         if (xh_shim_config_parse(text, &conf, &err) < 0)
                 die(127, "%s", err.msg);
 
+        /*
+         * These choose compiler parts other than those the cache's key holds
+         * (cc1, as): such a compile runs without the cache.
+         */
+        if (conf.ccache && (getenv("GCC_EXEC_PREFIX") || getenv("COMPILER_PATH"))) {
+                free(conf.ccache);
+                conf.ccache = NULL;
+        }
         struct xh_shim_exec x;
         const char *emulate = getenv("XHYBRID_EMULATE");
         if (xh_shim_decide(&conf, exe, argv, emulate, NULL, &x, &err) < 0)

@@ -146,6 +146,10 @@ expect_delta "the emulated gcc by hand" 0 1
 build --env XHYBRID_EMULATE=gcc,cc
 expect_rc 0 "emulated build"
 expect_delta "XHYBRID_EMULATE=gcc" 0 0
+# A driver told to look for its parts elsewhere compiles without the cache.
+build --env COMPILER_PATH=/nonexistent
+expect_rc 0 "COMPILER_PATH build"
+expect_delta "COMPILER_PATH" 0 0
 
 # Another store with the same trees (hard links) and this cache as its path:
 # the keys name no path of a store, so its rebuild is all hits.
