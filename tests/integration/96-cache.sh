@@ -14,7 +14,7 @@ fresh_upper xhtest-cache
 CACHE=$STORE/cache/xhtest-cache/ccache
 rm -rf "$STORE/cache/xhtest-cache"
 trap 'rm -rf "$SCRATCH" "$STORE/sessions/xhtest-cache" "$STORE/sessions/xhtest-cache.lock" \
-        "$STORE/cache/xhtest-cache"' EXIT
+        "$STORE/cache/xhtest-cache" "$STORE/cache/xhtest-cache-bad" "$STORE/cache/xhtest-cache-skew"' EXIT
 
 mkdir "$SCRATCH/src" && cd "$SCRATCH/src" || fail "no scratch source directory"
 cat >local.h <<'SRC'
