@@ -29,6 +29,10 @@ const char *xh_usage(void)
                "  --emulated         run every program under the emulator (the baseline)\n"
                "  --ephemeral        throw the session's changes away at exit\n"
                "  --env NAME[=VALUE] pass a variable into the session (repeatable)\n"
+               "  --bind HOST_PATH[:SESSION_PATH][:ro]\n"
+               "                     share a host file or directory with the session, at the\n"
+               "                     same path or at SESSION_PATH, read-only with :ro\n"
+               "                     (repeatable)\n"
                "  --dry-run          print the mount plan and the command; mount nothing\n"
                "  --cache            compile through the profile's compile cache (ccache)\n"
                "  --no-cache         do not, whatever the profile says\n"
@@ -67,6 +71,7 @@ enum option_kind {
         OPT_STRING, /* takes a value: --name VALUE or --name=VALUE */
         OPT_ENV,    /* --env NAME[=VALUE], repeatable */
         OPT_RUNS,   /* --runs N */
+        OPT_BIND,   /* --bind HOST_PATH[:SESSION_PATH][:ro], repeatable */
 };
 
 struct option {
@@ -84,6 +89,7 @@ static const struct option options[] = {
         {"--env", SESSIONS, OPT_ENV, 0},
         {"--cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, cache)},
         {"--no-cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, no_cache)},
+        {"--bind", SESSIONS, OPT_BIND, 0},
         {"--configure", BUILDS, OPT_STRING, offsetof(struct xh_args, configure_cmd)},
         {"--build", BUILDS, OPT_STRING, offsetof(struct xh_args, build_cmd)},
         {"--json", BUILDS, OPT_STRING, offsetof(struct xh_args, json)},
@@ -133,6 +139,61 @@ static int parse_env_value(const char *v, xh_error *err)
                         return xh_fail(err, EINVAL, "--env '%s': '%.*s' is not a variable name", v,
                                        (int)n, v);
         }
+        return 0;
+}
+
+/*
+ * --bind HOST_PATH[:SESSION_PATH][:ro|:rw]: the syntax only; whether the host
+ * path exists and where the session path may go is the session's to check.
+ */
+static int parse_bind_value(const char *v, struct xh_args *a, xh_error *err)
+{
+        /* The fields and their lengths: HOST_PATH, then up to two more. */
+        const char *f[3] = {v};
+        size_t len[3], n = 1;
+        for (const char *c = strchr(v, ':'); c; c = strchr(c + 1, ':')) {
+                if (n == XH_ARRAY_SIZE(f)) {
+                        xh_fail(err, EINVAL, "--bind '%s': expected HOST_PATH[:SESSION_PATH][:ro]",
+                                v);
+                        return xh_hint(err, EINVAL, "a path with ':' in it cannot be bound");
+                }
+                f[n++] = c + 1;
+        }
+        for (size_t i = 0; i < n; i++)
+                len[i] = i + 1 < n ? (size_t)(f[i + 1] - f[i] - 1) : strlen(f[i]);
+        bool rdonly = false;
+        const char *last = f[n - 1];
+        if (n > 1 && len[n - 1] == 2 &&
+            (strncmp(last, "ro", 2) == 0 || strncmp(last, "rw", 2) == 0)) {
+                rdonly = last[1] == 'o';
+                n--;
+        }
+        if (n > 2) {
+                xh_fail(err, EINVAL, "--bind '%s': expected HOST_PATH[:SESSION_PATH][:ro]", v);
+                return xh_hint(err, EINVAL, "the last field may only be ro or rw");
+        }
+        if (len[0] == 0) {
+                xh_fail(err, EINVAL, "--bind '%s': no host path", v);
+                return xh_hint(err, EINVAL, "give the host file or directory first");
+        }
+        if (n == 2 && (len[1] == 0 || f[1][0] != '/')) {
+                xh_fail(err, EINVAL, "--bind '%s': the session path '%.*s' is not absolute", v,
+                        (int)len[1], f[1]);
+                return xh_hint(err, EINVAL,
+                               "give the path inside the session from its root, e.g. --bind "
+                               "%.*s:/srv/data",
+                               (int)len[0], f[0]);
+        }
+        size_t k = 0;
+        while (a->binds && a->binds[k].src)
+                k++;
+        a->binds = xh_realloc(a->binds, (k + 2) * sizeof(*a->binds));
+        a->binds[k] = (struct xh_bind){
+                .src = xh_strndup(f[0], len[0]),
+                .dst = n == 2 ? xh_strndup(f[1], len[1]) : NULL,
+                .rdonly = rdonly,
+        };
+        a->binds[k + 1] = (struct xh_bind){0};
         return 0;
 }
 
@@ -244,6 +305,10 @@ static int take_option(int argc, char *const *argv, int *i, enum xh_cmd cmd, str
                 if ((r = parse_env_value(v, err)) < 0)
                         return r;
                 xh_strv_push(&a->env, v);
+                break;
+        case OPT_BIND:
+                if ((r = parse_bind_value(v, a, err)) < 0)
+                        return r;
                 break;
         case OPT_RUNS: {
                 char *end = NULL;
@@ -410,6 +475,11 @@ void xh_args_free(struct xh_args *a)
         free(a->profile);
         free(a->subcommand);
         xh_strv_free(a->env);
+        for (struct xh_bind *b = a->binds; b && b->src; b++) {
+                free((char *)b->src);
+                free((char *)b->dst);
+        }
+        free(a->binds);
         xh_strv_free(a->rest);
         free(a->source);
         free(a->configure_cmd);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "overlay.h"
 #include "profiles.h"
 #include "session.h"
 #include "xh-util.h"
@@ -31,17 +32,18 @@ enum xh_cmd {
 struct xh_args {
         enum xh_cmd cmd;
         int verbose;
-        char *store;      /* --store DIR */
-        bool force;       /* create --force */
-        bool emulated;    /* run/enter --emulated */
-        bool ephemeral;   /* run/enter --ephemeral */
-        bool dry_run;     /* run/enter --dry-run */
-        bool cache;       /* run/enter --cache */
-        bool no_cache;    /* run/enter --no-cache */
-        char **env;       /* --env NAME[=VALUE], repeated */
-        char *profile;    /* PROFILE */
-        char *subcommand; /* profiles: "list" or "show"; cache: "stats" or "clear" */
-        char **rest;      /* run: the command; elf/doctor: paths or profiles */
+        char *store;           /* --store DIR */
+        bool force;            /* create --force */
+        bool emulated;         /* run/enter --emulated */
+        bool ephemeral;        /* run/enter --ephemeral */
+        bool dry_run;          /* run/enter --dry-run */
+        bool cache;            /* run/enter --cache */
+        bool no_cache;         /* run/enter --no-cache */
+        char **env;            /* --env NAME[=VALUE], repeated */
+        struct xh_bind *binds; /* --bind, repeated; NULL or terminated by src == NULL */
+        char *profile;         /* PROFILE */
+        char *subcommand;      /* profiles: "list" or "show"; cache: "stats" or "clear" */
+        char **rest;           /* run: the command; elf/doctor: paths or profiles */
 
         /* bench and verify */
         char *source;        /* SOURCE: a directory, a tarball or deb:NAME */

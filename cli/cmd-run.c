@@ -52,6 +52,7 @@ int xh_cmd_run(const struct xh_args *a)
                 .dry_run = a->dry_run,
                 .dry_run_out = stdout,
                 .env = a->env,
+                .binds = a->binds,
                 .argv = argv,
                 .cache_dir = cache_dir,
                 .notes = &xh_cli_notes,

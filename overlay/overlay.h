@@ -59,7 +59,12 @@ struct xh_plan {
         size_t n;
 };
 
-/* Extra bind of a host path into the session. */
+/*
+ * A host path (src) bound at dst in the session, read-only when rdonly. The
+ * binds come after every other mount, the working directory's included; one
+ * that would cover the target root, /dev, /.xhybrid, a system directory of
+ * the target or the working directory is refused.
+ */
 struct xh_bind {
         const char *src;
         const char *dst;

@@ -68,12 +68,22 @@ static bool is_abs_clean(const char *p)
         return true;
 }
 
+/* path is dir or lies below it. */
+static bool is_under(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        if (n == 1 && dir[0] == '/')
+                return true;
+        return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 /*
- * The working directory is bound over the same path of the target. Binding
- * over one of the root's own system directories would hide the target's
- * files there, so those are refused; "/" stays the target's root, unbound.
+ * The root's own system directories and the session's directory: a host
+ * directory bound over one of them (the working directory, or a --bind)
+ * would hide the target's files there, or the session's own. "/" itself
+ * stays the target's root and is not in the list.
  */
-static int check_cwd(const char *cwd, xh_error *err)
+static bool is_system_dir(const char *path)
 {
         static const char *const system_dirs[] = {
                 "/bin",       "/boot",        "/etc",     "/lib",         "/lib32",
@@ -83,15 +93,30 @@ static int check_cwd(const char *cwd, xh_error *err)
         };
         static const char *const exact[] = {"/usr", "/var", "/usr/local"};
         for (size_t i = 0; i < XH_ARRAY_SIZE(exact); i++)
-                if (strcmp(cwd, exact[i]) == 0)
-                        goto refuse;
-        for (size_t i = 0; i < XH_ARRAY_SIZE(system_dirs); i++) {
-                size_t n = strlen(system_dirs[i]);
-                if (strncmp(cwd, system_dirs[i], n) == 0 && (cwd[n] == '\0' || cwd[n] == '/'))
-                        goto refuse;
-        }
-        return 0;
-refuse:
+                if (strcmp(path, exact[i]) == 0)
+                        return true;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(system_dirs); i++)
+                if (is_under(path, system_dirs[i]))
+                        return true;
+        return false;
+}
+
+/* A copy of an absolute path without repeated or trailing slashes. */
+static char *squeeze_slashes(const char *path)
+{
+        xh_buf b = {0};
+        for (const char *s = path; *s; s++)
+                if (*s != '/' || (s[1] != '/' && (s[1] != '\0' || b.len == 0)))
+                        xh_buf_addn(&b, s, 1);
+        return xh_buf_steal(&b);
+}
+
+/* The working directory is bound over the same path of the target. */
+static int check_cwd(const char *cwd, xh_error *err)
+{
+        _cleanup_free_ char *path = squeeze_slashes(cwd);
+        if (!is_system_dir(path))
+                return 0;
         xh_fail(err, EINVAL,
                 "the working directory %s is a system directory of the target root; binding it "
                 "would hide the target's own files",
@@ -104,6 +129,54 @@ static int check_path(const char *what, const char *p, xh_error *err)
         if (!is_abs_clean(p))
                 return xh_fail(err, EINVAL, "%s '%s' is not an absolute, normalized path", what,
                                p ? p : "(none)");
+        return 0;
+}
+
+/*
+ * A bind puts a host path at dst in the session, on top of everything else.
+ * It may not cover the target root itself, /dev (the host's devices, bound
+ * whole), a system directory, or the working directory (bound at its own
+ * path just before the binds).
+ */
+static int check_bind(const struct xh_bind *b, const char *cwd, xh_error *err)
+{
+        int r;
+        if ((r = check_path("bind source", b->src, err)) < 0 ||
+            (r = check_path("bind destination", b->dst, err)) < 0)
+                return r;
+        _cleanup_free_ char *dst = squeeze_slashes(b->dst);
+        _cleanup_free_ char *dir = squeeze_slashes(cwd);
+        const char *base = strrchr(dst, '/') + 1;
+        const char *where = NULL, *hides = NULL;
+        if (strcmp(dst, "/") == 0) {
+                where = "the target root itself";
+                hides = "the whole target";
+        } else if (is_under(dst, "/dev")) {
+                where = "in the session's /dev";
+                hides = "the devices bound there";
+        } else if (is_under(dst, XH_SESSION_DIR)) {
+                where = "in the session's own directory " XH_SESSION_DIR;
+                hides = "the toolchain and the shims";
+        } else if (is_system_dir(dst)) {
+                where = "in a system directory of the target root";
+                hides = "the target's own files";
+        }
+        if (where) {
+                xh_fail(err, EINVAL, "cannot bind %s at %s, %s: it would hide %s", b->src, b->dst,
+                        where, hides);
+                return xh_hint(err, EINVAL,
+                               "give the bind a session path outside the system directories, "
+                               "e.g. --bind %s:/srv/%s",
+                               b->src, *base ? base : "data");
+        }
+        if (is_under(dir, dst)) {
+                xh_fail(err, EINVAL,
+                        "cannot bind %s at %s: it would cover the working directory %s", b->src,
+                        b->dst, cwd);
+                return xh_hint(err, EINVAL,
+                               "bind it below the working directory or elsewhere, or run xhybrid "
+                               "from another directory");
+        }
         return 0;
 }
 
@@ -176,6 +249,9 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                                spec->layer_archive ? spec->layer_archive : "none");
         for (const char *const *l = spec->layers; l && *l; l++)
                 if ((r = check_path("layer", *l, err)) < 0)
+                        return r;
+        for (const struct xh_bind *b = spec->binds; b && b->src; b++)
+                if ((r = check_bind(b, spec->cwd, err)) < 0)
                         return r;
 
         _cleanup_free_ char *root = xh_asprintf("%s/root", spec->staging);
@@ -339,17 +415,13 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         if (spec->resolv_conf)
                 add_op(plan, XH_OP_BIND, XH_F_FILE | XH_F_OPTIONAL | XH_F_RDONLY,
                        "/etc/resolv.conf", resolv, NULL);
+        if (strcmp(spec->cwd, "/") != 0)
+                add_op(plan, XH_OP_BIND, XH_F_REC, spec->cwd, cwd, NULL);
+        /* After the working directory, so that a bind below it is not hidden by it. */
         for (const struct xh_bind *b = spec->binds; b && b->src; b++) {
-                if ((r = check_path("bind source", b->src, err)) < 0 ||
-                    (r = check_path("bind destination", b->dst, err)) < 0) {
-                        xh_plan_free(plan);
-                        return r;
-                }
                 _cleanup_free_ char *d = in_root(root, b->dst);
                 add_op(plan, XH_OP_BIND, XH_F_REC | (b->rdonly ? XH_F_RDONLY : 0), b->src, d, NULL);
         }
-        if (strcmp(spec->cwd, "/") != 0)
-                add_op(plan, XH_OP_BIND, XH_F_REC, spec->cwd, cwd, NULL);
         for (const char *const *c = spec->cover; c && *c; c++) {
                 if ((r = check_path("covered path", *c, err)) < 0) {
                         xh_plan_free(plan);

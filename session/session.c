@@ -317,6 +317,59 @@ static int cache_dir_ready(const struct xh_session_opts *o, xh_error *err)
         return xh_store_cache_exposure(o->store, o->cache_dir, err);
 }
 
+/*
+ * The binds with their host paths resolved (and a missing session path set
+ * to the resolved host path). A host path must exist: the mount would
+ * otherwise need a source that is not there. As for the working directory,
+ * a host path inside the store is refused (but for STORE/work), and the store
+ * below a host path is added to cover, at its place under the session path.
+ */
+static int resolve_binds(const char *store, const struct xh_bind *in, struct xh_bind **out,
+                         char ***keep, char ***cover, xh_error *err)
+{
+        size_t n = 0;
+        while (in && in[n].src)
+                n++;
+        *out = xh_malloc((n + 1) * sizeof(**out));
+        *keep = xh_malloc(sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *real = realpath(in[i].src, NULL);
+                if (!real) {
+                        int e = errno;
+                        xh_fail(err, e, "cannot bind %s into the session: %s", in[i].src,
+                                strerror(e));
+                        if (e == ENOENT)
+                                xh_hint(err, e,
+                                        "the host path must exist: create it (mkdir -p %s) or "
+                                        "correct it",
+                                        in[i].src);
+                        return -e;
+                }
+                _cleanup_free_ char *exposed = NULL;
+                xh_error inside = {0};
+                if (xh_store_exposure(store, real, &exposed, &inside) < 0) {
+                        xh_error_clear(&inside);
+                        xh_fail(err, EINVAL,
+                                "cannot bind %s into the session: it is inside the store %s, "
+                                "whose roots, layers and uppers sessions use",
+                                in[i].src, store);
+                        return xh_hint(err, EINVAL,
+                                       "bind a directory outside the store, or choose another "
+                                       "store with --store DIR");
+                }
+                xh_strv_push(keep, real);
+                const char *src = (*keep)[xh_strv_len(*keep) - 1];
+                const char *dst = in[i].dst ? in[i].dst : src;
+                if (exposed) {
+                        /* exposed is SRC/REST ("/REST" for "/"): the store at DST/REST */
+                        const char *rest = exposed + (strcmp(src, "/") ? strlen(src) : 0);
+                        xh_strv_pushf(cover, "%s%s", strcmp(dst, "/") ? dst : "", rest);
+                }
+                (*out)[i] = (struct xh_bind){.src = src, .dst = dst, .rdonly = in[i].rdonly};
+        }
+        return 0;
+}
+
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 {
         *status = -1;
@@ -350,7 +403,9 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         _cleanup_free_ char *store_cover = NULL;
         if (strcmp(cwd, "/") != 0 && (r = xh_store_exposure(o->store, cwd, &store_cover, err)) < 0)
                 return r;
-        const char *cover[] = {store_cover, NULL};
+        _cleanup_strv_ char **cover = xh_malloc(sizeof(char *));
+        if (store_cover)
+                xh_strv_push(&cover, store_cover);
 
         _cleanup_free_ char *staging = xh_asprintf("%s/mnt", o->store);
         _cleanup_free_ char *sess = xh_store_session_path(o->store, p);
@@ -372,6 +427,11 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         if (as_layer && !archived && xh_is_dir(upper))
                 layers[0] = upper;
 
+        _cleanup_free_ struct xh_bind *binds = NULL;
+        _cleanup_strv_ char **bind_paths = NULL;
+        if ((r = resolve_binds(o->store, o->binds, &binds, &bind_paths, &cover, err)) < 0)
+                return r;
+
         struct xh_session_spec spec = {
                 .staging = staging,
                 .rootfs = rootfs,
@@ -382,9 +442,10 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 .layer_archive = as_layer && archived && xh_path_exists(archive) ? archive : NULL,
                 .cwd = cwd,
                 .binfmt_rule = rule,
+                .binds = binds,
                 .resolv_conf = true,
                 .links = (const char *const *)links,
-                .cover = cover,
+                .cover = (const char *const *)cover,
         };
         struct hybrid h = {0};
         _cleanup_free_ char *cache = xh_asprintf("%s/cache/%s", o->store, p->name);

@@ -14,6 +14,8 @@
 #include "profiles.h"
 #include "xh-util.h"
 
+struct xh_bind; /* overlay.h */
+
 /* Exit statuses of xhybrid itself (a command run inside passes its own through). */
 enum {
         XH_EXIT_OK = 0,
@@ -136,7 +138,13 @@ struct xh_session_opts {
          * names; no emulator, no target root.
          */
         bool native_cross;
-        char *const *env;  /* --env */
+        char *const *env; /* --env */
+        /*
+         * Host paths to bind (--bind), terminated by src == NULL, may be
+         * NULL: src may be relative and must exist; dst NULL binds it at
+         * its own (resolved) path.
+         */
+        const struct xh_bind *binds;
         char *const *argv; /* command to run */
         /*
          * Hybrid sessions: compile through the compile cache in this host

@@ -298,6 +298,68 @@ START_TEST(test_args_copies)
 }
 END_TEST
 
+/* --bind HOST_PATH[:SESSION_PATH][:ro], repeatable, on run and enter, either side of PROFILE. */
+START_TEST(test_args_bind)
+{
+        static const struct {
+                const char *spec;
+                const char *src, *dst; /* dst NULL: at the host path */
+                bool rdonly;
+        } cases[] = {
+                {"/srv/data", "/srv/data", NULL, false},
+                {"out", "out", NULL, false},
+                {"/srv/data:ro", "/srv/data", NULL, true},
+                {"/srv/data:rw", "/srv/data", NULL, false},
+                {"/srv/data:/mnt/d", "/srv/data", "/mnt/d", false},
+                {"/srv/data:/mnt/d:ro", "/srv/data", "/mnt/d", true},
+                {"../x:/ro", "../x", "/ro", false},
+                {"ro", "ro", NULL, false},
+                {"ro:ro", "ro", NULL, true},
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
+                const char *argv[] = {"run", "--bind", cases[i].spec, "p", "true", NULL};
+                struct xh_args a;
+                xh_error err = {0};
+                int r = parse(argv, &a, &err);
+                ck_assert_msg(r == 0, "--bind %s: %s", cases[i].spec, err.msg);
+                ck_assert_ptr_nonnull(a.binds);
+                ck_assert_str_eq(a.binds[0].src, cases[i].src);
+                ck_assert_msg(str_eq(a.binds[0].dst, cases[i].dst), "--bind %s: dst '%s'",
+                              cases[i].spec, a.binds[0].dst ? a.binds[0].dst : "(null)");
+                ck_assert_msg(a.binds[0].rdonly == cases[i].rdonly, "--bind %s: rdonly",
+                              cases[i].spec);
+                ck_assert_ptr_null(a.binds[1].src);
+                assert_strv(a.rest, "true", cases[i].spec);
+                xh_args_free(&a);
+        }
+
+        /* Repeated, in order, before and after PROFILE, with --bind=VALUE. */
+        const char *argv[] = {"enter",       "--bind", "/a",   "p", "--bind=/b:/c:ro",
+                              "--ephemeral", "--bind", "d:rw", NULL};
+        struct xh_args a;
+        ck_assert_int_eq(parse(argv, &a, NULL), 0);
+        ck_assert_int_eq(a.cmd, XH_CMD_ENTER);
+        ck_assert(a.ephemeral);
+        ck_assert_str_eq(a.binds[0].src, "/a");
+        ck_assert_ptr_null(a.binds[0].dst);
+        ck_assert_str_eq(a.binds[1].src, "/b");
+        ck_assert_str_eq(a.binds[1].dst, "/c");
+        ck_assert(a.binds[1].rdonly);
+        ck_assert_str_eq(a.binds[2].src, "d");
+        ck_assert(!a.binds[2].rdonly);
+        ck_assert_ptr_null(a.binds[3].src);
+        xh_args_free(&a);
+        ck_assert_ptr_null(a.binds);
+
+        /* After run's PROFILE, --bind past the command belongs to the command. */
+        const char *cmd[] = {"run", "p", "ls", "--bind", "/x", NULL};
+        ck_assert_int_eq(parse(cmd, &a, NULL), 0);
+        ck_assert_ptr_null(a.binds);
+        assert_strv(a.rest, "ls --bind /x", "run p ls --bind /x");
+        xh_args_free(&a);
+}
+END_TEST
+
 /* ---- xh_args_parse: bad command lines ----------------------------------- */
 
 struct bad_args {
@@ -371,6 +433,21 @@ static const struct bad_args bad_args[] = {
         {{"cache", "stats"}, "cache stats: no profile given"},
         {{"cache", "clear", "p", "q"}, "cache: unexpected argument 'q'"},
         {{"cache", "stats", "--cache", "p"}, "cache: unknown option '--cache'"},
+        /* 53: --bind */
+        {{"run", "--bind"}, "option --bind needs a value"},
+        {{"run", "--bind", "", "p", "x"}, "--bind '': no host path"},
+        {{"run", "--bind", ":/x", "p", "x"}, "--bind ':/x': no host path"},
+        {{"run", "--bind", "/a:b", "p", "x"},
+         "--bind '/a:b': the session path 'b' is not absolute"},
+        {{"run", "--bind", "/a:", "p", "x"}, "--bind '/a:': the session path '' is not absolute"},
+        {{"enter", "--bind", "/a:b/c:ro", "p"},
+         "--bind '/a:b/c:ro': the session path 'b/c' is not absolute"},
+        {{"run", "--bind", "/a:/b:rx", "p", "x"},
+         "--bind '/a:/b:rx': expected HOST_PATH[:SESSION_PATH][:ro]"},
+        {{"run", "--bind", "/a:/b:ro:x", "p", "x"},
+         "--bind '/a:/b:ro:x': expected HOST_PATH[:SESSION_PATH][:ro]"},
+        {{"create", "--bind", "/a", "p"}, "create: unknown option '--bind'"},
+        {{"bench", "p", "s", "--bind", "/a"}, "bench: unknown option '--bind'"},
 };
 
 START_TEST(test_args_bad)
@@ -1232,6 +1309,7 @@ static Suite *cli_suite(void)
         tcase_add_loop_test(tc, test_args_good, 0, (int)XH_ARRAY_SIZE(good_args));
         tcase_add_test(tc, test_args_copies);
         tcase_add_test(tc, test_args_bench_anywhere);
+        tcase_add_test(tc, test_args_bind);
         tcase_add_loop_test(tc, test_args_bad, 0, (int)XH_ARRAY_SIZE(bad_args));
         suite_add_tcase(s, tc);
 

@@ -349,7 +349,8 @@ START_TEST(test_session_binds)
         static const struct xh_bind binds[] = {
                 {"/srv/ccache", "/root/.ccache", true},
                 {"/opt/data", "/opt/data", false},
-                {"/home/user/.gitconfig", "/etc/gitconfig", true},
+                {"/home/user/.gitconfig", "/root/.gitconfig", true},
+                {"/srv/out", CWD "/out", false},
                 {NULL, NULL, false},
         };
         struct xh_session_spec spec = persistent_spec();
@@ -358,22 +359,25 @@ START_TEST(test_session_binds)
         plan_ok(&spec, &plan);
         assert_kinds(&plan,
                      "make-private tmpfs mkdir overlay proc binfmt_misc binfmt-register "
-                     "bind bind tmpfs bind bind bind bind bind pivot-root chdir",
+                     "bind bind tmpfs bind bind bind bind bind bind pivot-root chdir",
                      "binds");
         long tmp = find_op(&plan, XH_OP_TMPFS, ROOT "/tmp");
         long resolv = find_op(&plan, XH_OP_BIND, ROOT "/etc/resolv.conf");
         ck_assert_int_ge(tmp, 0);
         ck_assert_int_eq(resolv, tmp + 1);
-        /* In order, after /tmp and resolv.conf, at the same path under the root. */
-        assert_op(&plan, (size_t)resolv + 1, XH_OP_BIND, XH_F_REC | XH_F_RDONLY, "/srv/ccache",
+        /* The working directory, then the binds in order, so one below it stays visible. */
+        size_t i = (size_t)resolv + 1;
+        assert_op(&plan, i++, XH_OP_BIND, XH_F_REC, CWD, ROOT CWD, NULL);
+        assert_op(&plan, i++, XH_OP_BIND, XH_F_REC | XH_F_RDONLY, "/srv/ccache",
                   ROOT "/root/.ccache", NULL);
-        assert_op(&plan, (size_t)resolv + 2, XH_OP_BIND, XH_F_REC, "/opt/data", ROOT "/opt/data",
-                  NULL);
-        assert_op(&plan, (size_t)resolv + 3, XH_OP_BIND, XH_F_REC | XH_F_RDONLY,
-                  "/home/user/.gitconfig", ROOT "/etc/gitconfig", NULL);
-        /* Then the working directory, the pivot and the chdir. */
-        assert_op(&plan, (size_t)resolv + 4, XH_OP_BIND, XH_F_REC, CWD, ROOT CWD, NULL);
-        ck_assert_uint_eq(plan.n, (size_t)resolv + 7);
+        assert_op(&plan, i++, XH_OP_BIND, XH_F_REC, "/opt/data", ROOT "/opt/data", NULL);
+        assert_op(&plan, i++, XH_OP_BIND, XH_F_REC | XH_F_RDONLY, "/home/user/.gitconfig",
+                  ROOT "/root/.gitconfig", NULL);
+        assert_op(&plan, i++, XH_OP_BIND, XH_F_REC, "/srv/out", ROOT CWD "/out", NULL);
+        /* Then the pivot and the chdir. */
+        assert_op(&plan, i++, XH_OP_PIVOT, 0, NULL, ROOT, NULL);
+        assert_op(&plan, i++, XH_OP_CHDIR, 0, NULL, CWD, NULL);
+        ck_assert_uint_eq(plan.n, i);
         xh_plan_free(&plan);
 
         /* An empty bind list (just the terminator) adds nothing. */
@@ -401,13 +405,13 @@ START_TEST(test_session_cover)
         plan_ok(&spec, &plan);
         long cwd = find_op(&plan, XH_OP_BIND, ROOT CWD);
         long data = find_op(&plan, XH_OP_BIND, ROOT "/opt/data");
-        ck_assert_int_ge(data, 0);
-        ck_assert_int_gt(cwd, data);
-        assert_op(&plan, (size_t)cwd + 1, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV, NULL,
+        ck_assert_int_ge(cwd, 0);
+        ck_assert_int_eq(data, cwd + 1);
+        assert_op(&plan, (size_t)data + 1, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV, NULL,
                   ROOT CWD "/.local/share/xhybrid", "mode=0755");
-        assert_op(&plan, (size_t)cwd + 2, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV, NULL,
+        assert_op(&plan, (size_t)data + 2, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV, NULL,
                   ROOT "/opt/data/st", "mode=0755");
-        assert_op(&plan, (size_t)cwd + 3, XH_OP_PIVOT, 0, NULL, ROOT, NULL);
+        assert_op(&plan, (size_t)data + 3, XH_OP_PIVOT, 0, NULL, ROOT, NULL);
         _cleanup_free_ char *text = print_str(&plan);
         ck_assert_msg(strstr(text, "tmpfs           " ROOT CWD
                                    "/.local/share/xhybrid mode=0755 [ro,nodev,nosuid]\n"),
@@ -421,6 +425,87 @@ START_TEST(test_session_cover)
         ck_assert_ptr_nonnull(strstr(err.msg, "covered path 'relative/store'"));
         assert_empty(&plan, "bad cover");
         xh_error_clear(&err);
+}
+END_TEST
+
+/*
+ * A bind may not cover the target root, the session's /dev and own
+ * directory, a system directory of the target (the same list that refuses a
+ * working directory), or the working directory; the message names both
+ * paths and the hint offers a path that works.
+ */
+static const struct {
+        const char *dst;
+        const char *why; /* in the message */
+} refused_binds[] = {
+        {"/", "the target root itself: it would hide the whole target"},
+        {"//", "the target root itself"},
+        {"/dev", "in the session's /dev: it would hide the devices bound there"},
+        {"/dev/shm", "in the session's /dev"},
+        {"/.xhybrid", "in the session's own directory /.xhybrid"},
+        {"/.xhybrid/toolchain/usr", "in the session's own directory /.xhybrid"},
+        {"/proc", "in a system directory of the target root: it would hide the target's own files"},
+        {"/sys/fs", "in a system directory of the target root"},
+        {"/etc", "in a system directory of the target root"},
+        {"/etc/gitconfig", "in a system directory of the target root"},
+        {"/usr", "in a system directory of the target root"},
+        {"/usr//bin/", "in a system directory of the target root"},
+        {"/usr/lib/aarch64-linux-gnu", "in a system directory of the target root"},
+        {"/usr/local", "in a system directory of the target root"},
+        {"/var", "in a system directory of the target root"},
+        {"/var/lib/dpkg", "in a system directory of the target root"},
+        {"/lib64", "in a system directory of the target root"},
+        {CWD, "it would cover the working directory " CWD},
+        {"/home/user", "it would cover the working directory " CWD},
+        {"/home//user/", "it would cover the working directory " CWD},
+        {"/home", "it would cover the working directory " CWD},
+};
+
+START_TEST(test_session_bind_refused)
+{
+        const char *dst = refused_binds[_i].dst;
+        struct xh_bind binds[] = {
+                {"/srv/ok", "/srv/ok", false},
+                {"/srv/data", dst, true},
+                {NULL, NULL, false},
+        };
+        struct xh_session_spec spec = persistent_spec();
+        spec.binds = binds;
+        struct xh_plan plan = {.n = 99};
+        xh_error err = {0};
+        ck_assert_int_eq(xh_plan_session(&spec, &plan, &err), -EINVAL);
+        assert_empty(&plan, dst);
+        _cleanup_free_ char *head = xh_asprintf("cannot bind /srv/data at %s", dst);
+        ck_assert_msg(err.msg && strstr(err.msg, head) && strstr(err.msg, refused_binds[_i].why),
+                      "%s: message '%s' lacks '%s' or '%s'", dst, err.msg ? err.msg : "(none)",
+                      head, refused_binds[_i].why);
+        ck_assert_msg(err.hint != NULL, "%s: no hint", dst);
+        ck_assert_int_eq(err.code, EINVAL);
+        xh_error_clear(&err);
+}
+END_TEST
+
+/* Paths next to the refused ones are fine: names that only share a prefix, /tmp, homes. */
+static const char *const allowed_binds[] = {
+        "/tmp",       "/tmp/cache", "/srv",  "/opt/x",         "/etcx",
+        "/usr/src",   "/devices",   "/root", "/home/user/srv", CWD "/sub",
+        "/.xhybridx", "/var/tmp",   "/mnt",  "/proc2",         "/usr/local/src",
+};
+
+START_TEST(test_session_bind_allowed)
+{
+        const struct xh_bind binds[] = {{"/srv/data", allowed_binds[_i], false},
+                                        {NULL, NULL, false}};
+        struct xh_session_spec spec = persistent_spec();
+        spec.binds = binds;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        _cleanup_free_ char *dst = xh_asprintf(ROOT "%s", allowed_binds[_i]);
+        long b = find_op(&plan, XH_OP_BIND, dst);
+        ck_assert_msg(b >= 0, "no bind at %s", dst);
+        ck_assert_str_eq(plan.ops[b].src, "/srv/data");
+        ck_assert_int_eq(b, (long)plan.n - 3);
+        xh_plan_free(&plan);
 }
 END_TEST
 
@@ -775,7 +860,7 @@ START_TEST(test_golden_persistent)
         static const char *const layers[] = {"/store/layers/toolchain-0123456789ab", NULL};
         static const struct xh_bind binds[] = {
                 {"/home/user/.ccache", "/root/.ccache", false},
-                {"/home/user/.gitconfig", "/etc/gitconfig", true},
+                {"/home/user/.gitconfig", "/root/.gitconfig", true},
                 {NULL, NULL, false},
         };
         struct xh_session_spec spec = persistent_spec();
@@ -1125,6 +1210,8 @@ static Suite *plan_suite(void)
         tcase_add_test(tc, test_session_escaping);
         tcase_add_test(tc, test_session_binds);
         tcase_add_test(tc, test_session_cover);
+        tcase_add_loop_test(tc, test_session_bind_refused, 0, (int)XH_ARRAY_SIZE(refused_binds));
+        tcase_add_loop_test(tc, test_session_bind_allowed, 0, (int)XH_ARRAY_SIZE(allowed_binds));
         tcase_add_loop_test(tc, test_session_cwd_order, 0, (int)XH_ARRAY_SIZE(cwd_cases));
         tcase_add_test(tc, test_session_cwd_root);
         suite_add_tcase(s, tc);
