@@ -82,17 +82,20 @@ struct xh_buf;
 void xh_json_string(struct xh_buf *b, const char *s);
 
 /* Sources (bench/source.c). */
-enum xh_source_kind { XH_SOURCE_DIR, XH_SOURCE_TARBALL, XH_SOURCE_DEB };
+enum xh_source_kind { XH_SOURCE_DIR, XH_SOURCE_TARBALL, XH_SOURCE_DEB, XH_SOURCE_DSC };
 
 struct xh_source {
         enum xh_source_kind kind;
         char *name; /* package or directory name, used for work paths */
-        char *path; /* DIR or TARBALL: absolute path */
-        char *dsc;  /* DEB: the cached .dsc */
+        char *path; /* DIR, TARBALL or DSC: absolute path */
+        char *dsc;  /* DEB: the cached .dsc; DSC: the .dsc itself */
         bool skip_patches;
 };
 
-/* Resolve SOURCE (DIR, TARBALL or deb:NAME); deb: sources are fetched once into the store. */
+/*
+ * Resolve SOURCE (DIR, TARBALL, a .dsc with its files beside it, or deb:NAME);
+ * deb: sources are fetched once into the store.
+ */
 int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *store,
                       bool skip_patches, const struct xh_notes *notes, struct xh_source *s,
                       xh_error *err);

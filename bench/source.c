@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Sources for bench and verify: a directory, a tarball, or deb:NAME (a Debian
+ * Sources for bench, verify and deb: a directory, a tarball, a Debian source
+ * package's .dsc (its files beside it), or deb:NAME (a Debian
  * source package of the profile's suite, fetched once into
  * STORE/sources/SUITE/NAME with a private apt configuration, so the host's
  * apt setup is never changed). Each run unpacks a fresh copy at one path.
@@ -135,6 +136,13 @@ int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *
                 s->name = xh_strdup(base);
                 return 0;
         }
+        size_t len = strlen(base);
+        if (S_ISREG(st.st_mode) && len > 4 && strcmp(base + len - 4, ".dsc") == 0) {
+                s->kind = XH_SOURCE_DSC;
+                s->name = xh_strndup(base, len - 4);
+                s->dsc = xh_strdup(abs);
+                return 0;
+        }
         static const char *const exts[] = {".tar.gz",  ".tgz",     ".tar.xz",
                                            ".tar.bz2", ".tar.zst", ".tar"};
         for (size_t i = 0; i < XH_ARRAY_SIZE(exts); i++) {
@@ -145,7 +153,7 @@ int xh_source_resolve(const char *spec, const struct xh_profile *p, const char *
                         return 0;
                 }
         }
-        xh_fail(err, EINVAL, "source %s: not a directory, a tarball or deb:NAME", spec);
+        xh_fail(err, EINVAL, "source %s: not a directory, a tarball, a .dsc or deb:NAME", spec);
         return xh_hint(err, EINVAL,
                        "tarballs end in .tar, .tar.gz, .tgz, .tar.xz, .tar.bz2 or .tar.zst");
 }
@@ -187,7 +195,8 @@ int xh_source_unpack(const struct xh_source *s, const char *dest, const char *lo
         if ((r = xh_mkdir_p(parent, 0755)) < 0)
                 return xh_fail(err, -r, "cannot create %s: %s", parent, strerror(-r));
         switch (s->kind) {
-        case XH_SOURCE_DEB: {
+        case XH_SOURCE_DEB:
+        case XH_SOURCE_DSC: {
                 char *const argv[] = {"dpkg-source", "--no-check", "--no-copy",  "--skip-patches",
                                       "-x",          s->dsc,       (char *)dest, NULL};
                 char *const argv_patched[] = {"dpkg-source", "--no-check", "--no-copy", "-x",
