@@ -216,4 +216,58 @@ struct xh_verify_result {
 /* The verify report as JSON (schema xhybrid-verify/1, docs/bench.md). */
 int xh_verify_write_json(const struct xh_verify_result *v, FILE *out);
 
+/* xhybrid deb: Debian packages built in a throwaway session (bench/deb.c). */
+enum xh_deb_phase { XH_DEB_DEPENDENCIES, XH_DEB_BUILD, XH_DEB_RESULTS, XH_DEB_PHASES };
+const char *xh_deb_phase_name(enum xh_deb_phase ph);
+
+struct xh_deb_opts {
+        const char *profile;
+        const char *store;    /* --store, may be NULL */
+        const char *source;   /* an unpacked source tree, a .dsc, deb:NAME (or a tarball) */
+        const char *outdir;   /* the results and the log go here (made when missing); NULL: . */
+        bool emulated;        /* everything under the emulator (the baseline) */
+        char *const *env;     /* --env for the session, may be NULL */
+        char *const *options; /* passed to dpkg-buildpackage after -b -uc -us, may be NULL */
+        /* each phase as it starts and ends, with its time; the session's warnings */
+        const struct xh_notes *notes;
+        /* called about five times a second with the running phase (may be NULL) */
+        void (*tick)(void *ctx, const char *label, double secs);
+        void *ctx;
+};
+
+struct xh_deb_result {
+        char *name, *version; /* the source package, from debian/changelog */
+        double seconds[XH_DEB_PHASES];
+        int status;   /* dpkg-buildpackage's exit status (128+N: signal N); -1: it did not run */
+        char *log;    /* OUTDIR/NAME_VERSION_ARCH.build, the whole build's output */
+        char **files; /* the .deb, .buildinfo and .changes files copied to OUTDIR */
+};
+
+/*
+ * Build the binary packages of a Debian source in a throwaway session of the
+ * profile (hybrid, or emulated): apt-get update and apt-get build-dep (with
+ * the build profiles and -A/-B of the options), then dpkg-buildpackage -b
+ * -uc -us OPTIONS. Returns 0 when dpkg-buildpackage ran: res->status is its
+ * exit status, and when that is 0 its results are in OUTDIR. Returns -errno
+ * with err when the build could not be set up or its dependencies not
+ * installed (res->log, when set, holds the output so far).
+ */
+int xh_deb_build(const struct xh_deb_opts *o, struct xh_deb_result *res, xh_error *err);
+void xh_deb_result_clear(struct xh_deb_result *res);
+
+/* The first line of a debian/changelog, "NAME (VERSION) ...": 0 or -EINVAL. */
+int xh_deb_changelog_head(const char *text, char **name, char **version);
+/*
+ * The apt-get build-dep options that match dpkg-buildpackage's: -P LIST for
+ * -PLIST or --build-profiles=LIST, --arch-only for -B (--build=any),
+ * --indep-only for -A (--build=all).
+ */
+char **xh_deb_build_dep_options(char *const *dpkg_options);
+/*
+ * The script of the session (sh -c SCRIPT NAME OPTIONS...): the dependencies,
+ * then dpkg-buildpackage in ./SOURCE_DIR with OPTIONS; each phase announced
+ * on fd 3 as one line.
+ */
+char *xh_deb_script(const char *source_dir, char *const *build_dep_options);
+
 #endif

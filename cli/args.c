@@ -23,6 +23,9 @@ const char *xh_usage(void)
                "  verify [OPTIONS] PROFILE SOURCE build emulated and hybrid, compare the results\n"
                "  cache stats PROFILE             the compile cache's hits, misses and size\n"
                "  cache clear PROFILE             empty the compile cache\n"
+               "  deb [OPTIONS] PROFILE SOURCE [-- DPKG_BUILDPACKAGE_OPTIONS...]\n"
+               "                                  build a Debian source's packages in a\n"
+               "                                  throwaway session\n"
                "  version\n"
                "\n"
                "run/enter options:\n"
@@ -54,6 +57,11 @@ const char *xh_usage(void)
                "  --strict           verify, compare: ignore nothing (not .comment,\n"
                "                     .note.gnu.build-id, config.log)\n"
                "\n"
+               "deb options (SOURCE: an unpacked source tree, a .dsc or deb:NAME):\n"
+               "  -o, --output DIR   where the packages, .buildinfo, .changes and the build\n"
+               "                     log go (default: the current directory)\n"
+               "  --emulated, --env  as for run\n"
+               "\n"
                "Store: --store DIR, else $XHYBRID_STORE, else $XDG_DATA_HOME/xhybrid.\n"
                "Exit status: the command's own; 1 check failed; 2 usage; 125 xhybrid error;\n"
                "126 command not executable; 127 command not found.\n";
@@ -62,6 +70,7 @@ const char *xh_usage(void)
 /* The options of the commands, and which commands take them. */
 #define CMD(c)   (1u << (c))
 #define SESSIONS (CMD(XH_CMD_RUN) | CMD(XH_CMD_ENTER))
+#define DEB      CMD(XH_CMD_DEB)
 #define BUILDS   (CMD(XH_CMD_BENCH) | CMD(XH_CMD_VERIFY))
 #define ALL      (~0u)
 
@@ -83,10 +92,10 @@ struct option {
 
 static const struct option options[] = {
         {"--force", CMD(XH_CMD_CREATE), OPT_FLAG, offsetof(struct xh_args, force)},
-        {"--emulated", SESSIONS, OPT_FLAG, offsetof(struct xh_args, emulated)},
+        {"--emulated", SESSIONS | DEB, OPT_FLAG, offsetof(struct xh_args, emulated)},
         {"--ephemeral", SESSIONS, OPT_FLAG, offsetof(struct xh_args, ephemeral)},
         {"--dry-run", SESSIONS, OPT_FLAG, offsetof(struct xh_args, dry_run)},
-        {"--env", SESSIONS, OPT_ENV, 0},
+        {"--env", SESSIONS | DEB, OPT_ENV, 0},
         {"--cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, cache)},
         {"--no-cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, no_cache)},
         {"--bind", SESSIONS, OPT_BIND, 0},
@@ -103,6 +112,8 @@ static const struct option options[] = {
          offsetof(struct xh_args, reuse_emulated)},
         {"--strict", CMD(XH_CMD_VERIFY) | CMD(XH_CMD_COMPARE), OPT_FLAG,
          offsetof(struct xh_args, strict)},
+        {"-o", DEB, OPT_STRING, offsetof(struct xh_args, outdir)},
+        {"--output", DEB, OPT_STRING, offsetof(struct xh_args, outdir)},
         {"--store", ALL, OPT_STRING, offsetof(struct xh_args, store)},
         {"-v", ALL, OPT_COUNT, offsetof(struct xh_args, verbose)},
 };
@@ -199,15 +210,16 @@ static int parse_bind_value(const char *v, struct xh_args *a, xh_error *err)
 
 /* What follows a command's options. */
 enum operands {
-        OPERANDS_NONE,            /* help, version */
-        OPERANDS_PROFILE,         /* create, enter: PROFILE */
-        OPERANDS_PROFILE_COMMAND, /* run: PROFILE COMMAND... */
-        OPERANDS_PROFILE_SOURCE,  /* bench, verify: PROFILE SOURCE */
-        OPERANDS_PROFILES,        /* profiles: [list | show PROFILE] */
-        OPERANDS_CACHE,           /* cache: stats PROFILE | clear PROFILE */
-        OPERANDS_FILES,           /* elf: FILE... (at least one) */
-        OPERANDS_TWO,             /* compare: A B */
-        OPERANDS_ANY,             /* doctor: [PROFILE...] */
+        OPERANDS_NONE,                   /* help, version */
+        OPERANDS_PROFILE,                /* create, enter: PROFILE */
+        OPERANDS_PROFILE_COMMAND,        /* run: PROFILE COMMAND... */
+        OPERANDS_PROFILE_SOURCE,         /* bench, verify: PROFILE SOURCE */
+        OPERANDS_PROFILE_SOURCE_OPTIONS, /* deb: PROFILE SOURCE [-- OPTIONS...] */
+        OPERANDS_PROFILES,               /* profiles: [list | show PROFILE] */
+        OPERANDS_CACHE,                  /* cache: stats PROFILE | clear PROFILE */
+        OPERANDS_FILES,                  /* elf: FILE... (at least one) */
+        OPERANDS_TWO,                    /* compare: A B */
+        OPERANDS_ANY,                    /* doctor: [PROFILE...] */
 };
 
 static int cmd_help(const struct xh_args *a)
@@ -233,6 +245,7 @@ static const struct command {
         {"cache", XH_CMD_CACHE, OPERANDS_CACHE, xh_cmd_cache},
         {"compare", XH_CMD_COMPARE, OPERANDS_TWO, xh_cmd_compare},
         {"create", XH_CMD_CREATE, OPERANDS_PROFILE, xh_cmd_create},
+        {"deb", XH_CMD_DEB, OPERANDS_PROFILE_SOURCE_OPTIONS, xh_cmd_deb},
         {"doctor", XH_CMD_DOCTOR, OPERANDS_ANY, xh_cmd_doctor},
         {"elf", XH_CMD_ELF, OPERANDS_FILES, xh_cmd_elf},
         {"enter", XH_CMD_ENTER, OPERANDS_PROFILE, xh_cmd_run},
@@ -341,6 +354,7 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
                                        a->profile);
                 break;
         case OPERANDS_PROFILE_SOURCE:
+        case OPERANDS_PROFILE_SOURCE_OPTIONS:
                 if (n != 2)
                         return xh_fail(err, EINVAL, "%s: expected PROFILE SOURCE", name);
                 a->profile = xh_strdup(ops[used++]);
@@ -438,6 +452,12 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
         for (; i < argc; i++) {
                 const char *s = argv[i];
                 bool command_next = c->operands == OPERANDS_PROFILE_COMMAND && ops[0];
+                /* deb: after "--" and both operands, dpkg-buildpackage's options */
+                if (options_end && c->operands == OPERANDS_PROFILE_SOURCE_OPTIONS &&
+                    xh_strv_len(ops) == 2) {
+                        xh_strv_push(&a->rest, s);
+                        continue;
+                }
                 if (!options_end && strcmp(s, "--") == 0) {
                         options_end = true;
                         if (command_next) {
@@ -455,6 +475,13 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
                                         return 0;
                                 }
                                 continue;
+                        }
+                        if (!command_next && c->operands == OPERANDS_PROFILE_SOURCE_OPTIONS) {
+                                xh_fail(err, EINVAL, "%s: unknown option '%s'", name, s);
+                                return xh_hint(err, EINVAL,
+                                               "dpkg-buildpackage's options go after '--': "
+                                               "xhybrid deb PROFILE SOURCE -- %s",
+                                               s);
                         }
                         if (!command_next)
                                 return xh_fail(err, EINVAL, "%s: unknown option '%s'", name, s);
@@ -489,5 +516,6 @@ void xh_args_free(struct xh_args *a)
         free(a->json);
         free(a->markdown);
         free(a->svg);
+        free(a->outdir);
         *a = (struct xh_args){0};
 }

@@ -27,6 +27,7 @@ enum xh_cmd {
         XH_CMD_BENCH,
         XH_CMD_VERIFY,
         XH_CMD_CACHE,
+        XH_CMD_DEB,
 };
 
 struct xh_args {
@@ -43,10 +44,10 @@ struct xh_args {
         struct xh_bind *binds; /* --bind, repeated; NULL or terminated by src == NULL */
         char *profile;         /* PROFILE */
         char *subcommand;      /* profiles: "list" or "show"; cache: "stats" or "clear" */
-        char **rest;           /* run: the command; elf/doctor: paths or profiles */
+        char **rest; /* run: the command; deb: dpkg-buildpackage's options; elf/doctor: paths */
 
-        /* bench and verify */
-        char *source;        /* SOURCE: a directory, a tarball or deb:NAME */
+        /* bench, verify and deb */
+        char *source;        /* SOURCE: a directory, a tarball, a .dsc or deb:NAME */
         char *configure_cmd; /* --configure CMD ("" for none) */
         char *build_cmd;     /* --build CMD */
         char *check_cmd;     /* verify --check CMD */
@@ -58,6 +59,7 @@ struct xh_args {
         bool skip_patches;   /* deb:NAME without Debian's patches */
         bool reuse_emulated; /* verify: reuse a cached emulated build */
         bool strict;         /* compare/verify --strict: ignore nothing */
+        char *outdir;        /* deb -o DIR */
 
         int (*run)(const struct xh_args *a); /* the command's entry point */
 };
@@ -81,6 +83,7 @@ int xh_cmd_cache(const struct xh_args *a);
 int xh_cmd_compare(const struct xh_args *a);
 int xh_cmd_bench(const struct xh_args *a);
 int xh_cmd_verify(const struct xh_args *a);
+int xh_cmd_deb(const struct xh_args *a);
 
 /* The front end's output (cli/output.c): "xhybrid: MSG" lines on standard error. */
 void xh_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -360,6 +360,68 @@ START_TEST(test_args_bind)
 }
 END_TEST
 
+/*
+ * deb PROFILE SOURCE takes -o/--output, --emulated and --env on either side;
+ * after "--" and both operands, the rest is dpkg-buildpackage's.
+ */
+START_TEST(test_args_deb)
+{
+        static const struct {
+                const char *argv[MAX_ARGS];
+                const char *outdir; /* NULL: unset */
+                bool emulated;
+                const char *env, *rest; /* joined with ' ' */
+        } cases[] = {
+                {{"deb", "p", "deb:hello"}, NULL, false, "", ""},
+                {{"deb", "-o", "out", "p", "deb:hello"}, "out", false, "", ""},
+                {{"deb", "p", "deb:hello", "--output=o/", "--emulated"}, "o/", true, "", ""},
+                {{"deb", "p", "--env", "DEB_BUILD_OPTIONS=nocheck", "x.dsc", "-o=d"},
+                 "d",
+                 false,
+                 "DEB_BUILD_OPTIONS=nocheck",
+                 ""},
+                {{"deb", "p", "src", "--", "-j2", "-Pnocheck", "--", "-o"},
+                 NULL,
+                 false,
+                 "",
+                 "-j2 -Pnocheck -- -o"},
+                {{"deb", "-o", "out", "--", "p", "src", "-B"}, "out", false, "", "-B"},
+                {{"deb", "p", "--", "src", "-uc"}, NULL, false, "", "-uc"},
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
+                _cleanup_free_ char *line = args_str(cases[i].argv);
+                struct xh_args a;
+                xh_error err = {0};
+                int r = parse(cases[i].argv, &a, &err);
+                ck_assert_msg(r == 0, "%s: %s", line, err.msg);
+                ck_assert_int_eq(a.cmd, XH_CMD_DEB);
+                ck_assert_str_eq(a.profile, "p");
+                ck_assert_msg(a.source && strchr("dxs", a.source[0]), "%s: source '%s'", line,
+                              a.source);
+                ck_assert_msg(str_eq(a.outdir, cases[i].outdir), "%s: outdir '%s'", line,
+                              a.outdir ? a.outdir : "(null)");
+                ck_assert_msg(a.emulated == cases[i].emulated, "%s: emulated", line);
+                assert_strv(a.env, cases[i].env, line);
+                assert_strv(a.rest, cases[i].rest, line);
+                ck_assert_ptr_nonnull(a.run);
+                xh_args_free(&a);
+                ck_assert_ptr_null(a.outdir);
+        }
+
+        /* An option that is not deb's: the hint says where dpkg-buildpackage's go. */
+        const char *bad[] = {"deb", "p", "s", "-j2", NULL};
+        struct xh_args a;
+        xh_error err = {0};
+        ck_assert_int_eq(parse(bad, &a, &err), -EINVAL);
+        ck_assert_str_eq(err.msg, "deb: unknown option '-j2'");
+        ck_assert_str_eq(err.hint,
+                         "dpkg-buildpackage's options go after '--': xhybrid deb PROFILE SOURCE "
+                         "-- -j2");
+        xh_error_clear(&err);
+        xh_args_free(&a);
+}
+END_TEST
+
 /* ---- xh_args_parse: bad command lines ----------------------------------- */
 
 struct bad_args {
@@ -448,6 +510,15 @@ static const struct bad_args bad_args[] = {
          "--bind '/a:/b:ro:x': expected HOST_PATH[:SESSION_PATH][:ro]"},
         {{"create", "--bind", "/a", "p"}, "create: unknown option '--bind'"},
         {{"bench", "p", "s", "--bind", "/a"}, "bench: unknown option '--bind'"},
+        /* 53: deb */
+        {{"deb", "p"}, "deb: expected PROFILE SOURCE"},
+        {{"deb", "p", "s", "extra"}, "deb: expected PROFILE SOURCE"},
+        {{"deb", "p", "s", "t", "--", "-j2"}, "deb: expected PROFILE SOURCE"},
+        {{"deb", "-o"}, "option -o needs a value"},
+        {{"deb", "p", "s", "--ephemeral"}, "deb: unknown option '--ephemeral'"},
+        {{"deb", "--bind", "/x", "p", "s"}, "deb: unknown option '--bind'"},
+        {{"run", "-o", "out", "p", "x"}, "run: unknown option '-o'"},
+        {{"verify", "p", "s", "--output", "o"}, "verify: unknown option '--output'"},
 };
 
 START_TEST(test_args_bad)
@@ -1310,6 +1381,7 @@ static Suite *cli_suite(void)
         tcase_add_test(tc, test_args_copies);
         tcase_add_test(tc, test_args_bench_anywhere);
         tcase_add_test(tc, test_args_bind);
+        tcase_add_test(tc, test_args_deb);
         tcase_add_loop_test(tc, test_args_bad, 0, (int)XH_ARRAY_SIZE(bad_args));
         suite_add_tcase(s, tc);
 
