@@ -136,7 +136,7 @@ char *xh_deb_script(const char *source_dir, char *const *build_dep_options)
         xh_buf_add(&b, " 3>&-\n"
                        "echo build >&3\n"
                        "exec 3>&-\n"
-                       "echo \"== xhybrid deb: build: dpkg-buildpackage -b -uc -us $*\"\n"
+                       "echo \"== xhybrid deb: build: dpkg-buildpackage -b -uc -us${*:+ $*}\"\n"
                        "cd ");
         add_quoted(&b, dir);
         xh_buf_add(&b, "\n"
