@@ -259,3 +259,44 @@ child_of() {
 our_mounts() {
         grep -F -- "$1" /proc/self/mountinfo || true
 }
+
+# write_tiny_package DIR: an unpacked Debian source package xh-tiny 1.0 at
+# DIR (one C program, no build dependencies beyond build-essential, no root
+# needed); its build fails with make's Error 7 when DIR/debian/fail exists.
+write_tiny_package() {
+        mkdir -p "$1/debian/source"
+        cat >"$1/debian/control" <<'CONTROL'
+Source: xh-tiny
+Section: misc
+Priority: optional
+Maintainer: xhybrid tests <tests@xhybrid.invalid>
+Standards-Version: 4.6.2
+Rules-Requires-Root: no
+
+Package: xh-tiny
+Architecture: any
+Description: a program built by xhybrid's tests
+ One C program, built with the target's compiler.
+CONTROL
+        cat >"$1/debian/changelog" <<'CHANGELOG'
+xh-tiny (1.0) unstable; urgency=medium
+
+  * A package for xhybrid's tests.
+
+ -- xhybrid tests <tests@xhybrid.invalid>  Thu, 01 Jan 2026 00:00:00 +0000
+CHANGELOG
+        echo '3.0 (native)' >"$1/debian/source/format"
+        printf '#include <stdio.h>\nint main(void) { puts("tiny"); return 0; }\n' >"$1/tiny.c"
+        printf '%s\n' '#!/usr/bin/make -f' \
+                'build build-arch build-indep:' \
+                '	test ! -e debian/fail || exit 7' \
+                '	cc -O2 -o tiny tiny.c' \
+                'clean:' \
+                '	rm -rf tiny debian/tmp debian/files' \
+                'binary binary-arch binary-indep: build' \
+                '	install -d debian/tmp/DEBIAN debian/tmp/usr/bin' \
+                '	install -m 755 tiny debian/tmp/usr/bin/xh-tiny' \
+                '	dpkg-gencontrol -pxh-tiny -Pdebian/tmp' \
+                '	dpkg-deb --root-owner-group --build debian/tmp ..' >"$1/debian/rules"
+        chmod 755 "$1/debian/rules"
+}
