@@ -40,7 +40,7 @@ const char *xh_usage(void)
                "  --cache            compile through the profile's compile cache (ccache)\n"
                "  --no-cache         do not, whatever the profile says\n"
                "\n"
-               "bench/verify options (SOURCE: DIR, TARBALL or deb:NAME):\n"
+               "bench/verify options (SOURCE: DIR, TARBALL, .dsc or deb:NAME):\n"
                "  --configure CMD    configure command (default ./configure when present;\n"
                "                     --configure '' for none)\n"
                "  --build CMD        build command (default make -j$(nproc))\n"
@@ -63,8 +63,9 @@ const char *xh_usage(void)
                "  --emulated, --env  as for run\n"
                "\n"
                "Store: --store DIR, else $XHYBRID_STORE, else $XDG_DATA_HOME/xhybrid.\n"
-               "Exit status: the command's own; 1 check failed; 2 usage; 125 xhybrid error;\n"
-               "126 command not executable; 127 command not found.\n";
+               "Exit status: the command's own (deb: dpkg-buildpackage's); 1 check failed; 2 "
+               "usage;\n"
+               "125 xhybrid error; 126 command not executable; 127 command not found.\n";
 }
 
 /* The options of the commands, and which commands take them. */
