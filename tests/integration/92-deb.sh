@@ -17,7 +17,8 @@ cd "$SCRATCH"
 
 capture "$XHYBRID" deb xhtest-deb deb:hello -o out
 expect_rc 0 "xhybrid deb xhtest-deb deb:hello"
-expect_out "^hello 2.10-3 for xhtest-deb (hybrid): dpkg-buildpackage exit status 0$" "the summary"
+ver=$(printf '%s\n' "$OUT" | sed -n 's/^hello \([^ :]*\) for xhtest-deb (hybrid): dpkg-buildpackage exit status 0$/\1/p')
+[ -n "$ver" ] || fail "the summary lacks 'hello VERSION for xhtest-deb (hybrid): ... exit status 0': $OUT"
 for phase in dependencies build results; do
         expect_out "^  $phase  *[0-9]*\.[0-9] s$" "the time of $phase"
 done
@@ -26,7 +27,7 @@ expect_err "\[hybrid\] build: dpkg-buildpackage -b -uc -us$" "progress"
 expect_err "\[hybrid\] build: exit status 0 after [0-9.]* s" "progress"
 expect_err "\[hybrid\] results: [3-9] files in out" "progress"
 
-deb=out/hello_2.10-3_arm64.deb
+deb=out/hello_${ver}_arm64.deb
 [ -f "$deb" ] || fail "no $deb (out: $(ls out))"
 [ "$(dpkg-deb -f "$deb" Package Architecture | tr '\n' ' ')" = "Package: hello Architecture: arm64 " ] ||
         fail "$deb is not hello for arm64: $(dpkg-deb -f "$deb" Package Architecture)"
@@ -37,15 +38,15 @@ grep -q '^-rwxr-xr-x root/root .* \./usr/bin/hello$' listing || fail "$deb has n
 mkdir x && dpkg-deb -x "$deb" x || fail "dpkg-deb -x $deb"
 capture "$XHYBRID" elf x/usr/bin/hello
 expect_out "ELF 64-bit LSB aarch64" "the packaged program"
-for f in out/hello_2.10-3_arm64.buildinfo out/hello_2.10-3_arm64.changes; do
+for f in "out/hello_${ver}_arm64.buildinfo" "out/hello_${ver}_arm64.changes"; do
         [ -f "$f" ] || fail "no $f"
 done
-grep -q ' hello_2.10-3_arm64.deb$' out/hello_2.10-3_arm64.changes || fail "the .changes does not list the .deb"
+grep -q " hello_${ver}_arm64.deb\$" "out/hello_${ver}_arm64.changes" || fail "the .changes does not list the .deb"
 
-log=out/hello_2.10-3_arm64.build
+log=out/hello_${ver}_arm64.build
 [ -f "$log" ] || fail "no build log $log"
 grep -q '^Setting up help2man' "$log" || fail "the log does not show the build dependencies installed"
-grep -q "dpkg-deb: building package 'hello' in '../hello_2.10-3_arm64.deb'" "$log" ||
+grep -q "dpkg-deb: building package 'hello' in '../hello_${ver}_arm64.deb'" "$log" ||
         fail "the log does not show dpkg-buildpackage's build"
 grep -q '^== xhybrid deb: dpkg-buildpackage exit status 0$' "$log" || fail "the log lacks the exit status"
 
