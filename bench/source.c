@@ -51,9 +51,13 @@ static int fetch_deb(struct xh_source *s, const struct xh_profile *p, const char
         _cleanup_free_ char *lists = xh_asprintf("%s/lists/partial", apt);
         _cleanup_free_ char *archives = xh_asprintf("%s/archives/partial", apt);
         int r;
+        /* Downloaded into DIR.tmp, renamed when complete: a failed fetch is never taken for one. */
+        _cleanup_free_ char *tmp = xh_asprintf("%s.tmp", dir);
         if ((r = xh_mkdir_p(parts, 0755)) < 0 || (r = xh_mkdir_p(lists, 0755)) < 0 ||
-            (r = xh_mkdir_p(archives, 0755)) < 0 || (r = xh_mkdir_p(dir, 0755)) < 0)
+            (r = xh_mkdir_p(archives, 0755)) < 0)
                 return xh_fail(err, -r, "cannot create %s: %s", apt, strerror(-r));
+        if ((r = xh_rm_rf(tmp)) < 0 || (r = xh_mkdir_p(tmp, 0755)) < 0)
+                return xh_fail(err, -r, "cannot make a fresh %s: %s", tmp, strerror(-r));
         _cleanup_free_ char *list =
                 xh_asprintf("Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\n"
                             "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
@@ -65,7 +69,7 @@ static int fetch_deb(struct xh_source *s, const struct xh_profile *p, const char
         _cleanup_free_ char *o_parts = xh_asprintf("Dir::Etc::SourceParts=%s", parts);
         _cleanup_free_ char *o_lists = xh_asprintf("Dir::State::Lists=%s/lists", apt);
         _cleanup_free_ char *o_cache = xh_asprintf("Dir::Cache=%s", apt);
-        _cleanup_free_ char *log = xh_asprintf("%s/fetch.log", dir);
+        _cleanup_free_ char *log = xh_asprintf("%s/fetch.log", tmp);
         /* apt with its own sources, lists and cache: the host's apt state is not touched. */
         const char *const base_argv[] = {"apt-get", "-q",
                                          "-o",      "Dir::Etc::SourceList=/dev/null",
@@ -90,13 +94,23 @@ static int fetch_deb(struct xh_source *s, const struct xh_profile *p, const char
                 return r;
         /* apt-get source downloads into the working directory. */
         _cleanup_free_ char *cwd = getcwd(NULL, 0);
-        if (chdir(dir) < 0)
-                return xh_fail(err, errno, "%s: %s", dir, strerror(errno));
+        if (chdir(tmp) < 0)
+                return xh_fail(err, errno, "%s: %s", tmp, strerror(errno));
         r = run_quiet(source, log, err);
         if (cwd && chdir(cwd) < 0)
                 return xh_fail(err, errno, "%s: %s", cwd, strerror(errno));
         if (r < 0)
-                return xh_hint(err, r, "is '%s' a source package of %s?", s->name, p->suite);
+                return xh_hint(err, r,
+                               "is '%s' a source package of %s? (the end of the log says which "
+                               "file could not be fetched)",
+                               s->name, p->suite);
+        _cleanup_free_ char *dsc = find_dsc(tmp);
+        if (!dsc)
+                return xh_fail(err, ENOENT, "no .dsc for %s in %s", s->name, tmp);
+        if ((r = xh_rm_rf(dir)) < 0 || rename(tmp, dir) < 0) {
+                int e = r < 0 ? -r : errno;
+                return xh_fail(err, e, "cannot rename %s to %s: %s", tmp, dir, strerror(e));
+        }
         if (!(s->dsc = find_dsc(dir)))
                 return xh_fail(err, ENOENT, "no .dsc for %s in %s", s->name, dir);
         return 0;
