@@ -6,7 +6,7 @@
  * debian/control (build profiles and architecture qualifiers honoured), then
  * dpkg-buildpackage -b.
  *
- * The source is unpacked at STORE/work/deb-NAME/src, and STORE/work/deb-NAME
+ * The source is unpacked at STORE/work/deb-PROFILE-NAME/src, and its parent
  * is the session's working directory, bound at its own path: the packages
  * that dpkg-buildpackage writes next to the source tree are on the host when
  * the session ends, and are copied from there to the output directory. The
@@ -395,9 +395,15 @@ static int copy_results(const char *dir, const char *outdir, char ***files, xh_e
                 return xh_fail(err, errno, "%s: %s", dir, strerror(errno));
         _cleanup_strv_ char **names = xh_malloc(sizeof(char *));
         struct dirent *e;
-        while ((e = readdir(dh)))
-                if (e->d_type == DT_REG && is_result(e->d_name))
+        while ((e = readdir(dh))) {
+                struct stat st;
+                bool regular = e->d_type == DT_REG ||
+                               (e->d_type == DT_UNKNOWN &&
+                                fstatat(dirfd(dh), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                S_ISREG(st.st_mode));
+                if (regular && is_result(e->d_name))
                         xh_strv_push(&names, e->d_name);
+        }
         closedir(dh);
         qsort(names, xh_strv_len(names), sizeof(char *), compare_names);
         for (char **n = names; *n; n++) {
