@@ -10,6 +10,9 @@ scratch
 export XDG_CONFIG_HOME="$SCRATCH/config"
 twin_profile xhtest-deb
 fresh_upper xhtest-deb
+# The twin's build trees and facts go with it.
+trap 'rm -rf "$SCRATCH" "$STORE/sessions/xhtest-deb" "$STORE/sessions/xhtest-deb.lock" \
+        "$STORE/cache/xhtest-deb" "$STORE/work/deb-xhtest-deb-"*' EXIT
 root=$("$XHYBRID" profiles show xhtest-deb | sed -n 's/^# root: \(.*\) (created)$/\1/p')
 [ -n "$root" ] || fail "no root for xhtest-deb"
 status_before=$(stat -c '%Y %s' "$root/var/lib/dpkg/status")
