@@ -510,7 +510,7 @@ static const struct bad_args bad_args[] = {
          "--bind '/a:/b:ro:x': expected HOST_PATH[:SESSION_PATH][:ro]"},
         {{"create", "--bind", "/a", "p"}, "create: unknown option '--bind'"},
         {{"bench", "p", "s", "--bind", "/a"}, "bench: unknown option '--bind'"},
-        /* 53: deb */
+        /* 63: deb */
         {{"deb", "p"}, "deb: expected PROFILE SOURCE"},
         {{"deb", "p", "s", "extra"}, "deb: expected PROFILE SOURCE"},
         {{"deb", "p", "s", "t", "--", "-j2"}, "deb: expected PROFILE SOURCE"},
