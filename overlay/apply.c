@@ -15,7 +15,7 @@
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,28 +23,6 @@
 static int pivot_root(const char *new_root, const char *put_old)
 {
         return (int)syscall(SYS_pivot_root, new_root, put_old);
-}
-
-/* Flags of the mount at path that a remount in a user namespace must keep. */
-static unsigned long locked_flags(const char *path)
-{
-        struct statvfs sv;
-        unsigned long f = 0;
-        if (statvfs(path, &sv) < 0)
-                return 0;
-        if (sv.f_flag & ST_NOSUID)
-                f |= MS_NOSUID;
-        if (sv.f_flag & ST_NODEV)
-                f |= MS_NODEV;
-        if (sv.f_flag & ST_NOEXEC)
-                f |= MS_NOEXEC;
-        if (sv.f_flag & ST_NOATIME)
-                f |= MS_NOATIME;
-        if (sv.f_flag & ST_NODIRATIME)
-                f |= MS_NODIRATIME;
-        if (sv.f_flag & ST_RELATIME)
-                f |= MS_RELATIME;
-        return f;
 }
 
 static int fail_mount(xh_error *err, const struct xh_op *op, int e)
@@ -100,49 +78,213 @@ static int fail_mount(xh_error *err, const struct xh_op *op, int e)
         return -e;
 }
 
-/* Make sure a bind target exists: a directory, or an empty file for a file bind. */
-static int make_target(const char *src, const char *dst)
+/*
+ * The fd (O_PATH) of path inside the session's root (root_fd), following
+ * symlinks as the session will, inside that root. Missing components are
+ * made as directories when make is set, the last one as an empty file when
+ * file is set. A dangling symlink in the way is an error (ENOENT), not
+ * something to make a target for.
+ */
+static int open_in_root(int root_fd, const char *path, bool make, bool file, int *fdp)
 {
-        struct stat st;
-        if (stat(src, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return xh_mkdir_p(dst, 0755);
-        if (xh_path_exists(dst))
-                return 0;
-        _cleanup_free_ char *parent = xh_strdup(dst);
-        char *slash = strrchr(parent, '/');
-        if (slash && slash != parent) {
-                *slash = '\0';
-                int r = xh_mkdir_p(parent, 0755);
-                if (r < 0)
-                        return r;
+        _cleanup_free_ char *p = xh_strdup(path);
+        _cleanup_close_ int dir = xh_openat2(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                             RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        if (dir < 0)
+                return dir;
+        char *s = p;
+        while (*s == '/')
+                s++;
+        while (*s) {
+                char *end = strchrnul(s, '/');
+                bool last = true;
+                for (const char *t = end; *t; t++)
+                        if (*t != '/')
+                                last = false;
+                char saved = *end;
+                *end = '\0';
+                int fd = xh_openat2(root_fd, p, O_PATH | O_CLOEXEC | (last ? 0 : O_DIRECTORY),
+                                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+                if (fd == -ENOENT && make) {
+                        /* s names one entry of dir: made there, a symlink is never followed. */
+                        int r = last && file ? openat(dir, s,
+                                                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                                              O_CLOEXEC,
+                                                      0644)
+                                             : mkdirat(dir, s, 0755);
+                        if (r < 0)
+                                return errno == EEXIST ? -ENOENT : -errno;
+                        if (last && file)
+                                close(r);
+                        fd = xh_openat2(dir, s, O_PATH | O_CLOEXEC | O_NOFOLLOW,
+                                        RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+                }
+                if (fd < 0)
+                        return fd;
+                *end = saved;
+                close(dir);
+                dir = fd;
+                s = end;
+                while (*s == '/')
+                        s++;
         }
-        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        close(fd);
+        *fdp = dir;
+        dir = -1;
         return 0;
 }
 
-static int apply_bind(const struct xh_op *op, xh_error *err)
+/* The fd of op's dst inside the root: made as the op needs it (0), or absent (1) when optional. */
+static int op_target(const struct xh_op *op, bool make, bool file, int *fdp)
 {
-        unsigned long flags = MS_BIND | ((op->flags & XH_F_REC) ? MS_REC : 0);
-        if ((op->flags & XH_F_OPTIONAL) && !xh_path_exists(op->src))
-                return 0;
-        int r = make_target(op->src, op->dst);
+        _cleanup_free_ char *root = xh_strndup(op->dst, op->root_len);
+        _cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return -errno;
+        int r = open_in_root(root_fd, op->dst + op->root_len, make, file, fdp);
+        if (r == -ENOENT && !make)
+                return 1;
         if (r < 0)
-                return fail_mount(err, op, -r);
-        if (mount(op->src, op->dst, NULL, flags, NULL) < 0)
-                return fail_mount(err, op, errno);
-        unsigned long set = ((op->flags & XH_F_RDONLY) ? MS_RDONLY : 0) |
-                            ((op->flags & XH_F_NODEV) ? MS_NODEV | MS_NOSUID : 0);
-        if (set) {
-                unsigned long keep = locked_flags(op->dst);
-                if (mount(NULL, op->dst, NULL, MS_REMOUNT | MS_BIND | set | keep, NULL) < 0)
-                        return fail_mount(err, op, errno);
+                return r;
+        struct stat st, rst;
+        if (fstat(*fdp, &st) < 0 || fstat(root_fd, &rst) < 0) {
+                r = -errno;
+                close(*fdp);
+                return r;
+        }
+        /* A symlink to "/" would put the mount over the whole session. */
+        if (st.st_dev == rst.st_dev && st.st_ino == rst.st_ino) {
+                close(*fdp);
+                return -ELOOP;
         }
         return 0;
+}
+
+/* A new file system of type (options: comma-separated key[=value]) mounted at the fd target. */
+static int mount_new_at(const char *type, const char *options, unsigned attrs, int target)
+{
+        _cleanup_close_ int fs = fsopen(type, FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        _cleanup_free_ char *opts = xh_strdup(options ? options : "");
+        char *save = NULL;
+        for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(o, '=');
+                if (eq)
+                        *eq = '\0';
+                if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o,
+                             eq ? eq + 1 : NULL, 0) < 0)
+                        return -errno;
+        }
+        if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        _cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+        if (mnt < 0)
+                return -errno;
+        if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+static unsigned op_attrs(const struct xh_op *op)
+{
+        return ((op->flags & XH_F_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
+               ((op->flags & XH_F_NODEV) ? MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID : 0);
+}
+
+/*
+ * Bind src at the fd target: a detached copy of the tree at src gets its
+ * flags (read-only all the way down for a recursive bind) before it is
+ * attached, so that nothing looks up dst by name again.
+ */
+static int bind_at(const struct xh_op *op, int target)
+{
+        bool rec = op->flags & XH_F_REC;
+        _cleanup_close_ int tree = open_tree(
+                AT_FDCWD, op->src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+        if (tree < 0)
+                return -errno;
+        struct mount_attr attr = {.attr_set = op_attrs(op)};
+        if (attr.attr_set && mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0),
+                                           &attr, sizeof(attr)) < 0)
+                return -errno;
+        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+/* The fd of the host path dst, made as the op needs it (0), or absent (1) when optional. */
+static int host_target(const struct xh_op *op, bool make, bool file, int *fdp)
+{
+        int r;
+        if (!make && !xh_is_dir(op->dst))
+                return 1;
+        _cleanup_free_ char *parent = xh_strdup(op->dst);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent)
+                *slash = '\0';
+        if (make && (r = xh_mkdir_p(file ? parent : op->dst, 0755)) < 0)
+                return r;
+        if (make && file && !xh_path_exists(op->dst)) {
+                int fd = open(op->dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+                if (fd < 0)
+                        return -errno;
+                close(fd);
+        }
+        if ((*fdp = open(op->dst, O_PATH | O_CLOEXEC)) < 0)
+                return -errno;
+        return 0;
+}
+
+/*
+ * A mount: its target found (inside the session's root when the op lies
+ * there) and made, then the new mount attached to the target's fd.
+ */
+static int apply_mount(const struct xh_op *op, xh_error *err)
+{
+        bool file = false;
+        if (op->kind == XH_OP_BIND) {
+                struct stat st;
+                if (stat(op->src, &st) < 0) {
+                        if (errno == ENOENT && (op->flags & XH_F_OPTIONAL))
+                                return 0;
+                        return fail_mount(err, op, errno);
+                }
+                file = !S_ISDIR(st.st_mode);
+        }
+        bool make = !(op->kind == XH_OP_TMPFS && (op->flags & XH_F_OPTIONAL));
+        _cleanup_close_ int target = -1;
+        int r = op->root_len ? op_target(op, make, file, &target)
+                             : host_target(op, make, file, &target);
+        if (r == 1)
+                return 0;
+        if (r == 0) {
+                unsigned special = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+                switch (op->kind) {
+                case XH_OP_BIND:
+                        r = bind_at(op, target);
+                        break;
+                case XH_OP_TMPFS:
+                        r = mount_new_at("tmpfs", op->data, op_attrs(op), target);
+                        break;
+                case XH_OP_PROC:
+                        r = mount_new_at("proc", NULL, special, target);
+                        break;
+                case XH_OP_BINFMT:
+                        r = mount_new_at("binfmt_misc", NULL, special, target);
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+        }
+        if (r >= 0)
+                return 0;
+        fail_mount(err, op, -r);
+        if (op->root_len && (r == -ELOOP || r == -ENOTDIR || r == -ENOENT))
+                xh_hint(err, -r,
+                        "a symlink or a file of the session's root lies in the way of %s: "
+                        "remove it in a session, or start the profile's upper again",
+                        op->dst + op->root_len);
+        return r;
 }
 
 /* Copy a regular file, keeping its permission bits and times. */
@@ -180,9 +322,18 @@ static int copy_file(const char *src, const char *dst)
 
 static int write_rule(const struct xh_op *op, xh_error *err)
 {
-        _cleanup_close_ int fd = open(op->dst, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
+        _cleanup_close_ int fd = -1;
+        if (op->root_len) {
+                _cleanup_free_ char *root = xh_strndup(op->dst, op->root_len);
+                _cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                fd = root_fd < 0 ? -errno
+                                 : xh_openat2(root_fd, op->dst + op->root_len, O_WRONLY | O_CLOEXEC,
+                                              RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+                if (fd < 0)
+                        return fail_mount(err, op, -fd);
+        } else if ((fd = open(op->dst, O_WRONLY | O_CLOEXEC)) < 0) {
                 return fail_mount(err, op, errno);
+        }
         size_t len = strlen(op->data);
         /* One write: the kernel parses a rule only as a whole. */
         ssize_t n = write(fd, op->data, len);
@@ -250,17 +401,6 @@ static int apply_one(const struct xh_op *op, struct xh_plan_state *state, xh_err
                 if (mount(NULL, op->dst, NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                         return fail_mount(err, op, errno);
                 return 0;
-        case XH_OP_TMPFS:
-                if ((op->flags & XH_F_OPTIONAL) && !xh_is_dir(op->dst))
-                        return 0;
-                if ((r = xh_mkdir_p(op->dst, 0755)) < 0)
-                        return fail_mount(err, op, -r);
-                if (mount("tmpfs", op->dst, "tmpfs",
-                          ((op->flags & XH_F_NODEV) ? MS_NODEV | MS_NOSUID : 0) |
-                                  ((op->flags & XH_F_RDONLY) ? MS_RDONLY : 0),
-                          op->data) < 0)
-                        return fail_mount(err, op, errno);
-                return 0;
         case XH_OP_MKDIR:
                 if ((r = xh_mkdir_p(op->dst, 0755)) < 0)
                         return fail_mount(err, op, -r);
@@ -269,19 +409,11 @@ static int apply_one(const struct xh_op *op, struct xh_plan_state *state, xh_err
                 if (mount("overlay", op->dst, "overlay", 0, op->data) < 0)
                         return fail_mount(err, op, errno);
                 return 0;
+        case XH_OP_TMPFS:
         case XH_OP_BIND:
-                return apply_bind(op, err);
         case XH_OP_PROC:
-                if ((r = xh_mkdir_p(op->dst, 0555)) < 0)
-                        return fail_mount(err, op, -r);
-                if (mount("proc", op->dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-                        return fail_mount(err, op, errno);
-                return 0;
         case XH_OP_BINFMT:
-                if (mount("binfmt_misc", op->dst, "binfmt_misc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                          NULL) < 0)
-                        return fail_mount(err, op, errno);
-                return 0;
+                return apply_mount(op, err);
         case XH_OP_BINFMT_REGISTER:
                 return write_rule(op, err);
         case XH_OP_SYMLINK:

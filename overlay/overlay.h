@@ -40,7 +40,7 @@ enum xh_op_kind {
 
 enum {
         XH_F_REC = 1 << 0,      /* recursive bind */
-        XH_F_RDONLY = 1 << 1,   /* remount read-only after mounting */
+        XH_F_RDONLY = 1 << 1,   /* read-only (all the way down with XH_F_REC) */
         XH_F_OPTIONAL = 1 << 2, /* skip when the source is missing */
         XH_F_FILE = 1 << 3,     /* bind target is a file (create an empty file) */
         XH_F_NODEV = 1 << 4,    /* nodev,nosuid */
@@ -52,6 +52,13 @@ struct xh_op {
         char *src;
         char *dst;
         char *data;
+        /*
+         * Nonzero when dst lies inside the session's root: the length of the
+         * root's path, a prefix of dst. Such a dst is resolved inside that root
+         * as the session will see it (a symlink from the upper cannot lead out
+         * of it), and what it needs is made there.
+         */
+        size_t root_len;
 };
 
 struct xh_plan {

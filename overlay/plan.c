@@ -352,6 +352,7 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         xh_buf_add_escaped(&o, work);
         /* In a user namespace overlayfs can only keep its metadata in user.* xattrs. */
         xh_buf_add(&o, ",userxattr");
+        size_t overlay_at = plan->n;
         add_op(plan, XH_OP_OVERLAY, 0, "overlay", root, o.s);
         xh_buf_free(&o);
         /* Opened now, carried out by xh_plan_finish(): the store has no path after the pivot. */
@@ -430,6 +431,15 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 _cleanup_free_ char *d = in_root(root, *c);
                 add_op(plan, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV, NULL, d, "mode=0755");
         }
+        /*
+         * Every target below the merged root is looked up inside it, as the
+         * session will: a symlink the upper holds cannot lead out of it.
+         */
+        size_t root_len = strlen(root);
+        for (size_t i = overlay_at; i < plan->n; i++)
+                if (strncmp(plan->ops[i].dst, root, root_len) == 0 &&
+                    plan->ops[i].dst[root_len] == '/')
+                        plan->ops[i].root_len = root_len;
         add_op(plan, XH_OP_PIVOT, 0, NULL, root, NULL);
         add_op(plan, XH_OP_CHDIR, 0, NULL, spec->cwd, NULL);
         return 0;
