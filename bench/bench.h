@@ -118,10 +118,20 @@ struct xh_compare {
         size_t config_headers, config_status; /* config.h and config.status among them */
         char **not_compared;                  /* files whose contents were skipped (config.log) */
         char **differences;                   /* "PATH: what" */
+        size_t packages;                      /* Debian packages compared (xh_compare_debs) */
 };
 /* 0, or -errno when a or b is not a directory that can be read (err names it). */
 int xh_compare_trees(const char *a, const char *b, bool strict, struct xh_compare *c,
                      xh_error *err);
+/*
+ * The Debian packages of two builds (bench/debcmp.c): a and b are package
+ * files or directories of them, paired by name and architecture, unpacked and
+ * compared as trees PACKAGE_ARCH/control and PACKAGE_ARCH/data, and by the
+ * owners of their files. The default comparison maps the build-ids of
+ * -dbgsym packages and md5sums lines of ELF files that differ in ignored
+ * sections only. 0, or -errno when a side cannot be read (err names it).
+ */
+int xh_compare_debs(const char *a, const char *b, bool strict, struct xh_compare *c, xh_error *err);
 /* The sections the comparison ignores (none when strict), NULL-terminated. */
 char *const *xh_compare_ignored_sections(bool strict);
 /* What was compared, one line: "N files, ... compared section by section (ignoring ...), ...". */

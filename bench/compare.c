@@ -358,6 +358,8 @@ int xh_compare_trees(const char *a, const char *b, bool strict, struct xh_compar
 char *xh_compare_summary(const struct xh_compare *c)
 {
         xh_buf b = {0};
+        if (c->packages)
+                xh_buf_addf(&b, "%zu Debian package%s: ", c->packages, c->packages == 1 ? "" : "s");
         xh_buf_addf(&b, "%zu file%s, %zu director%s, %zu symbolic link%s", c->files,
                     c->files == 1 ? "" : "s", c->dirs, c->dirs == 1 ? "y" : "ies", c->symlinks,
                     c->symlinks == 1 ? "" : "s");

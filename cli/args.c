@@ -18,6 +18,8 @@ const char *xh_usage(void)
                "  elf FILE...                     describe ELF files (machine, class, linkage)\n"
                "  compare [--strict] DIR_A DIR_B  compare two build trees (every file; ELF\n"
                "                                  files section by section)\n"
+               "  compare --deb [--strict] A B    compare the Debian packages of two builds\n"
+               "                                  (package files or directories of them)\n"
                "  bench [OPTIONS] PROFILE SOURCE  time configure and build: emulated, hybrid,\n"
                "                                  native-cross\n"
                "  verify [OPTIONS] PROFILE SOURCE build emulated and hybrid, compare the results\n"
@@ -56,6 +58,10 @@ const char *xh_usage(void)
                "                     are unchanged\n"
                "  --strict           verify, compare: ignore nothing (not .comment,\n"
                "                     .note.gnu.build-id, config.log)\n"
+               "  --deb              verify: build the Debian packages of SOURCE (as deb)\n"
+               "                     emulated and hybrid into DIR/emulated and DIR/hybrid\n"
+               "                     (-o DIR, default .) and compare them; compare: A and B\n"
+               "                     are Debian packages\n"
                "\n"
                "deb options (SOURCE: an unpacked source tree, a .dsc or deb:NAME):\n"
                "  -o, --output DIR   where the packages, .buildinfo, .changes and the build\n"
@@ -96,7 +102,7 @@ static const struct option options[] = {
         {"--emulated", SESSIONS | DEB, OPT_FLAG, offsetof(struct xh_args, emulated)},
         {"--ephemeral", SESSIONS, OPT_FLAG, offsetof(struct xh_args, ephemeral)},
         {"--dry-run", SESSIONS, OPT_FLAG, offsetof(struct xh_args, dry_run)},
-        {"--env", SESSIONS | DEB, OPT_ENV, 0},
+        {"--env", SESSIONS | DEB | CMD(XH_CMD_VERIFY), OPT_ENV, 0},
         {"--cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, cache)},
         {"--no-cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, no_cache)},
         {"--bind", SESSIONS, OPT_BIND, 0},
@@ -113,8 +119,10 @@ static const struct option options[] = {
          offsetof(struct xh_args, reuse_emulated)},
         {"--strict", CMD(XH_CMD_VERIFY) | CMD(XH_CMD_COMPARE), OPT_FLAG,
          offsetof(struct xh_args, strict)},
-        {"-o", DEB, OPT_STRING, offsetof(struct xh_args, outdir)},
-        {"--output", DEB, OPT_STRING, offsetof(struct xh_args, outdir)},
+        {"--deb", CMD(XH_CMD_VERIFY) | CMD(XH_CMD_COMPARE), OPT_FLAG,
+         offsetof(struct xh_args, deb)},
+        {"-o", DEB | CMD(XH_CMD_VERIFY), OPT_STRING, offsetof(struct xh_args, outdir)},
+        {"--output", DEB | CMD(XH_CMD_VERIFY), OPT_STRING, offsetof(struct xh_args, outdir)},
         {"--store", ALL, OPT_STRING, offsetof(struct xh_args, store)},
         {"-v", ALL, OPT_COUNT, offsetof(struct xh_args, verbose)},
 };
@@ -408,6 +416,24 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
                                "%s: --cache serves the native compiles of a hybrid session; "
                                "with --emulated the target's compiler runs, uncached",
                                name);
+        if (a->cmd == XH_CMD_VERIFY && a->outdir && !a->deb)
+                return xh_fail(err, EINVAL, "%s: -o DIR goes with --deb", name);
+        if (a->cmd == XH_CMD_VERIFY && a->env[0] && !a->deb)
+                return xh_fail(err, EINVAL, "%s: --env goes with --deb", name);
+        if (a->cmd == XH_CMD_VERIFY && a->deb) {
+                const char *other = a->configure_cmd    ? "--configure"
+                                    : a->build_cmd      ? "--build"
+                                    : a->check_cmd      ? "--check"
+                                    : a->json           ? "--json"
+                                    : a->skip_patches   ? "--skip-patches"
+                                    : a->reuse_emulated ? "--reuse-emulated"
+                                                        : NULL;
+                if (other)
+                        return xh_fail(err, EINVAL,
+                                       "%s --deb: %s is for builds of a source tree; a Debian "
+                                       "package build runs dpkg-buildpackage",
+                                       name, other);
+        }
         return 0;
 }
 

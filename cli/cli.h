@@ -59,7 +59,8 @@ struct xh_args {
         bool skip_patches;   /* deb:NAME without Debian's patches */
         bool reuse_emulated; /* verify: reuse a cached emulated build */
         bool strict;         /* compare/verify --strict: ignore nothing */
-        char *outdir;        /* deb -o DIR */
+        bool deb;            /* compare/verify --deb: Debian packages */
+        char *outdir;        /* deb -o DIR, verify --deb -o DIR */
 
         int (*run)(const struct xh_args *a); /* the command's entry point */
 };

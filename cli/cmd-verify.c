@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* xhybrid verify PROFILE SOURCE: the same build emulated and hybrid, compared. */
+/*
+ * xhybrid verify PROFILE SOURCE: the same build emulated and hybrid, compared;
+ * with --deb, the Debian packages of SOURCE built both ways and compared.
+ */
 #include "bench.h"
 #include "cli.h"
 
@@ -7,8 +10,84 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Notes end the progress line first. */
+static void print_note(void *ctx, enum xh_note_kind kind, const char *msg)
+{
+        if (isatty(STDERR_FILENO))
+                fprintf(stderr, "\r\033[K");
+        xh_cli_notes.fn(xh_cli_notes.ctx, kind, msg);
+}
+
+static int verify_deb(const struct xh_args *a)
+{
+        const struct xh_notes notes = {.fn = print_note};
+        static const char *const modes[2] = {"emulated", "hybrid"};
+        const char *dir = a->outdir ? a->outdir : ".";
+        struct xh_deb_result res[2] = {0};
+        char *out[2] = {xh_asprintf("%s/emulated", dir), xh_asprintf("%s/hybrid", dir)};
+        xh_error err = {0};
+        int rc = XH_EXIT_OK;
+        for (int i = 0; i < 2 && rc == XH_EXIT_OK; i++) {
+                /* Last time's packages would be compared with this time's. */
+                if (xh_rm_rf(out[i]) < 0) {
+                        xh_say("verify: cannot empty %s: %s", out[i], strerror(errno));
+                        rc = XH_EXIT_ERROR;
+                        break;
+                }
+                struct xh_deb_opts o = {
+                        .profile = a->profile,
+                        .store = a->store,
+                        .source = a->source,
+                        .outdir = out[i],
+                        .emulated = i == 0,
+                        .env = a->env,
+                        .notes = &notes,
+                        .tick = xh_cli_show_progress,
+                };
+                xh_say("verify: building %s for %s, %s, into %s", a->source, a->profile, modes[i],
+                       out[i]);
+                int r = xh_deb_build(&o, &res[i], &err);
+                if (isatty(STDERR_FILENO))
+                        fprintf(stderr, "\r\033[K");
+                if (r < 0) {
+                        rc = xh_cli_fail(&err, XH_EXIT_ERROR);
+                } else if (res[i].status != 0) {
+                        xh_say("verify: the %s build failed (dpkg-buildpackage exit status %d); "
+                               "see %s",
+                               modes[i], res[i].status, res[i].log);
+                        rc = XH_EXIT_FAIL;
+                }
+        }
+        struct xh_compare cmp = {0};
+        if (rc == XH_EXIT_OK && xh_compare_debs(out[0], out[1], a->strict, &cmp, &err) < 0)
+                rc = xh_cli_fail(&err, XH_EXIT_ERROR);
+        if (rc == XH_EXIT_OK) {
+                size_t ndiff = xh_strv_len(cmp.differences);
+                printf("verify --deb %s %s on %s\n", res[1].name, res[1].version, a->profile);
+                for (char **d = cmp.differences; *d; d++)
+                        printf("  DIFF %s\n", *d);
+                _cleanup_free_ char *summary = xh_compare_summary(&cmp);
+                printf("  %s: %zu difference%s\n", summary, ndiff, ndiff == 1 ? "" : "s");
+                for (int i = 0; i < 2; i++)
+                        printf("  %-8s dependencies %.1f s, build %.1f s (%s)\n", modes[i],
+                               res[i].seconds[XH_DEB_DEPENDENCIES], res[i].seconds[XH_DEB_BUILD],
+                               out[i]);
+                printf("%s\n", ndiff ? "DIFFERENT" : "IDENTICAL");
+                if (ndiff)
+                        rc = XH_EXIT_FAIL;
+        }
+        xh_compare_clear(&cmp);
+        for (int i = 0; i < 2; i++) {
+                xh_deb_result_clear(&res[i]);
+                free(out[i]);
+        }
+        return rc;
+}
+
 int xh_cmd_verify(const struct xh_args *a)
 {
+        if (a->deb)
+                return verify_deb(a);
         if (xh_cli_check_output("--json", a->json) < 0)
                 return XH_EXIT_USAGE;
         struct xh_bench_setup su;

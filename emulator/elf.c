@@ -323,3 +323,37 @@ int xh_qemu_check(const char *path, xh_error *err)
         xh_elf_info_clear(&info);
         return xh_hint(err, ENOEXEC, "%s", qemu_check_hint);
 }
+
+char *xh_elf_build_id(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || xh_libelf_init(NULL) < 0)
+                return NULL;
+        Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+        if (!elf)
+                return NULL;
+        char *id = NULL;
+        for (Elf_Scn *scn = NULL;
+             !id && elf_kind(elf) == ELF_K_ELF && (scn = elf_nextscn(elf, scn));) {
+                GElf_Shdr sh;
+                Elf_Data *data;
+                if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+                    !(data = elf_getdata(scn, NULL)))
+                        continue;
+                GElf_Nhdr nh;
+                size_t off = 0, name_at, desc_at;
+                while (!id && (off = gelf_getnote(data, off, &nh, &name_at, &desc_at)) > 0) {
+                        if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+                            memcmp((char *)data->d_buf + name_at, "GNU", 4) != 0 ||
+                            nh.n_descsz == 0)
+                                continue;
+                        xh_buf b = {0};
+                        for (size_t i = 0; i < nh.n_descsz; i++)
+                                xh_buf_addf(&b, "%02x",
+                                            ((unsigned char *)data->d_buf)[desc_at + i]);
+                        id = xh_buf_steal(&b);
+                }
+        }
+        elf_end(elf);
+        return id;
+}

@@ -67,6 +67,8 @@ struct xh_elf_info {
  * ELF. The caller frees info->interpreter (xh_elf_info_clear).
  */
 int xh_elf_inspect(const char *path, struct xh_elf_info *info, xh_error *err);
+/* The GNU build-id (.note.gnu.build-id) of an ELF file in hex; NULL when it has none. */
+char *xh_elf_build_id(const char *path);
 void xh_elf_info_clear(struct xh_elf_info *info);
 /* "aarch64" / "x86-64" / "EM_123" */
 const char *xh_elf_machine_name(int machine);

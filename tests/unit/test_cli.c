@@ -226,6 +226,12 @@ static const struct good_args good_args[] = {
          .profile = "p",
          .env = "",
          .rest = ""},
+        {{"compare", "--deb", "a.deb", "b/"}, XH_CMD_COMPARE, .env = "", .rest = "a.deb b/"},
+        {{"verify", "--deb", "-o", "out", "p", "deb:hello"},
+         XH_CMD_VERIFY,
+         .profile = "p",
+         .env = "",
+         .rest = ""},
 };
 
 START_TEST(test_args_good)
@@ -518,7 +524,18 @@ static const struct bad_args bad_args[] = {
         {{"deb", "p", "s", "--ephemeral"}, "deb: unknown option '--ephemeral'"},
         {{"deb", "--bind", "/x", "p", "s"}, "deb: unknown option '--bind'"},
         {{"run", "-o", "out", "p", "x"}, "run: unknown option '-o'"},
-        {{"verify", "p", "s", "--output", "o"}, "verify: unknown option '--output'"},
+        {{"verify", "p", "s", "--output", "o"}, "verify: -o DIR goes with --deb"},
+        /* 71: verify --deb and compare --deb */
+        {{"verify", "--deb", "p", "s", "--check", "make check"},
+         "verify --deb: --check is for builds of a source tree; a Debian package build runs "
+         "dpkg-buildpackage"},
+        {{"verify", "--deb", "--configure", "", "p", "s"},
+         "verify --deb: --configure is for builds of a source tree; a Debian package build "
+         "runs dpkg-buildpackage"},
+        {{"bench", "--deb", "p", "s"}, "bench: unknown option '--deb'"},
+        {{"deb", "--deb", "p", "s"}, "deb: unknown option '--deb'"},
+        {{"compare", "--deb", "a"}, "compare: expected two directories"},
+        {{"verify", "--env", "A=1", "p", "s"}, "verify: --env goes with --deb"},
 };
 
 START_TEST(test_args_bad)
