@@ -112,9 +112,16 @@ void xh_bench_commands_for(const char *configure_cmd, const char *build_cmd,
                 if (*configure_cmd)
                         c->configure = xh_strdup(configure_cmd);
         } else if (access(configure, X_OK) == 0) {
-                /* A cross configure must be told the target: autoconf's --host. */
+                /*
+                 * A cross configure must be told the target (autoconf's --host)
+                 * and, as Debian's cross builds do, the build machine: with
+                 * --host alone, configure would find that the programs it
+                 * builds run (under the session's emulator) and stop
+                 * cross-compiling.
+                 */
                 if (strcmp(mode, "native-cross") == 0 && is_autoconf(configure))
-                        c->configure = xh_asprintf("./configure --host=%s", p->triplet);
+                        c->configure = xh_asprintf("./configure --build=%s --host=%s",
+                                                   xh_arch_host()->triplet, p->triplet);
                 else
                         c->configure = xh_strdup("./configure");
         }

@@ -382,8 +382,13 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         if ((r = xh_store_check(o->store, p, tree, false, err)) < 0)
                 return r;
 
+        /*
+         * Every mode runs the target's programs under the emulator: a
+         * native-cross build's own helper programs too, as cross builders with
+         * binfmt do (its libraries: QEMU_LD_PREFIX, xh_session_env).
+         */
         _cleanup_free_ char *rule = NULL;
-        if (!o->native_cross && (r = xh_binfmt_rule_for(p, true, &rule, err)) < 0)
+        if ((r = xh_binfmt_rule_for(p, true, &rule, err)) < 0)
                 return r;
         /* Never a session on a half-made, damaged or foreign root, nor one being replaced. */
         _cleanup_close_ int root_lock = -1;

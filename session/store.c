@@ -493,6 +493,16 @@ char **xh_session_env(char *const *host_env, const struct xh_profile *p, char *c
         _cleanup_free_ char *prof = xh_asprintf("XHYBRID_PROFILE=%s", p->name);
         _cleanup_free_ char *m = xh_asprintf("XHYBRID_MODE=%s", mode);
         _cleanup_free_ char *chroot = xh_asprintf("debian_chroot=%s", p->name);
+        const struct xh_arch *arch = xh_arch_by_debian(p->arch);
+        if (strcmp(mode, "native-cross") == 0 && arch && arch->cross_libc) {
+                /*
+                 * No target root: the target's programs a cross build makes
+                 * and runs find their loader and libraries where the cross
+                 * packages put them (/usr/aarch64-linux-gnu/lib).
+                 */
+                _cleanup_free_ char *prefix = xh_asprintf("QEMU_LD_PREFIX=%s", arch->cross_libc);
+                env_set(&env, prefix);
+        }
         if (p->qemu_cpu) {
                 /* qemu-user reads the CPU model of every emulated program from here. */
                 _cleanup_free_ char *cpu = xh_asprintf("QEMU_CPU=%s", p->qemu_cpu);

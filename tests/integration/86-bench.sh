@@ -60,4 +60,22 @@ capture "$XHYBRID" bench --modes quantum "$PROFILE" "$SCRATCH/src"
 expect_rc 2 "unknown mode"
 expect_err "unknown mode 'quantum'" "unknown mode"
 head -c 200 "$SCRATCH/b.svg" | grep -q '<svg' || fail "SVG missing"
+
+# A build that compiles a helper program and runs it: native-cross runs it
+# under the emulator, with the cross packages' libraries.
+mkdir "$SCRATCH/helper"
+printf '#include <stdio.h>\nint main(void) { puts("#define GEN 42"); return 0; }\n' \
+        >"$SCRATCH/helper/gen.c"
+printf '#include "gen.h"\n#include <stdio.h>\nint main(void) { printf("%%d\\n", GEN); return 0; }\n' \
+        >"$SCRATCH/helper/b.c"
+printf 'all: b\ngen: gen.c\n\t$(CC) -o gen gen.c\ngen.h: gen\n\t./gen >gen.h\nb: b.c gen.h\n\t$(CC) -o b b.c\n' \
+        >"$SCRATCH/helper/Makefile"
+capture "$XHYBRID" bench --runs 1 --modes hybrid,native-cross "$PROFILE" "$SCRATCH/helper"
+expect_rc 0 "bench of a build that runs the program it built"
+root=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^# root: \(.*\) (created)$/\1/p')
+work="${root%/roots/*}/work/bench-$PROFILE-helper"
+grep -qx '#define GEN 42' "$work/src/gen.h" || fail "native-cross: gen.h is not what gen printed"
+machine() { "$XHYBRID" elf "$1" | sed 's/^[^:]*: \(ELF [^,]*\),.*/\1/'; }
+[ "$(machine "$work/src/gen")" = "$(machine "$root/usr/bin/true")" ] ||
+        fail "native-cross: gen is $(machine "$work/src/gen"), not the target's $(machine "$root/usr/bin/true")"
 pass
