@@ -94,7 +94,7 @@ static const struct good_case good_cases[] = {
          .packages = "",
          .qemu = "qemu-aarch64-static",
          .cpu = "",
-         .toolchain = "bash ccache crossbuild-essential-arm64 dash make pkgconf",
+         .toolchain = "bash ccache crossbuild-essential-arm64 dash distcc make pkgconf",
          .emulate = "",
          .skew = "fallback",
          .env = "",
@@ -120,7 +120,7 @@ static const struct good_case good_cases[] = {
          .mirror = "https://mirror.example/debian",
          .qemu = "/usr/local/bin/qemu-arm",
          .cpu = "cortex-a15",
-         .toolchain = "bash ccache crossbuild-essential-armhf dash make pkgconf"},
+         .toolchain = "bash ccache crossbuild-essential-armhf dash distcc make pkgconf"},
         /* 5: file: mirror, empty cpu, empty toolchain packages, skew */
         {.text = TARGET "mirror = file:/srv/mirror\n[emulator]\ncpu =\n"
                         "[toolchain]\npackages =\nskew = error\n",
@@ -716,12 +716,12 @@ START_TEST(test_toolchain_recipe)
 #if defined(__x86_64__) && !defined(__ILP32__)
         ck_assert_str_eq(r, "suite=bookworm\nmirror=http://deb.debian.org/debian\narch=amd64\n"
                             "target=aarch64-linux-gnu\npackages=bash ccache "
-                            "crossbuild-essential-arm64 dash make pkgconf\n");
+                            "crossbuild-essential-arm64 dash distcc make pkgconf\n");
 #endif
         /* Target packages do not change the toolchain layer; its packages do. */
         _cleanup_profile_ struct xh_profile *q =
                 parse_ok(TARGET "packages = z1\n[toolchain]\npackages = pkgconf make dash "
-                                "bash ccache crossbuild-essential-arm64\n");
+                                "bash ccache distcc crossbuild-essential-arm64\n");
         _cleanup_free_ char *rq = xh_profile_toolchain_recipe(q);
         ck_assert_str_eq(rq, r);
         _cleanup_profile_ struct xh_profile *o =
