@@ -28,6 +28,8 @@ const char *xh_usage(void)
                "  deb [OPTIONS] PROFILE SOURCE [-- DPKG_BUILDPACKAGE_OPTIONS...]\n"
                "                                  build a Debian source's packages in a\n"
                "                                  throwaway session\n"
+               "  serve [OPTIONS] PROFILE         compile for distcc clients (run --distribute)\n"
+               "                                  with the profile's cross compiler only\n"
                "  version\n"
                "\n"
                "run/enter options:\n"
@@ -41,6 +43,16 @@ const char *xh_usage(void)
                "  --dry-run          print the mount plan and the command; mount nothing\n"
                "  --cache            compile through the profile's compile cache (ccache)\n"
                "  --no-cache         do not, whatever the profile says\n"
+               "  --distribute HOST[:PORT][/LIMIT][,HOST...]\n"
+               "                     send native compiles to helpers running 'xhybrid serve'\n"
+               "                     (default: $XHYBRID_DISTRIBUTE; '' for none)\n"
+               "\n"
+               "serve options:\n"
+               "  --listen ADDR[:PORT]  the address to serve on (default 127.0.0.1:3632)\n"
+               "  --allow ADDR[/BITS]   clients that may compile here (repeatable; default\n"
+               "                        127.0.0.1)\n"
+               "  --log FILE            distccd's log (default: standard error)\n"
+               "  --dry-run             print the namespace's plan and distccd's command\n"
                "\n"
                "bench/verify options (SOURCE: DIR, TARBALL, .dsc or deb:NAME):\n"
                "  --configure CMD    configure command (default ./configure when present;\n"
@@ -79,6 +91,7 @@ const char *xh_usage(void)
 #define SESSIONS (CMD(XH_CMD_RUN) | CMD(XH_CMD_ENTER))
 #define DEB      CMD(XH_CMD_DEB)
 #define BUILDS   (CMD(XH_CMD_BENCH) | CMD(XH_CMD_VERIFY))
+#define SERVE    CMD(XH_CMD_SERVE)
 #define ALL      (~0u)
 
 enum option_kind {
@@ -88,6 +101,7 @@ enum option_kind {
         OPT_ENV,    /* --env NAME[=VALUE], repeatable */
         OPT_RUNS,   /* --runs N */
         OPT_BIND,   /* --bind HOST_PATH[:SESSION_PATH][:ro], repeatable */
+        OPT_ALLOW,  /* --allow ADDR[/BITS], repeatable */
 };
 
 struct option {
@@ -101,11 +115,15 @@ static const struct option options[] = {
         {"--force", CMD(XH_CMD_CREATE), OPT_FLAG, offsetof(struct xh_args, force)},
         {"--emulated", SESSIONS | DEB, OPT_FLAG, offsetof(struct xh_args, emulated)},
         {"--ephemeral", SESSIONS, OPT_FLAG, offsetof(struct xh_args, ephemeral)},
-        {"--dry-run", SESSIONS, OPT_FLAG, offsetof(struct xh_args, dry_run)},
+        {"--dry-run", SESSIONS | SERVE, OPT_FLAG, offsetof(struct xh_args, dry_run)},
         {"--env", SESSIONS | DEB | CMD(XH_CMD_VERIFY), OPT_ENV, 0},
         {"--cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, cache)},
         {"--no-cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, no_cache)},
         {"--bind", SESSIONS, OPT_BIND, 0},
+        {"--distribute", SESSIONS, OPT_STRING, offsetof(struct xh_args, distribute)},
+        {"--listen", SERVE, OPT_STRING, offsetof(struct xh_args, listen)},
+        {"--allow", SERVE, OPT_ALLOW, 0},
+        {"--log", SERVE, OPT_STRING, offsetof(struct xh_args, log)},
         {"--configure", BUILDS, OPT_STRING, offsetof(struct xh_args, configure_cmd)},
         {"--build", BUILDS, OPT_STRING, offsetof(struct xh_args, build_cmd)},
         {"--json", BUILDS, OPT_STRING, offsetof(struct xh_args, json)},
@@ -261,6 +279,7 @@ static const struct command {
         {"help", XH_CMD_HELP, OPERANDS_NONE, cmd_help},
         {"profiles", XH_CMD_PROFILES, OPERANDS_PROFILES, xh_cmd_profiles},
         {"run", XH_CMD_RUN, OPERANDS_PROFILE_COMMAND, xh_cmd_run},
+        {"serve", XH_CMD_SERVE, OPERANDS_PROFILE, xh_cmd_serve},
         {"verify", XH_CMD_VERIFY, OPERANDS_PROFILE_SOURCE, xh_cmd_verify},
         {"version", XH_CMD_VERSION, OPERANDS_NONE, cmd_version},
 };
@@ -332,6 +351,13 @@ static int take_option(int argc, char *const *argv, int *i, enum xh_cmd cmd, str
                 if ((r = parse_bind_value(v, a, err)) < 0)
                         return r;
                 break;
+        case OPT_ALLOW: {
+                _cleanup_free_ char *net = NULL;
+                if ((r = xh_distcc_allow(v, &net, err)) < 0)
+                        return r;
+                xh_strv_push(&a->allow, net);
+                break;
+        }
         case OPT_RUNS: {
                 char *end = NULL;
                 long n = strtol(v, &end, 10);
@@ -349,6 +375,7 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
 {
         size_t n = xh_strv_len(ops), used = 0;
         const char *name = c->name;
+        int r;
         switch (c->operands) {
         case OPERANDS_NONE:
         case OPERANDS_ANY:
@@ -408,6 +435,22 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
         }
         if (used < n)
                 return xh_fail(err, EINVAL, "%s: unexpected argument '%s'", name, ops[used]);
+        if (a->listen) {
+                _cleanup_free_ char *addr = NULL;
+                unsigned port;
+                if ((r = xh_distcc_listen(a->listen, &addr, &port, err)) < 0)
+                        return r;
+        }
+        if (a->distribute && *a->distribute) {
+                _cleanup_free_ char *hosts = NULL;
+                if ((r = xh_distcc_hosts("--distribute", a->distribute, &hosts, err)) < 0)
+                        return r;
+        }
+        if (a->distribute && *a->distribute && a->emulated)
+                return xh_fail(err, EINVAL,
+                               "%s: --distribute sends the native compiles of a hybrid session; "
+                               "with --emulated the target's compiler runs here",
+                               name);
         if (a->cache && a->no_cache)
                 return xh_fail(err, EINVAL, "%s: --cache and --no-cache contradict each other",
                                name);
@@ -472,6 +515,7 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
         a->run = c->run;
         a->rest = xh_malloc(sizeof(char *));
         a->env = xh_malloc(sizeof(char *));
+        a->allow = xh_malloc(sizeof(char *));
         a->runs = 3;
 
         _cleanup_strv_ char **ops = xh_malloc(sizeof(char *));
@@ -529,6 +573,10 @@ void xh_args_free(struct xh_args *a)
         free(a->profile);
         free(a->subcommand);
         xh_strv_free(a->env);
+        free(a->distribute);
+        free(a->listen);
+        xh_strv_free(a->allow);
+        free(a->log);
         for (struct xh_bind *b = a->binds; b && b->src; b++) {
                 free((char *)b->src);
                 free((char *)b->dst);

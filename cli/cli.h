@@ -28,6 +28,7 @@ enum xh_cmd {
         XH_CMD_VERIFY,
         XH_CMD_CACHE,
         XH_CMD_DEB,
+        XH_CMD_SERVE,
 };
 
 struct xh_args {
@@ -41,6 +42,10 @@ struct xh_args {
         bool cache;            /* run/enter --cache */
         bool no_cache;         /* run/enter --no-cache */
         char **env;            /* --env NAME[=VALUE], repeated */
+        char *distribute;      /* run/enter --distribute HOST[,HOST...] */
+        char *listen;          /* serve --listen ADDR[:PORT] */
+        char **allow;          /* serve --allow CIDR, repeated */
+        char *log;             /* serve --log FILE */
         struct xh_bind *binds; /* --bind, repeated; NULL or terminated by src == NULL */
         char *profile;         /* PROFILE */
         char *subcommand;      /* profiles: "list" or "show"; cache: "stats" or "clear" */
@@ -85,6 +90,7 @@ int xh_cmd_compare(const struct xh_args *a);
 int xh_cmd_bench(const struct xh_args *a);
 int xh_cmd_verify(const struct xh_args *a);
 int xh_cmd_deb(const struct xh_args *a);
+int xh_cmd_serve(const struct xh_args *a);
 
 /* The front end's output (cli/output.c): "xhybrid: MSG" lines on standard error. */
 void xh_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -44,6 +45,12 @@ int xh_cmd_run(const struct xh_args *a)
         /* --cache, or the profile's cache = yes|PATH unless --no-cache; hybrid sessions only. */
         bool cache = !a->emulated && (a->cache || (p->cache && !a->no_cache));
         _cleanup_free_ char *cache_dir = cache ? xh_cache_path(store, p) : NULL;
+        /* --distribute, else XHYBRID_DISTRIBUTE; hybrid sessions only, '' for none. */
+        const char *what = a->distribute ? "--distribute" : "XHYBRID_DISTRIBUTE";
+        const char *list = a->distribute ? a->distribute : getenv("XHYBRID_DISTRIBUTE");
+        _cleanup_free_ char *hosts = NULL;
+        if (!a->emulated && list && *list && xh_distcc_hosts(what, list, &hosts, &err) < 0)
+                return xh_cli_fail(&err, a->distribute ? XH_EXIT_USAGE : XH_EXIT_ERROR);
         struct xh_session_opts o = {
                 .profile = p,
                 .store = store,
@@ -55,6 +62,7 @@ int xh_cmd_run(const struct xh_args *a)
                 .binds = a->binds,
                 .argv = argv,
                 .cache_dir = cache_dir,
+                .distcc_hosts = hosts,
                 .notes = &xh_cli_notes,
         };
         int status = -1;

@@ -19,5 +19,14 @@
 #define XH_CCACHE_CONF   XH_SESSION_DIR "/ccache.conf" /* its configuration, read-only */
 #define XH_CCACHE_TMP    XH_RUN_DIR "/ccache"          /* its temporary files */
 #define XH_CCACHE_PROG   "/usr/bin/ccache"             /* in the toolchain layer */
+#define XH_DISTCC_PROG   "/usr/bin/distcc"             /* in the toolchain layer */
+#define XH_DISTCCD_PROG  "/usr/bin/distccd"            /* in the toolchain layer */
+#define XH_DISTCC_DIR    XH_RUN_DIR "/distcc"          /* distcc's state (DISTCC_DIR) */
+#define XH_DISTCC_LOG    XH_DISTCC_DIR "/log"          /* its messages (DISTCC_LOG) */
+/* In the namespace of 'xhybrid serve': the served compiler names and their list. */
+#define XH_SERVE_DIR     "/run/xhybrid"
+#define XH_SERVE_CMDLIST XH_SERVE_DIR "/cmdlist"
+/* The name a served compiler has: xh-ID-DRIVER (ID: the layer's compiler, by content). */
+#define XH_DISTCC_PREFIX "xh-"
 
 #endif

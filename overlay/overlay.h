@@ -157,6 +157,22 @@ struct xh_session_spec {
         const char *host_libdir; /* multiarch dir of the host: x86_64-linux-gnu */
 };
 
+/*
+ * The namespace of 'xhybrid serve': a tmpfs at staging, the toolchain layer
+ * bound read-only as the new root with the hide dirs covered, a tmpfs at
+ * /run holding XH_SERVE_DIR (read-only) with the links (pairs of name in
+ * XH_SERVE_DIR, target) and the command list cmdlist, a new /proc, a /dev
+ * of null, zero, random and urandom, a tmpfs at /tmp.
+ */
+struct xh_serve_spec {
+        const char *staging;
+        const char *toolchain;
+        const char *const *hide;
+        const char *const *links;
+        const char *cmdlist;
+};
+int xh_plan_serve(const struct xh_serve_spec *spec, struct xh_plan *plan, xh_error *err);
+
 /* Build the plan for a session. */
 int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh_error *err);
 

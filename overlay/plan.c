@@ -445,6 +445,56 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
         return 0;
 }
 
+int xh_plan_serve(const struct xh_serve_spec *spec, struct xh_plan *plan, xh_error *err)
+{
+        int r;
+        *plan = (struct xh_plan){0};
+        if ((r = check_path("staging directory", spec->staging, err)) < 0 ||
+            (r = check_path("toolchain layer", spec->toolchain, err)) < 0)
+                return r;
+        for (const char *const *l = spec->links; l && l[0] && l[1]; l += 2)
+                if (strchr(l[0], '/') || !*l[0] ||
+                    (r = check_path("served compiler", l[1], err)) < 0)
+                        return r < 0 ? r : xh_fail(err, EINVAL, "bad served name '%s'", l[0]);
+        _cleanup_free_ char *served = xh_asprintf("%s/served", spec->staging);
+        _cleanup_free_ char *root = xh_asprintf("%s/root", spec->staging);
+        add_op(plan, XH_OP_MAKE_PRIVATE, 0, NULL, "/", NULL);
+        add_op(plan, XH_OP_TMPFS, 0, NULL, spec->staging, "mode=0755");
+        add_op(plan, XH_OP_MKDIR, 0, NULL, served, NULL);
+        for (const char *const *l = spec->links; l && l[0] && l[1]; l += 2) {
+                _cleanup_free_ char *at = xh_asprintf("%s/%s", served, l[0]);
+                add_op(plan, XH_OP_SYMLINK, 0, NULL, at, l[1]);
+        }
+        _cleanup_free_ char *list = xh_asprintf("%s/cmdlist", served);
+        add_op(plan, XH_OP_WRITE, 0, NULL, list, spec->cmdlist ? spec->cmdlist : "");
+        add_op(plan, XH_OP_MKDIR, 0, NULL, root, NULL);
+        add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->toolchain, root, NULL);
+        for (const char *const *h = spec->hide; h && *h; h++) {
+                _cleanup_free_ char *d = in_root(root, *h);
+                add_op(plan, XH_OP_TMPFS, XH_F_RDONLY | XH_F_NODEV | XH_F_OPTIONAL, NULL, d,
+                       "mode=0755");
+        }
+        _cleanup_free_ char *run = in_root(root, "/run");
+        _cleanup_free_ char *at = in_root(root, XH_SERVE_DIR);
+        add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, run, "mode=0755");
+        add_op(plan, XH_OP_BIND, XH_F_RDONLY, served, at, NULL);
+        _cleanup_free_ char *proc = in_root(root, "/proc");
+        add_op(plan, XH_OP_PROC, 0, "proc", proc, NULL);
+        _cleanup_free_ char *dev = in_root(root, "/dev");
+        add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, dev, "mode=0755");
+        static const char *const devices[] = {"/dev/null", "/dev/zero", "/dev/random",
+                                              "/dev/urandom"};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(devices); i++) {
+                _cleanup_free_ char *d = in_root(root, devices[i]);
+                add_op(plan, XH_OP_BIND, XH_F_FILE, devices[i], d, NULL);
+        }
+        _cleanup_free_ char *tmp = in_root(root, "/tmp");
+        add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, tmp, "mode=1777");
+        add_op(plan, XH_OP_PIVOT, 0, NULL, root, NULL);
+        add_op(plan, XH_OP_CHDIR, 0, NULL, "/", NULL);
+        return 0;
+}
+
 int xh_plan_host_binfmt(const char *binfmt_rule, struct xh_plan *plan, xh_error *err)
 {
         *plan = (struct xh_plan){0};

@@ -151,6 +151,11 @@ struct xh_session_opts {
          * directory (xh_cache_path), made when missing; NULL: no cache.
          */
         const char *cache_dir;
+        /*
+         * Hybrid sessions: send native compiles to these distcc helpers
+         * (a DISTCC_HOSTS value, from xh_distcc_hosts); NULL: compile here.
+         */
+        const char *distcc_hosts;
         const struct xh_notes *notes; /* warnings at session start */
 };
 
@@ -370,5 +375,55 @@ int xh_cache_stats(const char *store, const struct xh_profile *p, const char *di
 int xh_cache_clear(const char *store, const struct xh_profile *p, struct xh_cache_stats *before,
                    xh_error *err);
 void xh_cache_stats_clear(struct xh_cache_stats *s);
+
+/*
+ * Distributed compiles on distcc (session/distcc.c): 'xhybrid serve' runs the
+ * toolchain layer's distccd for the layer's cross compilers only, each under
+ * a name that carries its identity (xh-ID-DRIVER); 'run --distribute' sends
+ * a session's compiles there under the same names.
+ */
+#define XH_DISTCC_PORT 3632
+/*
+ * A list of helpers, HOST[:PORT][/LIMIT] separated by commas, as the
+ * DISTCC_HOSTS value distcc reads ("--randomize HOST:PORT[/LIMIT] ...").
+ * what names the list's origin in messages (--distribute, XHYBRID_DISTRIBUTE).
+ */
+int xh_distcc_hosts(const char *what, const char *list, char **out, xh_error *err);
+/* --listen ADDR[:PORT]: an IPv4 address, the port 3632 when none is given. */
+int xh_distcc_listen(const char *spec, char **addr, unsigned *port, xh_error *err);
+/* --allow ADDR[/BITS]: an IPv4 network, no bits set past its prefix; *out "ADDR/BITS". */
+int xh_distcc_allow(const char *spec, char **out, xh_error *err);
+/*
+ * The cross compilers of a toolchain layer: *drivers the resolved paths of
+ * TRIPLET-gcc and TRIPLET-g++ inside it (sorted), *id 16 hex digits hashing
+ * the contents of the drivers and of xh_cache_compiler_files. Two layers
+ * with the same id compile alike.
+ */
+int xh_distcc_compilers(const char *toolchain_rootfs, const char *triplet, char **id,
+                        char ***drivers, xh_error *err);
+/* The served name of a driver: xh-ID-BASENAME. */
+char *xh_distcc_name(const char *id, const char *driver);
+/* prog (XH_DISTCC_PROG, XH_DISTCCD_PROG) is a program of the layer; else an error with a hint. */
+int xh_distcc_check_layer(const char *toolchain_rootfs, const char *profile, const char *prog,
+                          xh_error *err);
+
+struct xh_serve_opts {
+        const struct xh_profile *profile;
+        const char *store;
+        const char *listen; /* an IPv4 address */
+        unsigned port;
+        char *const *allow; /* ADDR/BITS, at least one */
+        int jobs;           /* compiles at once; 0: distccd's default */
+        int log_fd;         /* distccd's log; -1: standard error */
+        bool verbose;       /* distccd's debug messages */
+        bool dry_run;       /* write the plan and the command to dry_run_out */
+        FILE *dry_run_out;
+        const struct xh_notes *notes;
+};
+/*
+ * Run distccd for the profile's cross compilers until it ends (SIGINT or
+ * SIGTERM, passed on): 0 with *status its wait status, or -errno with err.
+ */
+int xh_serve(const struct xh_serve_opts *o, int *status, xh_error *err);
 
 #endif
