@@ -22,7 +22,7 @@
 #define XH_DISTCC_PROG   "/usr/bin/distcc"             /* in the toolchain layer */
 #define XH_DISTCCD_PROG  "/usr/bin/distccd"            /* in the toolchain layer */
 #define XH_DISTCC_DIR    XH_RUN_DIR "/distcc"          /* distcc's state (DISTCC_DIR) */
-#define XH_DISTCC_LOG    XH_DISTCC_DIR "/log"          /* its messages (DISTCC_LOG) */
+#define XH_DISTCC_LOG    XH_RUN_DIR "/distcc.log"      /* its messages (DISTCC_LOG) */
 /* In the namespace of 'xhybrid serve': the served compiler names and their list. */
 #define XH_SERVE_DIR     "/run/xhybrid"
 #define XH_SERVE_CMDLIST XH_SERVE_DIR "/cmdlist"

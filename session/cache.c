@@ -84,9 +84,14 @@ char **xh_cache_compiler_files(const char *tc, const char *triplet)
         return v;
 }
 
-char *xh_cache_config(char *const *files)
+char *xh_cache_config(char *const *files, const char *prefix)
 {
         _cleanup_free_ char *extra = xh_strv_join(files, ":");
+        _cleanup_free_ char *pre =
+                prefix ? xh_asprintf("# A miss compiles through distcc (--distribute).\n"
+                                     "prefix_command = %s\n",
+                                     prefix)
+                       : xh_strdup("");
         return xh_asprintf(
                 "# The compile cache of this session, written by xhybrid: every result is keyed\n"
                 "# on what makes it (docs/hybrid.md). CCACHE_ variables are not used.\n"
@@ -109,8 +114,9 @@ char *xh_cache_config(char *const *files)
                 "file_clone = false\n"
                 "remote_storage =\n"
                 "read_only = false\n"
-                "recache = false\n",
-                extra);
+                "recache = false\n"
+                "%s",
+                extra, pre);
 }
 
 enum stat_group {

@@ -54,6 +54,7 @@ struct hybrid {
         char *shim_dir;
         char *conf;
         char *ccache_conf;
+        char *distcc_id;
         char **targets;
         char **direct;
         char **hide;
@@ -67,6 +68,7 @@ static void hybrid_clear(struct hybrid *h)
         free(h->shim_dir);
         free(h->conf);
         free(h->ccache_conf);
+        free(h->distcc_id);
         xh_strv_free(h->targets);
         xh_strv_free(h->direct);
         xh_strv_free(h->hide);
@@ -77,6 +79,23 @@ static void hybrid_clear(struct hybrid *h)
 static int cmp_name(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The compiler drivers of the target that run emulated in this session, ", "-joined; NULL: none. */
+static char *emulated_compilers(const struct hybrid *h)
+{
+        _cleanup_strv_ char **emulated = xh_malloc(sizeof(char *));
+        for (size_t i = 0; i < h->nchoices; i++) {
+                const struct xh_tool_choice *b = &h->choices[i];
+                const struct xh_shim_tool *t = xh_shim_lookup(b->canonical);
+                if (t && t->strategy == XH_SHIM_GCC && b->decision != XH_TOOL_NATIVE &&
+                    b->decision != XH_TOOL_NATIVE_SKEW && !xh_strv_contains(emulated, b->canonical))
+                        xh_strv_push(&emulated, b->canonical);
+        }
+        if (!emulated[0])
+                return NULL;
+        qsort(emulated, xh_strv_len(emulated), sizeof(char *), cmp_name);
+        return xh_strv_join(emulated, ", ");
 }
 
 /*
@@ -100,23 +119,35 @@ static int cache_setup(const struct xh_session_opts *o, struct hybrid *h, xh_err
                                p->name);
         }
         _cleanup_strv_ char **files = xh_cache_compiler_files(h->toolchain, p->triplet);
-        h->ccache_conf = xh_cache_config(files);
-        _cleanup_strv_ char **emulated = xh_malloc(sizeof(char *));
-        for (size_t i = 0; i < h->nchoices; i++) {
-                const struct xh_tool_choice *b = &h->choices[i];
-                const struct xh_shim_tool *t = xh_shim_lookup(b->canonical);
-                if (t && t->strategy == XH_SHIM_GCC && b->decision != XH_TOOL_NATIVE &&
-                    b->decision != XH_TOOL_NATIVE_SKEW && !xh_strv_contains(emulated, b->canonical))
-                        xh_strv_push(&emulated, b->canonical);
-        }
-        if (emulated[0]) {
-                qsort(emulated, xh_strv_len(emulated), sizeof(char *), cmp_name);
-                _cleanup_free_ char *names = xh_strv_join(emulated, ", ");
+        h->ccache_conf = xh_cache_config(files, o->distcc_hosts ? XH_SHIM_PATH : NULL);
+        _cleanup_free_ char *names = emulated_compilers(h);
+        if (names)
                 xh_note(o->notes, XH_NOTE_WARNING,
                         "the compile cache serves native compiles only: the target's %s run "
                         "emulated in this session, and their compiles are not cached",
                         names);
-        }
+        return 0;
+}
+
+/*
+ * Distributed compiles: the layer's distcc, and the identity of its
+ * compiler, which names the compiler a helper must serve.
+ */
+static int distcc_setup(const struct xh_session_opts *o, struct hybrid *h, xh_error *err)
+{
+        const struct xh_profile *p = o->profile;
+        int r = xh_distcc_check_layer(h->toolchain, p->name, XH_DISTCC_PROG, err);
+        if (r < 0)
+                return r;
+        _cleanup_strv_ char **drivers = NULL;
+        if ((r = xh_distcc_compilers(h->toolchain, p->triplet, &h->distcc_id, &drivers, err)) < 0)
+                return r;
+        _cleanup_free_ char *names = emulated_compilers(h);
+        if (names)
+                xh_note(o->notes, XH_NOTE_WARNING,
+                        "--distribute serves native compiles only: the target's %s run emulated "
+                        "in this session, and their compiles stay here",
+                        names);
         return 0;
 }
 
@@ -181,6 +212,8 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 xh_note(o->notes, XH_NOTE_WARNING, "%s", *w);
         if (o->cache_dir && (r = cache_setup(o, h, err)) < 0)
                 return r;
+        if (o->distcc_hosts && (r = distcc_setup(o, h, err)) < 0)
+                return r;
 
         const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         struct xh_shim_config conf = {
@@ -190,6 +223,9 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 .machtype = (char *)arch->machtype,
                 .emulate = p->emulate,
                 .ccache = h->ccache_conf ? XH_TOOLCHAIN_DIR XH_CCACHE_PROG : NULL,
+                .distcc = h->distcc_id ? XH_TOOLCHAIN_DIR XH_DISTCC_PROG : NULL,
+                .distcc_id = h->distcc_id,
+                .distcc_hosts = (char *)o->distcc_hosts,
         };
         h->conf = xh_shim_config_format(&conf);
         free(conf.gcc_libdir);

@@ -336,8 +336,11 @@ char *xh_cache_path(const char *store, const struct xh_profile *p);
  * missing from the layer are left out.
  */
 char **xh_cache_compiler_files(const char *toolchain_rootfs, const char *triplet);
-/* The session's ccache.conf (XH_CCACHE_CONF) for those files. */
-char *xh_cache_config(char *const *compiler_files);
+/*
+ * The session's ccache.conf (XH_CCACHE_CONF) for those files; prefix (may
+ * be NULL) is its prefix_command, which runs the compile of a miss.
+ */
+char *xh_cache_config(char *const *compiler_files, const char *prefix);
 
 /* A cache's counters, as ccache --print-stats gives them, grouped. */
 struct xh_cache_stats {

@@ -178,14 +178,27 @@ int main(int argc, char **argv)
          * These choose compiler parts other than those the cache's key holds
          * (cc1, as): such a compile runs without the cache.
          */
-        if (conf.ccache && (getenv("GCC_EXEC_PREFIX") || getenv("COMPILER_PATH"))) {
+        if (getenv("GCC_EXEC_PREFIX") || getenv("COMPILER_PATH")) {
+                /* ... nor through distcc: a helper would not see them. */
                 free(conf.ccache);
-                conf.ccache = NULL;
+                free(conf.distcc);
+                conf.ccache = conf.distcc = NULL;
         }
         struct xh_shim_exec x;
         const char *emulate = getenv("XHYBRID_EMULATE");
-        if (xh_shim_decide(&conf, exe, argv, emulate, NULL, &x, &err) < 0)
+        if (strcmp(exe, XH_SHIM_PATH) == 0) {
+                /* ccache's prefix_command on a miss: "SHIM COMPILER ARGS..." */
+                char driver[PATH_MAX];
+                ssize_t dn = argv[1] ? readlink(argv[1], driver, sizeof(driver) - 1) : -1;
+                if (dn <= 0)
+                        die(127, "%s: %s is not a compiler link of the session", XH_SHIM_PATH,
+                            argv[1] ? argv[1] : "(none)");
+                driver[dn] = '\0';
+                if (xh_shim_distcc_prefix(&conf, driver, argv, &x, &err) < 0)
+                        die(127, "%s", err.msg);
+        } else if (xh_shim_decide(&conf, exe, argv, emulate, NULL, &x, &err) < 0) {
                 die(127, "%s", err.msg);
+        }
         if (x.needs_facts) {
                 struct xh_shim_facts facts;
                 _cleanup_free_ char *name = xh_shim_canonical(strrchr(exe, '/') + 1, conf.triplet);
@@ -208,6 +221,15 @@ int main(int argc, char **argv)
                 for (char **v = names; *v; v++)
                         unsetenv(*v);
         }
+        for (char **e = x.putenv; e && *e; e++) {
+                char *eq = strchr(*e, '=');
+                *eq = '\0';
+                setenv(*e, eq + 1, 1);
+                *eq = '=';
+        }
+        /* distcc keeps its locks and state there, and makes no parent of it itself. */
+        if (x.putenv && x.putenv[0] && xh_mkdir_p(XH_DISTCC_DIR, 01777) < 0)
+                die(125, "cannot create %s: %s", XH_DISTCC_DIR, strerror(errno));
         for (char **e = x.setenv; *e; e++) {
                 char *eq = strchr(*e, '=');
                 *eq = '\0';

@@ -122,6 +122,9 @@ static const struct {
         {"hosttype", offsetof(struct xh_shim_config, hosttype)},
         {"machtype", offsetof(struct xh_shim_config, machtype)},
         {"ccache", offsetof(struct xh_shim_config, ccache)},
+        {"distcc", offsetof(struct xh_shim_config, distcc)},
+        {"distcc_id", offsetof(struct xh_shim_config, distcc_id)},
+        {"distcc_hosts", offsetof(struct xh_shim_config, distcc_hosts)},
 };
 
 int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err)
@@ -203,6 +206,7 @@ void xh_shim_exec_clear(struct xh_shim_exec *e)
         free(e->link_to);
         xh_strv_free(e->argv);
         xh_strv_free(e->setenv);
+        xh_strv_free(e->putenv);
         *e = (struct xh_shim_exec){0};
 }
 
@@ -323,13 +327,84 @@ static void push_env(struct xh_shim_exec *out, const char *name, const char *val
  * on, after its own start and a write of its counters: they run the driver
  * directly.
  */
+static bool is_compile(char *const *argv)
+{
+        for (size_t i = 1; argv[i]; i++)
+                if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "-S") == 0)
+                        return true;
+        return false;
+}
+
+/*
+ * A compile sent through distcc: out->argv is "DRIVER_LINK ARGS..." for the
+ * toolchain's driver, out->link_to. The link is renamed to the served name
+ * of that driver, xh-ID-DRIVER, which only a helper serving the same
+ * compiler has on its list (others refuse; distcc then compiles here), and
+ * distcc runs it: preprocessing here, the compile there. distcc is set up
+ * by the session alone, but for its log (DISTCC_LOG, when --env gives one).
+ */
+static void wrap_distcc(const struct xh_shim_config *c, struct xh_shim_exec *out)
+{
+        const char *base =
+                strrchr(out->link_to, '/') ? strrchr(out->link_to, '/') + 1 : out->link_to;
+        free(out->link_at);
+        out->link_at =
+                xh_asprintf("%s/names/" XH_DISTCC_PREFIX "%s-%s", XH_RUN_DIR, c->distcc_id, base);
+        char **wrapped = xh_malloc(sizeof(char *));
+        xh_strv_push(&wrapped, "distcc");
+        xh_strv_push(&wrapped, out->link_at);
+        for (char **a = out->argv + 1; *a; a++)
+                xh_strv_push(&wrapped, *a);
+        xh_strv_free(out->argv);
+        out->argv = wrapped;
+        free(out->path);
+        out->path = xh_strdup(c->distcc);
+        _cleanup_free_ char *hosts = xh_asprintf("DISTCC_HOSTS=%s", c->distcc_hosts);
+        xh_strv_push(&out->putenv, hosts);
+        xh_strv_push(&out->putenv, "DISTCC_DIR=" XH_DISTCC_DIR);
+        xh_strv_push(&out->putenv, "DISTCC_FALLBACK=1");
+        xh_strv_push(&out->putenv, "DISTCC_NO_REWRITE_CROSS=1");
+        push_env(out, "DISTCC_LOG", XH_DISTCC_LOG);
+}
+
+static int through_distcc(const struct xh_shim_config *c, char *const *argv,
+                          struct xh_shim_exec *out)
+{
+        if (!c->distcc || !c->distcc_id || !c->distcc_hosts || c->ccache || !is_compile(argv))
+                return 0;
+        wrap_distcc(c, out);
+        out->why = strcmp(out->why, "native") == 0 ? "native (distcc)"
+                                                   : "native (user sysroot, distcc)";
+        return 0;
+}
+
+int xh_shim_distcc_prefix(const struct xh_shim_config *c, const char *driver, char *const *argv,
+                          struct xh_shim_exec *out, xh_error *err)
+{
+        *out = (struct xh_shim_exec){0};
+        if (!c->distcc || !c->distcc_id || !c->distcc_hosts)
+                return xh_fail(err, EINVAL,
+                               "%s runs as itself only for distributed compiles of the cache",
+                               XH_SHIM_PATH);
+        if (!argv || !argv[0] || !argv[1] || !driver || driver[0] != '/')
+                return xh_fail(err, EINVAL, "%s: expected a compiler and its arguments",
+                               XH_SHIM_PATH);
+        out->argv = xh_malloc(sizeof(char *));
+        out->setenv = xh_malloc(sizeof(char *));
+        out->putenv = xh_malloc(sizeof(char *));
+        for (size_t i = 1; argv[i]; i++)
+                xh_strv_push(&out->argv, argv[i]);
+        out->link_to = xh_strdup(driver);
+        out->path = xh_strdup(driver);
+        wrap_distcc(c, out);
+        out->why = "native (compile cache miss, distcc)";
+        return 0;
+}
+
 static int through_cache(const struct xh_shim_config *c, char *const *argv,
                          struct xh_shim_exec *out)
 {
-        bool compile = false;
-        for (size_t i = 1; argv[i] && !compile; i++)
-                compile = strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "-S") == 0;
-        if (!c->ccache || !compile)
+        if (!c->ccache || !is_compile(argv))
                 return 0;
         char **wrapped = xh_malloc(sizeof(char *));
         xh_strv_push(&wrapped, "ccache");
@@ -395,7 +470,7 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
                 xh_strv_push(&out->argv, argv[i]);
         if (sysroot) {
                 out->why = "native (user sysroot)";
-                return through_cache(c, argv, out);
+                return through_cache(c, argv, out) < 0 ? -1 : through_distcc(c, argv, out);
         }
         if (!nostdinc) {
                 /*
@@ -413,7 +488,7 @@ static int gcc_native(const struct xh_shim_config *c, const struct xh_shim_tool 
         _cleanup_free_ char *l = xh_asprintf("-L%s", c->gcc_libdir);
         xh_strv_push(&out->argv, l);
         out->why = "native";
-        return through_cache(c, argv, out);
+        return through_cache(c, argv, out) < 0 ? -1 : through_distcc(c, argv, out);
 }
 
 /* A binutils run that loads a plugin from outside the toolchain layer. */
@@ -450,6 +525,7 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
         _cleanup_free_ char *a0name = xh_shim_canonical(a0, c->triplet);
         out->argv = xh_malloc(sizeof(char *));
         out->setenv = xh_malloc(sizeof(char *));
+        out->putenv = xh_malloc(sizeof(char *));
 
         bool emulate =
                 emulate_requested(emulate_env, name, a0name) || xh_strv_contains(c->emulate, name);

@@ -84,6 +84,17 @@ struct xh_shim_config {
          * cache on, else NULL: native compiles and links run through it.
          */
         char *ccache;
+        /*
+         * Distributed compiles (--distribute), else all NULL: the
+         * toolchain layer's distcc, the identity of its compiler
+         * (xh_distcc_compilers) and the DISTCC_HOSTS value. Native
+         * compiles run as "distcc XH_RUN_DIR/names/xh-ID-DRIVER ARGS...";
+         * with the cache on, ccache runs the shim itself as its
+         * prefix_command, which does the same (xh_shim_distcc_prefix).
+         */
+        char *distcc;
+        char *distcc_id;
+        char *distcc_hosts;
 };
 
 int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err);
@@ -96,6 +107,7 @@ struct xh_shim_exec {
         char *path;    /* absolute path to execute */
         char **argv;   /* full argument vector */
         char **setenv; /* NAME=VALUE pairs to set when NAME is not already set */
+        char **putenv; /* NAME=VALUE pairs to set whatever NAME was */
         /* Variables whose names start with this are removed first (NULL: none). */
         const char *unset_prefix;
         bool emulated;    /* the target's original program */
@@ -134,6 +146,15 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                    const char *emulate_env, const struct xh_shim_facts *facts,
                    struct xh_shim_exec *out, xh_error *err);
 void xh_shim_exec_clear(struct xh_shim_exec *e);
+/*
+ * The shim started as itself (XH_SHIM_PATH) with argv "SHIM COMPILER
+ * ARGS...": ccache's prefix_command in a session with the cache and distcc,
+ * run on a cache miss. driver is what COMPILER (a link in XH_RUN_DIR/names)
+ * leads to, the toolchain layer's driver; the compile goes through distcc
+ * under its served name, as without the cache. -EINVAL without distcc.
+ */
+int xh_shim_distcc_prefix(const struct xh_shim_config *c, const char *driver, char *const *argv,
+                          struct xh_shim_exec *out, xh_error *err);
 
 /*
  * The facts as kept in the profile's cache (a facts-HASH file): one line per

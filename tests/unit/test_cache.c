@@ -90,7 +90,7 @@ static bool has_line(const char *text, const char *line)
 START_TEST(test_config)
 {
         static const char *const files[] = {"/.xhybrid/toolchain/a", "/.xhybrid/toolchain/b", NULL};
-        _cleanup_free_ char *c = xh_cache_config((char *const *)files);
+        _cleanup_free_ char *c = xh_cache_config((char *const *)files, NULL);
         static const char *const want[] = {
                 "cache_dir = " XH_CCACHE_DIR,
                 "temporary_dir = " XH_CCACHE_TMP,
