@@ -92,16 +92,16 @@ int xh_distcc_hosts(const char *what, const char *list, char **out, xh_error *er
                 }
                 const char *bad = NULL;
                 if (n == 0)
-                        bad = "an empty entry";
+                        bad = "is an empty entry";
                 else if (host == 0 || i != n)
-                        bad = "not HOST[:PORT][/LIMIT]";
+                        bad = "is not HOST[:PORT][/LIMIT]";
                 else if (port_at && number_in(s + port_at, port_len, 1, 65535) < 0)
-                        bad = "its port is not a number from 1 to 65535";
+                        bad = "has a port that is not a number from 1 to 65535";
                 else if (limit_at && number_in(s + limit_at, limit_len, 1, 1000) < 0)
-                        bad = "its limit is not a number from 1 to 1000";
+                        bad = "has a limit that is not a number from 1 to 1000";
                 if (bad) {
                         xh_buf_free(&b);
-                        xh_fail(err, EINVAL, "%s '%s': '%.*s' is %s", what, list, (int)n, s, bad);
+                        xh_fail(err, EINVAL, "%s '%s': '%.*s' %s", what, list, (int)n, s, bad);
                         return xh_hint(err, EINVAL,
                                        "give helpers as HOST[:PORT][/LIMIT] separated by commas, "
                                        "e.g. 10.0.0.2,10.0.0.3:3632/4 (port 3632 by default; "

@@ -536,6 +536,28 @@ static const struct bad_args bad_args[] = {
         {{"deb", "--deb", "p", "s"}, "deb: unknown option '--deb'"},
         {{"compare", "--deb", "a"}, "compare: expected two directories"},
         {{"verify", "--env", "A=1", "p", "s"}, "verify: --env goes with --deb"},
+        /* 83: serve and --distribute */
+        {{"serve"}, "serve: no profile given"},
+        {{"serve", "p", "q"}, "serve: unexpected argument 'q'"},
+        {{"serve", "--listen", "1.2.3", "p"},
+         "--listen '1.2.3': expected an IPv4 address, ADDR[:PORT]"},
+        {{"serve", "--listen", "1.2.3.4:0", "p"},
+         "--listen '1.2.3.4:0': the port is not a number from 1 to 65535"},
+        {{"serve", "--allow", "10.0.0.0/40", "p"},
+         "--allow '10.0.0.0/40': the prefix length is not a number from 0 to 32"},
+        {{"serve", "--allow", "10.0.0.1/8", "p"},
+         "--allow '10.0.0.1/8': the address has bits set beyond the /8 prefix"},
+        {{"serve", "--allow"}, "option --allow needs a value"},
+        {{"serve", "--distribute", "h", "p"}, "serve: unknown option '--distribute'"},
+        {{"run", "--listen", "1.2.3.4", "p", "x"}, "run: unknown option '--listen'"},
+        {{"run", "--distribute", "a b", "p", "x"},
+         "--distribute 'a b': 'a b' is not HOST[:PORT][/LIMIT]"},
+        {{"enter", "--distribute", "h:70000", "p"},
+         "--distribute 'h:70000': 'h:70000' has a port that is not a number from 1 to 65535"},
+        {{"run", "--distribute", "h", "--emulated", "p", "x"},
+         "run: --distribute sends the native compiles of a hybrid session; with --emulated the "
+         "target's compiler runs here"},
+        {{"deb", "--distribute", "h", "p", "s"}, "deb: unknown option '--distribute'"},
 };
 
 START_TEST(test_args_bad)
@@ -1389,6 +1411,31 @@ START_TEST(test_exec_failure)
 }
 END_TEST
 
+/* serve's options, --allow repeated; --distribute kept as given (checked by the parser). */
+START_TEST(test_args_serve)
+{
+        const char *argv[] = {"serve",       "--listen", "10.0.0.2:4000", "--allow",
+                              "10.0.0.0/24", "--allow",  "10.1.0.5",      "--log",
+                              "d.log",       "p",        "--dry-run",     NULL};
+        struct xh_args a;
+        xh_error err = {0};
+        ck_assert_int_eq(parse(argv, &a, &err), 0);
+        ck_assert_int_eq(a.cmd, XH_CMD_SERVE);
+        ck_assert_str_eq(a.profile, "p");
+        ck_assert_str_eq(a.listen, "10.0.0.2:4000");
+        ck_assert_str_eq(a.allow[0], "10.0.0.0/24");
+        ck_assert_str_eq(a.allow[1], "10.1.0.5/32");
+        ck_assert_ptr_null(a.allow[2]);
+        ck_assert_str_eq(a.log, "d.log");
+        ck_assert(a.dry_run);
+        xh_args_free(&a);
+        const char *run[] = {"run", "--distribute", "h1,h2:4000/2", "p", "make", NULL};
+        ck_assert_int_eq(parse(run, &a, &err), 0);
+        ck_assert_str_eq(a.distribute, "h1,h2:4000/2");
+        xh_args_free(&a);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
         Suite *s = suite_create("cli");
@@ -1399,6 +1446,7 @@ static Suite *cli_suite(void)
         tcase_add_test(tc, test_args_bench_anywhere);
         tcase_add_test(tc, test_args_bind);
         tcase_add_test(tc, test_args_deb);
+        tcase_add_test(tc, test_args_serve);
         tcase_add_loop_test(tc, test_args_bad, 0, (int)XH_ARRAY_SIZE(bad_args));
         suite_add_tcase(s, tc);
 

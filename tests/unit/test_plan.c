@@ -1196,12 +1196,60 @@ START_TEST(test_golden_archived)
 }
 END_TEST
 
+/* serve: the toolchain layer as the root, the served names in /run/xhybrid, nothing else. */
+START_TEST(test_serve)
+{
+        const char *served_hide[] = {"/usr/aarch64-linux-gnu/include", NULL};
+        const char *links[] = {"xh-0123-aarch64-linux-gnu-gcc-14",
+                               "/usr/bin/aarch64-linux-gnu-gcc-14", NULL};
+        struct xh_serve_spec spec = {
+                .staging = "/s/mnt",
+                .toolchain = "/s/layers/tc/rootfs",
+                .hide = served_hide,
+                .links = links,
+                .cmdlist = "/run/xhybrid/xh-0123-aarch64-linux-gnu-gcc-14\n",
+        };
+        struct xh_plan plan;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_plan_serve(&spec, &plan, &err), 0);
+        _cleanup_free_ char *text = print_str(&plan);
+        static const char *const want[] = {
+                "make-private    /\n",
+                "tmpfs           /s/mnt mode=0755\n",
+                "symlink         /s/mnt/served/xh-0123-aarch64-linux-gnu-gcc-14 "
+                "/usr/bin/aarch64-linux-gnu-gcc-14\n",
+                "write           /s/mnt/served/cmdlist "
+                "/run/xhybrid/xh-0123-aarch64-linux-gnu-gcc-14\\x0a\n",
+                "bind            /s/layers/tc/rootfs -> /s/mnt/root [ro]\n",
+                "tmpfs           /s/mnt/root/usr/aarch64-linux-gnu/include mode=0755 "
+                "[ro,optional,nodev,nosuid]\n",
+                "bind            /s/mnt/served -> /s/mnt/root/run/xhybrid [ro]\n",
+                "bind            /dev/null -> /s/mnt/root/dev/null [file]\n",
+                "tmpfs           /s/mnt/root/tmp mode=1777 [nodev,nosuid]\n",
+                "pivot-root      /s/mnt/root\n",
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(want); i++)
+                ck_assert_msg(strstr(text, want[i]), "plan lacks %s:\n%s", want[i], text);
+        ck_assert_msg(!strstr(text, "/dev -> ") && !strstr(text, "/sys"), "host dirs: %s", text);
+        xh_plan_free(&plan);
+        /* A served name is a file name; a relative target is refused. */
+        links[0] = "../x";
+        ck_assert_int_eq(xh_plan_serve(&spec, &plan, &err), -EINVAL);
+        xh_error_clear(&err);
+        links[0] = "xh-0123-gcc";
+        links[1] = "usr/bin/gcc";
+        ck_assert_int_eq(xh_plan_serve(&spec, &plan, &err), -EINVAL);
+        xh_error_clear(&err);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
         Suite *s = suite_create("plan");
 
         TCase *tc = tcase_create("session");
         tcase_add_test(tc, test_session_persistent);
+        tcase_add_test(tc, test_serve);
         tcase_add_test(tc, test_session_ephemeral);
         tcase_add_test(tc, test_session_upper_archive);
         tcase_add_test(tc, test_session_layer_archive);

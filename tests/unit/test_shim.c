@@ -1099,6 +1099,88 @@ START_TEST(test_decide_cache)
 END_TEST
 
 /*
+ * With --distribute (distcc=, distcc_id=, distcc_hosts= in shim.conf), every
+ * native compile runs "distcc LINK ARGS..." where LINK is named after the
+ * served compiler, xh-ID-DRIVER, and distcc's settings are the session's;
+ * links and -E run the driver as before. With the cache too, the compile
+ * goes to ccache as before (its key unchanged), and ccache's prefix, the
+ * shim itself, sends a miss through distcc.
+ */
+#define DISTCC      TC("/usr/bin/distcc")
+#define DISTCC_ID   "0123456789abcdef"
+#define DISTCC_CONF "distcc=" DISTCC "\ndistcc_id=" DISTCC_ID "\ndistcc_hosts=--randomize h:3632\n"
+#define SERVED      LINKN "xh-" DISTCC_ID "-"
+static const char *const distcc_env[] = {"DISTCC_HOSTS=--randomize h:3632",
+                                         "DISTCC_DIR=" XH_DISTCC_DIR, "DISTCC_FALLBACK=1",
+                                         "DISTCC_NO_REWRITE_CROSS=1", NULL};
+
+START_TEST(test_decide_distcc)
+{
+        struct xh_shim_config conf;
+        struct xh_shim_facts facts;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_shim_config_parse(CONF_TEXT DISTCC_CONF, &conf, &err), 0);
+        facts_init(&facts);
+        const char *base = strrchr(GCC, '/') + 1;
+        _cleanup_free_ char *served = xh_asprintf(SERVED "%s", base);
+
+        static const char *const compile[] = {"gcc", "-c", "x.c", "-o", "x.o", NULL};
+        struct xh_shim_exec x;
+        ck_assert_int_eq(xh_shim_decide(&conf, GCC, (char *const *)compile, NULL, &facts, &x, &err),
+                         0);
+        ck_assert_str_eq(x.path, DISTCC);
+        ck_assert_str_eq(x.why, "native (distcc)");
+        const char *const want[] = {"distcc", served, PRE,   "-c", "x.c",
+                                    "-o",     "x.o",  INC_C, LGCC, NULL};
+        assert_strv_eq(x.argv, want, "distcc compile");
+        ck_assert_str_eq(x.link_at, served);
+        ck_assert_str_eq(x.link_to, TC(GCC));
+        assert_strv_eq(x.putenv, distcc_env, "distcc compile");
+        static const char *const log[] = {"DISTCC_LOG=" XH_DISTCC_LOG, NULL};
+        assert_strv_eq(x.setenv, log, "distcc compile");
+        xh_shim_exec_clear(&x);
+
+        /* A link stays here, through the link named as called. */
+        static const char *const link[] = {"gcc", "x.o", "-o", "prog", NULL};
+        ck_assert_int_eq(xh_shim_decide(&conf, GCC, (char *const *)link, NULL, &facts, &x, &err),
+                         0);
+        ck_assert_str_eq(x.path, TC(GCC));
+        ck_assert_str_eq(x.argv[0], LINKN "gcc");
+        ck_assert_ptr_null(x.putenv[0]);
+        xh_shim_exec_clear(&x);
+
+        /* With the cache: ccache as before; its prefix sends the miss to distcc. */
+        xh_shim_config_clear(&conf);
+        ck_assert_int_eq(
+                xh_shim_config_parse(CONF_TEXT DISTCC_CONF "ccache=" CCACHE "\n", &conf, &err), 0);
+        ck_assert_int_eq(xh_shim_decide(&conf, GCC, (char *const *)compile, NULL, &facts, &x, &err),
+                         0);
+        ck_assert_str_eq(x.path, CCACHE);
+        ck_assert_str_eq(x.argv[1], LINKN "gcc");
+        ck_assert_ptr_null(x.putenv[0]);
+        xh_shim_exec_clear(&x);
+        static const char *const prefix[] = {XH_SHIM_PATH, LINKN "gcc", "-c", "x.c", NULL};
+        ck_assert_int_eq(xh_shim_distcc_prefix(&conf, TC(GCC), (char *const *)prefix, &x, &err), 0);
+        ck_assert_str_eq(x.path, DISTCC);
+        const char *const pwant[] = {"distcc", served, "-c", "x.c", NULL};
+        assert_strv_eq(x.argv, pwant, "prefix");
+        ck_assert_str_eq(x.link_to, TC(GCC));
+        assert_strv_eq(x.putenv, distcc_env, "prefix");
+        xh_shim_exec_clear(&x);
+
+        /* The shim as itself without distcc: one error. */
+        xh_shim_config_clear(&conf);
+        ck_assert_int_eq(xh_shim_config_parse(CONF_TEXT, &conf, &err), 0);
+        ck_assert_int_eq(xh_shim_distcc_prefix(&conf, TC(GCC), (char *const *)prefix, &x, &err),
+                         -EINVAL);
+        ck_assert_msg(strstr(err.msg, "only for distributed compiles"), "%s", err.msg);
+        xh_error_clear(&err);
+        xh_shim_facts_clear(&facts);
+        xh_shim_config_clear(&conf);
+}
+END_TEST
+
+/*
  * Regression test (shim/shim.c, xh_shim_decide): shim.h says that when facts are
  * needed the function "sets out->needs_facts and returns 0 with no path". The
  * toolchain path used to be set before the strategy switch and left behind by
@@ -1510,6 +1592,7 @@ static Suite *shim_suite(void)
         tc = tcase_create("decide");
         tcase_add_loop_test(tc, test_decide, 0, (int)XH_ARRAY_SIZE(decide_cases));
         tcase_add_test(tc, test_decide_cache);
+        tcase_add_test(tc, test_decide_distcc);
         tcase_add_test(tc, test_decide_two_steps);
         tcase_add_test(tc, test_decide_partial_values);
         tcase_add_test(tc, test_needs_facts_no_path);
