@@ -585,8 +585,8 @@ static int resolve(struct parse_ctx *c, const char *name, struct xh_profile **ou
         if (c->f[F_TC_PACKAGES].line) {
                 p->toolchain_packages = steal_pointer(&c->f[F_TC_PACKAGES].list);
         } else {
-                _cleanup_free_ char *def =
-                        xh_asprintf("%s make bash dash pkgconf ccache distcc", arch->cross_packages);
+                _cleanup_free_ char *def = xh_asprintf("%s make bash dash pkgconf ccache distcc",
+                                                       arch->cross_packages);
                 p->toolchain_packages = xh_strv_split(def, " ");
         }
         p->toolchain_packages = sorted_unique(p->toolchain_packages);

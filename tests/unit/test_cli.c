@@ -536,7 +536,7 @@ static const struct bad_args bad_args[] = {
         {{"deb", "--deb", "p", "s"}, "deb: unknown option '--deb'"},
         {{"compare", "--deb", "a"}, "compare: expected two directories"},
         {{"verify", "--env", "A=1", "p", "s"}, "verify: --env goes with --deb"},
-        /* 83: serve and --distribute */
+        /* 77: serve and --distribute */
         {{"serve"}, "serve: no profile given"},
         {{"serve", "p", "q"}, "serve: unexpected argument 'q'"},
         {{"serve", "--listen", "1.2.3", "p"},
