@@ -371,7 +371,7 @@ int xh_serve(const struct xh_serve_opts *o, int *status, xh_error *err)
                         name);
         }
         _cleanup_free_ char *allowed = xh_strv_join(o->allow, ", ");
-        xh_note(o->notes, XH_NOTE_PROGRESS, "distccd listens on %s:%u for %s; stop it with Ctrl-C",
+        xh_note(o->notes, XH_NOTE_PROGRESS, "starting distccd on %s:%u for %s; stop it with Ctrl-C",
                 o->listen, o->port, allowed);
         _cleanup_free_ char *cmdlist = xh_asprintf("DISTCC_CMDLIST=%s", XH_SERVE_CMDLIST);
         char *envp[] = {"PATH=/usr/bin:/bin",
