@@ -30,6 +30,11 @@ const char *xh_usage(void)
                "                                  throwaway session\n"
                "  serve [OPTIONS] PROFILE         compile for distcc clients (run --distribute)\n"
                "                                  with the profile's cross compiler only\n"
+               "  image [OPTIONS] PROFILE -o FILE an image archive of the profile's hybrid root\n"
+               "                                  (podman load / docker load)\n"
+               "  entrypoint [--user UID[:GID]] [--] CMD...\n"
+               "                                  inside such an image: run CMD with the\n"
+               "                                  target's identity and emulator\n"
                "  version\n"
                "\n"
                "run/enter options:\n"
@@ -79,6 +84,13 @@ const char *xh_usage(void)
                "  -o, --output DIR   where the packages, .buildinfo, .changes and the build\n"
                "                     log go (default: the current directory)\n"
                "  --emulated, --env  as for run\n"
+               "\n"
+               "image options:\n"
+               "  -o, --output FILE  the archive to write (required)\n"
+               "  --tag NAME[:TAG]   the image's name (default xhybrid/PROFILE:latest)\n"
+               "\n"
+               "entrypoint options:\n"
+               "  --user UID[:GID]   run CMD as these ids (else BUILDER_UID and BUILDER_GID)\n"
                "\n"
                "Store: --store DIR, else $XHYBRID_STORE, else $XDG_DATA_HOME/xhybrid.\n"
                "Exit status: the command's own (deb: dpkg-buildpackage's); 1 check failed; 2 "
@@ -141,6 +153,10 @@ static const struct option options[] = {
          offsetof(struct xh_args, deb)},
         {"-o", DEB | CMD(XH_CMD_VERIFY), OPT_STRING, offsetof(struct xh_args, outdir)},
         {"--output", DEB | CMD(XH_CMD_VERIFY), OPT_STRING, offsetof(struct xh_args, outdir)},
+        {"-o", CMD(XH_CMD_IMAGE), OPT_STRING, offsetof(struct xh_args, output)},
+        {"--output", CMD(XH_CMD_IMAGE), OPT_STRING, offsetof(struct xh_args, output)},
+        {"--tag", CMD(XH_CMD_IMAGE), OPT_STRING, offsetof(struct xh_args, tag)},
+        {"--user", CMD(XH_CMD_ENTRYPOINT), OPT_STRING, offsetof(struct xh_args, user)},
         {"--store", ALL, OPT_STRING, offsetof(struct xh_args, store)},
         {"-v", ALL, OPT_COUNT, offsetof(struct xh_args, verbose)},
 };
@@ -240,6 +256,7 @@ enum operands {
         OPERANDS_NONE,                   /* help, version */
         OPERANDS_PROFILE,                /* create, enter: PROFILE */
         OPERANDS_PROFILE_COMMAND,        /* run: PROFILE COMMAND... */
+        OPERANDS_COMMAND,                /* entrypoint: COMMAND... */
         OPERANDS_PROFILE_SOURCE,         /* bench, verify: PROFILE SOURCE */
         OPERANDS_PROFILE_SOURCE_OPTIONS, /* deb: PROFILE SOURCE [-- OPTIONS...] */
         OPERANDS_PROFILES,               /* profiles: [list | show PROFILE] */
@@ -276,7 +293,9 @@ static const struct command {
         {"doctor", XH_CMD_DOCTOR, OPERANDS_ANY, xh_cmd_doctor},
         {"elf", XH_CMD_ELF, OPERANDS_FILES, xh_cmd_elf},
         {"enter", XH_CMD_ENTER, OPERANDS_PROFILE, xh_cmd_run},
+        {"entrypoint", XH_CMD_ENTRYPOINT, OPERANDS_COMMAND, xh_cmd_entrypoint},
         {"help", XH_CMD_HELP, OPERANDS_NONE, cmd_help},
+        {"image", XH_CMD_IMAGE, OPERANDS_PROFILE, xh_cmd_image},
         {"profiles", XH_CMD_PROFILES, OPERANDS_PROFILES, xh_cmd_profiles},
         {"run", XH_CMD_RUN, OPERANDS_PROFILE_COMMAND, xh_cmd_run},
         {"serve", XH_CMD_SERVE, OPERANDS_PROFILE, xh_cmd_serve},
@@ -385,9 +404,15 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
                 if (n < 1)
                         return xh_fail(err, EINVAL, "%s: no profile given", name);
                 a->profile = xh_strdup(ops[used++]);
+                if (c->cmd == XH_CMD_IMAGE && (!a->output || !*a->output))
+                        return xh_fail(err, EINVAL, "image: no archive given (-o FILE)");
                 if (c->operands == OPERANDS_PROFILE_COMMAND && xh_strv_len(a->rest) == 0)
                         return xh_fail(err, EINVAL, "%s: no command given after '%s'", name,
                                        a->profile);
+                break;
+        case OPERANDS_COMMAND:
+                if (xh_strv_len(a->rest) == 0)
+                        return xh_fail(err, EINVAL, "%s: no command given", name);
                 break;
         case OPERANDS_PROFILE_SOURCE:
         case OPERANDS_PROFILE_SOURCE_OPTIONS:
@@ -522,7 +547,8 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
         bool options_end = false;
         for (; i < argc; i++) {
                 const char *s = argv[i];
-                bool command_next = c->operands == OPERANDS_PROFILE_COMMAND && ops[0];
+                bool command_next = (c->operands == OPERANDS_PROFILE_COMMAND && ops[0]) ||
+                                    c->operands == OPERANDS_COMMAND;
                 /* deb: after "--" and both operands, dpkg-buildpackage's options */
                 if (options_end && c->operands == OPERANDS_PROFILE_SOURCE_OPTIONS &&
                     xh_strv_len(ops) == 2) {
@@ -561,7 +587,7 @@ int xh_args_parse(int argc, char *const *argv, struct xh_args *a, xh_error *err)
                         break;
                 xh_strv_push(&ops, s);
         }
-        if (c->operands == OPERANDS_PROFILE_COMMAND)
+        if (c->operands == OPERANDS_PROFILE_COMMAND || c->operands == OPERANDS_COMMAND)
                 for (; i < argc; i++)
                         xh_strv_push(&a->rest, argv[i]);
         return take_operands(c, ops, a, err);
@@ -592,5 +618,8 @@ void xh_args_free(struct xh_args *a)
         free(a->markdown);
         free(a->svg);
         free(a->outdir);
+        free(a->output);
+        free(a->tag);
+        free(a->user);
         *a = (struct xh_args){0};
 }

@@ -29,6 +29,8 @@ enum xh_cmd {
         XH_CMD_CACHE,
         XH_CMD_DEB,
         XH_CMD_SERVE,
+        XH_CMD_IMAGE,
+        XH_CMD_ENTRYPOINT,
 };
 
 struct xh_args {
@@ -66,6 +68,9 @@ struct xh_args {
         bool strict;         /* compare/verify --strict: ignore nothing */
         bool deb;            /* compare/verify --deb: Debian packages */
         char *outdir;        /* deb -o DIR, verify --deb -o DIR */
+        char *output;        /* image -o FILE */
+        char *tag;           /* image --tag NAME[:TAG] */
+        char *user;          /* entrypoint --user UID[:GID] */
 
         int (*run)(const struct xh_args *a); /* the command's entry point */
 };
@@ -91,6 +96,8 @@ int xh_cmd_bench(const struct xh_args *a);
 int xh_cmd_verify(const struct xh_args *a);
 int xh_cmd_deb(const struct xh_args *a);
 int xh_cmd_serve(const struct xh_args *a);
+int xh_cmd_image(const struct xh_args *a);
+int xh_cmd_entrypoint(const struct xh_args *a);
 
 /* The front end's output (cli/output.c): "xhybrid: MSG" lines on standard error. */
 void xh_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -53,6 +53,7 @@
 static const struct xh_arch arch_table[] = {
         {
                 .debian = "amd64",
+                .oci_arch = "amd64",
                 .qemu = "x86_64",
                 .triplet = "x86_64-linux-gnu",
                 .hosttype = "x86_64",
@@ -68,6 +69,8 @@ static const struct xh_arch arch_table[] = {
         },
         {
                 .debian = "arm64",
+                .oci_arch = "arm64",
+                .oci_variant = "v8",
                 .qemu = "aarch64",
                 .triplet = "aarch64-linux-gnu",
                 .hosttype = "aarch64",
@@ -84,6 +87,8 @@ static const struct xh_arch arch_table[] = {
         {
                 /* Same binfmt magic as armhf: the ELF header does not tell them apart. */
                 .debian = "armel",
+                .oci_arch = "arm",
+                .oci_variant = "v5",
                 .qemu = "arm",
                 .triplet = "arm-linux-gnueabi",
                 .hosttype = "arm",
@@ -99,6 +104,8 @@ static const struct xh_arch arch_table[] = {
         },
         {
                 .debian = "armhf",
+                .oci_arch = "arm",
+                .oci_variant = "v7",
                 .qemu = "arm",
                 .triplet = "arm-linux-gnueabihf",
                 .hosttype = "arm",
@@ -114,6 +121,7 @@ static const struct xh_arch arch_table[] = {
         },
         {
                 .debian = "i386",
+                .oci_arch = "386",
                 .qemu = "i386",
                 .triplet = "i686-linux-gnu",
                 .hosttype = "i686",
@@ -129,6 +137,7 @@ static const struct xh_arch arch_table[] = {
         },
         {
                 .debian = "mips64el",
+                .oci_arch = "mips64le",
                 .qemu = "mips64el",
                 .triplet = "mips64el-linux-gnuabi64",
                 .hosttype = "mips64el",
@@ -144,6 +153,7 @@ static const struct xh_arch arch_table[] = {
         },
         {
                 .debian = "ppc64el",
+                .oci_arch = "ppc64le",
                 .qemu = "ppc64le",
                 .triplet = "powerpc64le-linux-gnu",
                 .hosttype = "powerpc64le",
@@ -159,6 +169,7 @@ static const struct xh_arch arch_table[] = {
         },
         {
                 .debian = "riscv64",
+                .oci_arch = "riscv64",
                 .qemu = "riscv64",
                 .triplet = "riscv64-linux-gnu",
                 .hosttype = "riscv64",
@@ -174,6 +185,7 @@ static const struct xh_arch arch_table[] = {
         },
         {
                 .debian = "s390x",
+                .oci_arch = "s390x",
                 .qemu = "s390x",
                 .triplet = "s390x-linux-gnu",
                 .hosttype = "s390x",

@@ -22,6 +22,8 @@ struct xh_arch {
         const char *cross_libc;     /* where the cross packages put their own libc
                                        (include/ and lib/ below it), hidden in a session */
         const char *uname;          /* uname -m inside: aarch64 */
+        const char *oci_arch;       /* an image's platform (GOARCH): arm64, arm, ppc64le */
+        const char *oci_variant;    /* and its variant: v8 for arm64, v7 for armhf; or NULL */
         int elf_machine;            /* EM_AARCH64 */
         int elf_class;              /* ELFCLASS64 */
         int elf_data;               /* ELFDATA2LSB */

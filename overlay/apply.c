@@ -464,6 +464,25 @@ int xh_plan_apply(const struct xh_plan *plan, struct xh_plan_state *state, xh_er
         return 0;
 }
 
+int xh_plan_apply_files(const struct xh_plan *plan, const char *dir, xh_error *err)
+{
+        size_t n = strlen(dir);
+        struct xh_plan_state none = {.from_fd = -1, .to_fd = -1};
+        for (size_t i = 0; i < plan->n; i++) {
+                const struct xh_op *op = &plan->ops[i];
+                bool file_op = op->kind == XH_OP_MKDIR || op->kind == XH_OP_COPY ||
+                               op->kind == XH_OP_LINK || op->kind == XH_OP_WRITE ||
+                               op->kind == XH_OP_SYMLINK;
+                if (!file_op || strncmp(op->dst, dir, n) != 0 ||
+                    (op->dst[n] != '/' && op->dst[n] != '\0'))
+                        continue;
+                int r = apply_one(op, &none, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 void xh_plan_state_close(struct xh_plan_state *state)
 {
         if (state->from_fd >= 0)

@@ -219,6 +219,13 @@ struct xh_plan_state {
 int xh_plan_apply(const struct xh_plan *plan, struct xh_plan_state *state, xh_error *err);
 
 /*
+ * Carry out only the plan's file ops (mkdir, copy, link, write, symlink)
+ * whose destination is dir or lies below it, in plan order: the generated
+ * layer of a session made on disk, for an image. Mounts nothing.
+ */
+int xh_plan_apply_files(const struct xh_plan *plan, const char *dir, xh_error *err);
+
+/*
  * At the session's end, once no process of the session can write the upper
  * any more: the plan's save op (nothing when it has none), then
  * xh_plan_state_close(). stats (may be NULL) receives the figures of the

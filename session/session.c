@@ -607,3 +607,45 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                         free_mib, upper);
         return r;
 }
+
+int xh_session_image_plan(const struct xh_profile *p, const char *store, const char *staging,
+                          const struct xh_notes *notes, struct xh_plan *plan, char ***env,
+                          xh_error *err)
+{
+        *env = NULL;
+        _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
+        int r;
+        if ((r = xh_store_check(store, p, XH_TREE_ROOT, true, err)) < 0)
+                return r;
+        /* A throwaway hybrid session of the profile's root alone: no upper, no binds, no cache. */
+        char *const no_argv[] = {NULL};
+        struct xh_session_opts o = {
+                .profile = p, .store = store, .ephemeral = true, .argv = no_argv, .notes = notes};
+        _cleanup_strv_ char **session_env = xh_session_env(NULL, p, NULL, "hybrid");
+        if ((r = check_emulate_env(session_env, err)) < 0)
+                return r;
+        struct hybrid h = {0};
+        if ((r = hybrid_setup(&o, rootfs, NULL, NULL, session_env, &h, err)) < 0) {
+                hybrid_clear(&h);
+                return r;
+        }
+        _cleanup_free_ char *lib64 = xh_asprintf("%s/lib64", rootfs);
+        struct xh_session_spec spec = {
+                .staging = staging,
+                .rootfs = rootfs,
+                .cwd = "/",
+                .toolchain = h.toolchain,
+                .hide = (const char *const *)h.hide,
+                .shim_dir = h.shim_dir,
+                .shim_conf = h.conf,
+                .shim_targets = (const char *const *)h.targets,
+                .direct_targets = (const char *const *)h.direct,
+                .lib64_link = !xh_path_exists(lib64),
+                .host_libdir = xh_arch_host()->triplet,
+        };
+        r = xh_plan_session(&spec, plan, err);
+        hybrid_clear(&h);
+        if (r == 0)
+                *env = steal_pointer(&session_env);
+        return r;
+}

@@ -12,7 +12,10 @@
 #include <stdbool.h>
 
 #include "profiles.h"
+#include "xh-paths.h"
 #include "xh-util.h"
+
+#include <stdint.h>
 
 struct xh_bind; /* overlay.h */
 
@@ -166,6 +169,91 @@ struct xh_session_opts {
  * executed (the error is then the exec's: -ENOENT, -EACCES, -ENOEXEC ...).
  */
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err);
+
+/*
+ * The plan of a throwaway hybrid session of the profile's root alone (no
+ * persistent upper, working directory "/", no binds, no caches) staged at
+ * staging, as an image holds it (image.c); *env receives that session's
+ * environment, made from an empty host environment. Warnings of the
+ * toolchain's choice go to notes.
+ */
+struct xh_plan;
+int xh_session_image_plan(const struct xh_profile *p, const char *store, const char *staging,
+                          const struct xh_notes *notes, struct xh_plan *plan, char ***env,
+                          xh_error *err);
+
+/*
+ * Images (image.c): a container image of a hybrid session of a profile, made
+ * from the store, and what its entrypoint reads.
+ */
+#define XH_IMAGE_XHYBRID XH_SESSION_DIR "/bin/xhybrid" /* the entrypoint, a static program */
+#define XH_IMAGE_CONF    XH_SESSION_DIR "/image.conf"  /* struct xh_image_conf */
+#define XH_IMAGE_BINFMT  XH_SESSION_DIR "/binfmt"      /* a private binfmt_misc goes here */
+
+/* What the entrypoint needs to know of the image (XH_IMAGE_CONF: "key = value" lines). */
+struct xh_image_conf {
+        char *profile;        /* the profile it was made from */
+        char *arch;           /* its Debian architecture */
+        char *emulator;       /* qemu-user in the image, as binfmt_misc starts it */
+        char *emulator_flags; /* the binfmt_misc flags for it: POF */
+        char *probe;          /* a foreign program that runs alone: the target's loader */
+};
+char *xh_image_conf_format(const struct xh_image_conf *c);
+/* -EINVAL with "ORIGIN:LINE: ..." for a line that is not a known key, or a missing key. */
+int xh_image_conf_parse(const char *text, const char *origin, struct xh_image_conf *c,
+                        xh_error *err);
+void xh_image_conf_clear(struct xh_image_conf *c);
+
+/* One layer of an image: an uncompressed tar, its digest is also its diff_id. */
+struct xh_image_layer {
+        char *digest; /* sha256:HEX */
+        uint64_t size;
+        const char *what; /* its history line */
+};
+/* The image's configuration (JSON of the OCI image spec). */
+struct xh_image_desc {
+        const char *arch, *variant; /* platform: arm64, v8 (variant may be NULL) */
+        const char *created;        /* RFC 3339 */
+        const char *profile;        /* label org.xhybrid.profile */
+        char *const *env, *const *entrypoint, *const *cmd;
+        const struct xh_image_layer *layers;
+        size_t nlayers;
+};
+char *xh_image_config_json(const struct xh_image_desc *d);
+char *xh_image_manifest_json(const char *config_digest, uint64_t config_size,
+                             const struct xh_image_layer *layers, size_t n);
+/* index.json of the OCI layout; ref NAME:TAG names the image. */
+char *xh_image_index_json(const char *manifest_digest, uint64_t manifest_size, const char *ref);
+/* manifest.json of a docker-archive naming the same blobs. */
+char *xh_image_docker_manifest_json(const char *config_digest, const char *ref,
+                                    const struct xh_image_layer *layers, size_t n);
+/* A --tag checked, ":latest" added when it has no tag; -EINVAL with a message. */
+int xh_image_ref(const char *in, char **out, xh_error *err);
+
+struct xh_image_opts {
+        const struct xh_profile *profile;
+        const char *store;
+        const char *output;  /* the archive to write (replaced whole, or left alone) */
+        const char *ref;     /* NAME:TAG */
+        const char *xhybrid; /* a static xhybrid, the image's entrypoint */
+        const struct xh_notes *notes;
+};
+struct xh_image_info {
+        char *digest;         /* the image's id: the digest of its configuration */
+        char *archive_digest; /* sha256 of the archive file */
+        uint64_t bytes;       /* the archive's size */
+        uint64_t layer_bytes[3];
+        size_t nlayers;
+        double seconds;
+};
+/*
+ * Write an image archive of the profile's root, toolchain layer and shim
+ * layer (an OCI layout that is also a docker-archive), with xhybrid as its
+ * entrypoint; the same store gives the same bytes. Works in
+ * STORE/work/image-PROFILE.XXXXXX, removed at the end.
+ */
+int xh_image_build(const struct xh_image_opts *o, struct xh_image_info *info, xh_error *err);
+void xh_image_info_clear(struct xh_image_info *info);
 
 /*
  * The binfmt_misc rule that registers the profile's emulator (found and
