@@ -1,8 +1,47 @@
 /* SPDX-License-Identifier: MIT */
-/* xhybrid entrypoint [--user UID[:GID]] -- CMD...: the entrypoint of an image. */
+/* xhybrid entrypoint [--user UID[:GID]] [--] CMD...: the entrypoint of an image. */
 #include "cli.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
 
 int xh_cmd_entrypoint(const struct xh_args *a)
 {
-        return XH_EXIT_ERROR;
+        xh_error err = {0};
+        long uid, gid;
+        if (xh_entry_ids(a->user, getenv("BUILDER_UID"), getenv("BUILDER_GID"), &uid, &gid, &err) <
+            0)
+                return xh_cli_fail(&err, XH_EXIT_USAGE);
+        struct xh_entry_opts o = {
+                .conf = XH_IMAGE_CONF,
+                .argv = a->rest,
+                .envp = environ,
+                .uid = uid,
+                .gid = gid,
+                .notes = &xh_cli_notes,
+        };
+        int status = -1;
+        if (xh_entry_run(&o, &status, &err) < 0) {
+                if (status == -1)
+                        return xh_cli_fail(&err, XH_EXIT_ERROR);
+                xh_print_error(&err);
+                xh_error_clear(&err);
+        }
+        if (WIFSIGNALED(status)) {
+                int sig = WTERMSIG(status);
+                /* pid 1 of a container cannot die of a signal it sends itself: 128 + N. */
+                if (getpid() != 1) {
+                        struct rlimit no_core = {0, 0};
+                        setrlimit(RLIMIT_CORE, &no_core);
+                        signal(sig, SIG_DFL);
+                        fflush(NULL);
+                        raise(sig);
+                }
+                return 128 + sig;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : XH_EXIT_ERROR;
 }

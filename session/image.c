@@ -601,7 +601,8 @@ static int add_own_files(struct build *b, const char *rootfs, xh_error *err)
                 return xh_fail(err, -r, "%s: %s", binfmt, strerror(-r));
 
         /* The probe: the target's program loader, which runs alone (no loader of its own). */
-        _cleanup_free_ char *sh = xh_resolve_in_root(rootfs, "/bin/sh");
+        _cleanup_free_ char *sh_in = xh_resolve_in_root(rootfs, "/bin/sh");
+        _cleanup_free_ char *sh = sh_in ? xh_asprintf("%s%s", rootfs, sh_in) : NULL;
         struct xh_elf_info info = {0};
         if (!sh || (r = xh_elf_inspect(sh, &info, err)) < 0 || !info.interpreter) {
                 xh_elf_info_clear(&info);

@@ -72,6 +72,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 
 extern char **environ;
 
@@ -157,6 +158,38 @@ static int write_id_maps(pid_t pid, xh_error *err)
         if ((r = write_text(setgroups, "deny\n")) < 0 || (r = write_text(uid_map, um)) < 0 ||
             (r = write_text(gid_map, gm)) < 0)
                 return xh_fail(err, -r, "cannot write the id map of the session: %s", strerror(-r));
+        return 0;
+}
+
+/*
+ * The id maps of an entrypoint's namespace: as root, every id of its own
+ * user namespace (the container's) to itself, so that BUILDER_UID and the
+ * root's owners mean the same inside; otherwise its own uid and gid only.
+ */
+static int write_entry_maps(pid_t pid, xh_error *err)
+{
+        static const char *const maps[] = {"uid_map", "gid_map"};
+        _cleanup_free_ char *setgroups = xh_asprintf("/proc/%d/setgroups", (int)pid);
+        int r;
+        if (geteuid() != 0 && (r = write_text(setgroups, "deny\n")) < 0)
+                return xh_fail(err, -r, "cannot write %s: %s", setgroups, strerror(-r));
+        for (size_t i = 0; i < XH_ARRAY_SIZE(maps); i++) {
+                _cleanup_free_ char *self = xh_asprintf("/proc/self/%s", maps[i]);
+                _cleanup_free_ char *path = xh_asprintf("/proc/%d/%s", (int)pid, maps[i]);
+                _cleanup_free_ char *outer = NULL;
+                _cleanup_free_ char *map = NULL;
+                if (geteuid() != 0) {
+                        unsigned id = i == 0 ? (unsigned)getuid() : (unsigned)getgid();
+                        map = xh_asprintf("%u %u 1\n", id, id);
+                } else if ((r = xh_read_file(self, &outer, NULL)) < 0) {
+                        return xh_fail(err, -r, "cannot read %s: %s", self, strerror(-r));
+                } else if ((r = xh_ns_identity_map(outer, &map)) < 0) {
+                        return xh_fail(err, -r, "%s: unexpected contents '%s'", self, outer);
+                }
+                if ((r = write_text(path, map)) < 0)
+                        return xh_fail(err, -r, "cannot write the id map %s: %s", path,
+                                       strerror(-r));
+        }
         return 0;
 }
 
@@ -269,6 +302,16 @@ struct ns_job {
         char *const *envp;
         bool lock;           /* the command gets its own user + mount namespace (see the top) */
         const char *machine; /* uname(2) machine for native programs; NULL: no supervisor */
+        /* The entrypoint of an image (xh_ns_run_entry): */
+        bool no_ns;      /* no namespaces at all: init is a plain child, a subreaper */
+        /*
+         * No PID namespace either (the container's /proc cannot be
+         * replaced, and the supervisor finds processes there by the pids
+         * its notifications give): init is a subreaper.
+         */
+        bool no_pidns;
+        bool entry_maps; /* root: every id of ours to itself; else our own id only */
+        long uid, gid;   /* >= 0: the command's ids, taken after the identity filter */
         /*
          * > 0: a request to stop (SIGTERM, SIGINT, SIGQUIT, SIGHUP; from a
          * terminal too) ends the whole session when the command has not
@@ -483,9 +526,14 @@ static pid_t start_supervisor(const struct ns_job *job, pid_t cmd, int sock, int
  * In init, when the supervisor has ended: no native program may run on
  * without it, so every process of the session is killed before the report.
  */
-static _Noreturn void supervisor_died(int st, const char *machine, int err_fd)
+static _Noreturn void supervisor_died(int st, const char *machine, pid_t cmd, bool own_pidns,
+                                      int err_fd)
 {
-        kill(-1, SIGKILL);
+        /* kill(-1) is the session's own processes only in a PID namespace of its own. */
+        if (own_pidns)
+                kill(-1, SIGKILL);
+        else
+                kill(cmd, SIGKILL);
         xh_error e = {0};
         if (WIFSIGNALED(st))
                 xh_fail(&e, ECHILD,
@@ -641,6 +689,29 @@ static int finish_session(struct xh_plan_state *state, int st, xh_error *e)
         return r;
 }
 
+/*
+ * In the command process of an entrypoint: the caller's ids (BUILDER_UID,
+ * --user), so that what it writes in a bound directory is the caller's.
+ */
+static void switch_ids(const struct ns_job *job, int err_fd)
+{
+        gid_t gid = job->gid >= 0 ? (gid_t)job->gid : getgid();
+        uid_t uid = job->uid >= 0 ? (uid_t)job->uid : getuid();
+        xh_error x = {0};
+        /* setgroups is denied where only our own id is mapped: no groups to drop then. */
+        if ((setgroups(0, NULL) < 0 && errno != EPERM) || setgid(gid) < 0 || setuid(uid) < 0) {
+                int e = errno;
+                xh_fail(&x, e, "cannot run the command as uid %u, gid %u: %s", (unsigned)uid,
+                        (unsigned)gid, strerror(e));
+                xh_hint(&x, e,
+                        "the entrypoint must start as root to take other ids (podman run without "
+                        "--user), and the ids must be mapped in the container");
+                report_error(err_fd, e, &x);
+                xh_error_clear(&x);
+                _exit(XH_EXIT_ERROR);
+        }
+}
+
 /* pid 1 of the session. */
 static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_fd, int status_fd)
 {
@@ -657,6 +728,9 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
         if (poll(&lifeline, 1, 0) != 0)
                 _exit(XH_EXIT_ERROR);
         close(sync_fd);
+        /* Without a PID namespace of its own, init still reaps what the command leaves. */
+        if (job->no_ns || job->no_pidns)
+                prctl(PR_SET_CHILD_SUBREAPER, 1);
 
         xh_error e = {0};
         struct xh_plan_state state;
@@ -699,6 +773,8 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                         close(ident[0]);
                         install_identity(ident[1], err_fd);
                 }
+                if (job->uid >= 0 || job->gid >= 0)
+                        switch_ids(job, err_fd);
                 exec_command(job, err_fd);
         }
         if (job->lock) {
@@ -736,7 +812,8 @@ static _Noreturn void init_main(const struct ns_job *job, int sync_fd, int err_f
                 if (w < 0)
                         _exit(XH_EXIT_ERROR);
                 if (sup > 0 && w == sup)
-                        supervisor_died(st, job->machine, err_fd);
+                        supervisor_died(st, job->machine, cmd, !job->no_pidns && !job->no_ns,
+                                        err_fd);
                 if (w == cmd) {
                         if ((r = finish_session(&state, st, &e)) < 0) {
                                 report_error(err_fd, -r, &e);
@@ -783,7 +860,10 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         sigset_t hold = forwarded_set(), old_mask;
         sigprocmask(SIG_BLOCK, &hold, &old_mask);
         fflush(NULL);
-        pid_t pid = raw_clone(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID);
+        unsigned long flags = job->no_ns      ? 0
+                              : job->no_pidns ? CLONE_NEWUSER | CLONE_NEWNS
+                                              : CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID;
+        pid_t pid = raw_clone(flags);
         if (pid < 0) {
                 sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 int e = errno;
@@ -819,7 +899,9 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         /* Open for as long as the session runs: init's lifeline (see init_main). */
         _cleanup_close_ int lifeline = sync_p[1];
 
-        int r = write_id_maps(pid, err);
+        int r = job->no_ns        ? 0
+                : job->entry_maps ? write_entry_maps(pid, err)
+                                  : write_id_maps(pid, err);
         if (r == 0 && write(lifeline, "1", 1) != 1)
                 r = xh_fail(err, errno, "cannot start the session: %s", strerror(errno));
         if (r < 0) {
@@ -927,8 +1009,13 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
         if ((r = xh_plan_host_binfmt(rule, &plan, err)) < 0)
                 return r;
         /* mmdebstrap works on the host's own tree: there is nothing to lock. */
-        struct ns_job job = {
-                .plan = &plan, .argv = argv, .envp = envp, .lock = false, .grace = XH_STOP_GRACE};
+        struct ns_job job = {.plan = &plan,
+                             .argv = argv,
+                             .envp = envp,
+                             .lock = false,
+                             .grace = XH_STOP_GRACE,
+                             .uid = -1,
+                             .gid = -1};
         r = ns_run(&job, status, err);
         xh_plan_free(&plan);
         return r;
@@ -937,7 +1024,30 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
 int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp,
                    const char *machine, int *status, xh_error *err)
 {
+        struct ns_job job = {.plan = plan,
+                             .argv = argv,
+                             .envp = envp,
+                             .lock = true,
+                             .machine = machine,
+                             .uid = -1,
+                             .gid = -1};
+        return ns_run(&job, status, err);
+}
+
+int xh_ns_run_entry(const struct xh_plan *plan, char *const *argv, char *const *envp,
+                    const char *machine, long uid, long gid, int *status, xh_error *err)
+{
+        struct xh_plan none = {0};
         struct ns_job job = {
-                .plan = plan, .argv = argv, .envp = envp, .lock = true, .machine = machine};
+                .plan = plan ? plan : &none,
+                .argv = argv,
+                .envp = envp,
+                .machine = machine,
+                .no_ns = plan == NULL,
+                .no_pidns = true,
+                .entry_maps = true,
+                .uid = uid,
+                .gid = gid,
+        };
         return ns_run(&job, status, err);
 }

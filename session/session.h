@@ -256,6 +256,29 @@ int xh_image_build(const struct xh_image_opts *o, struct xh_image_info *info, xh
 void xh_image_info_clear(struct xh_image_info *info);
 
 /*
+ * The entrypoint (entry.c). The command's ids from --user UID[:GID] (user,
+ * may be NULL), else from BUILDER_UID and BUILDER_GID (may be NULL or
+ * empty); -1 where none is given, a gid the same as the uid when only
+ * that is. -EINVAL with a message for anything but numbers.
+ */
+int xh_entry_ids(const char *user, const char *env_uid, const char *env_gid, long *uid, long *gid,
+                 xh_error *err);
+struct xh_entry_opts {
+        const char *conf;  /* XH_IMAGE_CONF */
+        char *const *argv; /* the command */
+        char *const *envp; /* the container's environment */
+        long uid, gid;     /* the command's ids, or -1 */
+        const struct xh_notes *notes;
+};
+/*
+ * Run the command with the image's emulator and identity: the host's
+ * binfmt_misc entry when a target program runs, else a private one in a user
+ * namespace, else -ENOEXEC with one message on how to get either. *status as
+ * xh_session_run.
+ */
+int xh_entry_run(const struct xh_entry_opts *o, int *status, xh_error *err);
+
+/*
  * The binfmt_misc rule that registers the profile's emulator (found and
  * checked to be a static host program) with the F and O flags; with
  * keep_argv0 and Debian's ARCH-binfmt-P name for it, also P.
@@ -285,6 +308,18 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
 struct xh_plan;
 int xh_ns_run_plan(const struct xh_plan *plan, char *const *argv, char *const *envp,
                    const char *machine, int *status, xh_error *err);
+
+/*
+ * The entrypoint of an image: run argv in new user + mount + PID namespaces
+ * after applying plan there (a private binfmt_misc), or with plan NULL in no
+ * namespaces at all. As root, the namespace maps every id of the container
+ * to itself, else only the caller's own. With a machine, the identity filter
+ * and its supervisor as in a session (needs the namespace: the supervisor
+ * reads the command's memory). uid, gid >= 0: the command's ids, taken
+ * after the filter is loaded. Signals and statuses as xh_ns_run_plan.
+ */
+int xh_ns_run_entry(const struct xh_plan *plan, char *const *argv, char *const *envp,
+                    const char *machine, long uid, long gid, int *status, xh_error *err);
 
 /*
  * Why execvp(file) failed with errno e, in err, the way a shell says it;
