@@ -31,9 +31,9 @@ int xh_entry_ids(const char *user, const char *env_uid, const char *env_gid, lon
         const char *what = user ? "--user" : "BUILDER_UID";
         _cleanup_free_ char *u = user ? xh_strndup(user, strcspn(user, ":"))
                                       : (env_uid && *env_uid ? xh_strdup(env_uid) : NULL);
-        _cleanup_free_ char *g = user ? (strchr(user, ':') ? xh_strdup(strchr(user, ':') + 1)
-                                                           : NULL)
-                                      : (env_gid && *env_gid ? xh_strdup(env_gid) : NULL);
+        _cleanup_free_ char *g =
+                user ? (strchr(user, ':') ? xh_strdup(strchr(user, ':') + 1) : NULL)
+                     : (env_gid && *env_gid ? xh_strdup(env_gid) : NULL);
         const char *gwhat = user ? "--user" : "BUILDER_GID";
         const struct {
                 const char *text, *what;
@@ -50,8 +50,7 @@ int xh_entry_ids(const char *user, const char *env_uid, const char *env_gid, lon
                 errno = 0;
                 long v = strtol(ids[i].text, &end, 10);
                 if (errno || !*ids[i].text || *end || v < 0 || v > 0xfffffffeL) {
-                        xh_fail(err, EINVAL, "%s '%s': not a numeric id", ids[i].what,
-                                ids[i].text);
+                        xh_fail(err, EINVAL, "%s '%s': not a numeric id", ids[i].what, ids[i].text);
                         return xh_hint(err, EINVAL,
                                        "give numeric ids, e.g. -e BUILDER_UID=$(id -u) -e "
                                        "BUILDER_GID=$(id -g) or --user $(id -u):$(id -g)");
@@ -119,8 +118,8 @@ int xh_entry_run(const struct xh_entry_opts *o, int *status, xh_error *err)
                 /* Namespaces with nothing to mount: the supervisor needs them. */
                 XH_INFO("%s programs run through the host's binfmt_misc entry", c.arch);
         } else {
-                _cleanup_free_ char *rule = xh_binfmt_rule(arch, "xhybrid", c.emulator,
-                                                           c.emulator_flags);
+                _cleanup_free_ char *rule =
+                        xh_binfmt_rule(arch, "xhybrid", c.emulator, c.emulator_flags);
                 _cleanup_free_ char *reg = xh_asprintf("%s/register", XH_IMAGE_BINFMT);
                 if (!rule) {
                         xh_error_clear(&host);
@@ -160,10 +159,11 @@ int xh_entry_run(const struct xh_entry_opts *o, int *status, xh_error *err)
                         "container (%s)",
                         c.arch, c.probe, host.msg ? host.msg : "it does not run", why);
                 xh_hint(err, ENOEXEC,
-                        "either register one on the host with the F flag (Debian: apt-get install "
-                        "qemu-user-static, or 'xhybrid doctor'), or allow user namespaces in the "
-                        "container (Linux 6.7 or later; docker: --security-opt seccomp=unconfined "
-                        "--security-opt apparmor=unconfined; podman allows them)");
+                        "either register an entry on the host with the F flag (Debian: "
+                        "apt-get install qemu-user-static binfmt-support), or let the container "
+                        "make user namespaces (Linux 6.7 or later; podman allows them, docker "
+                        "with --security-opt seccomp=unconfined --security-opt "
+                        "apparmor=unconfined)");
                 r = -ENOEXEC;
         } else if (r < 0 && *status == -1 && host_runs) {
                 /* No user namespace here: run without one, and without the uname answer. */

@@ -303,7 +303,7 @@ struct ns_job {
         bool lock;           /* the command gets its own user + mount namespace (see the top) */
         const char *machine; /* uname(2) machine for native programs; NULL: no supervisor */
         /* The entrypoint of an image (xh_ns_run_entry): */
-        bool no_ns;      /* no namespaces at all: init is a plain child, a subreaper */
+        bool no_ns; /* no namespaces at all: init is a plain child, a subreaper */
         /*
          * No PID namespace either (the container's /proc cannot be
          * replaced, and the supervisor finds processes there by the pids

@@ -1,0 +1,162 @@
+# xhybrid image and entrypoint on a real engine (podman with runc): the image
+# archive is the same twice from the same store and podman loads it as
+# linux/arm64; in a container uname -m says aarch64, the exit status comes
+# back, foreign programs run through a private binfmt_misc in the
+# container's user namespace when the host has no entry (the host's entries
+# are listed before and after every run, and run-one checks them and the
+# mounts), and with neither a host entry nor a user namespace the entrypoint
+# fails at once with one message. GNU hello 2.10 is built in a container
+# with native tools as BUILDER_UID, its files are that user's, and the build
+# is identical to a hybrid session's at the same path (xhybrid compare). The
+# images loaded here are removed at exit, and containers.conf is restored.
+. "$(dirname "$0")/lib.sh"
+need_root
+STORE=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^# root: \(.*\)\/roots\/.*$/\1/p')
+[ -n "$STORE" ] || fail "cannot find the store"
+ARCH=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^arch *= *//p')
+command -v podman >/dev/null || skip "podman is not installed (apt-get install podman runc)"
+[ "$(id -u)" -eq 0 ] || skip "needs root for podman's own storage"
+scratch
+
+# This machine's podman needs these two settings; write them only when absent.
+conf=/etc/containers/containers.conf
+conf_saved=
+conf_made=
+if ! grep -qs '^ *default_ulimits' "$conf" || ! grep -qs '^ *cgroup_manager' "$conf"; then
+        mkdir -p /etc/containers
+        if [ -e "$conf" ]; then
+                conf_saved=$SCRATCH/containers.conf
+                cp -p "$conf" "$conf_saved"
+        else
+                conf_made=1
+        fi
+        {
+                grep -qs '^ *default_ulimits' "$conf" || printf '[containers]\ndefault_ulimits = []\n'
+                grep -qs '^ *cgroup_manager' "$conf" || printf '[engine]\ncgroup_manager = "cgroupfs"\n'
+        } >>"$conf"
+fi
+TAG=localhost/xhybrid-test-$$:t
+cleanup() {
+        podman rmi -f "$TAG" >/dev/null 2>&1
+        [ -n "$conf_saved" ] && cp -p "$conf_saved" "$conf"
+        [ -n "$conf_made" ] && rm -f "$conf"
+        rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+podman info >/dev/null 2>&1 || skip "podman cannot run here: $(podman info 2>&1 | tail -1)"
+
+# uname_of_arch: what qemu calls the profile's machine, as in its binfmt_misc entries.
+uname_of_arch() {
+        case $ARCH in
+        arm64) echo aarch64 ;;
+        armel | armhf) echo arm ;;
+        ppc64el) echo ppc64le ;;
+        *) echo "$ARCH" ;;
+        esac
+}
+binfmt_entries() {
+        ls /proc/sys/fs/binfmt_misc 2>/dev/null | tr '\n' ' '
+}
+BINFMT_BEFORE=$(binfmt_entries)
+echo "host binfmt_misc entries before: ${BINFMT_BEFORE:-(none; binfmt_misc not mounted)}"
+# prun ARGS...: podman run --rm of the image; the host's entries must not change.
+prun() {
+        capture podman run --rm "$@"
+        _now=$(binfmt_entries)
+        [ "$_now" = "$BINFMT_BEFORE" ] || fail "podman run $*: the host's binfmt_misc entries changed: '$BINFMT_BEFORE' -> '$_now'"
+        ERR=$(printf '%s\n' "$ERR" | grep -v "^WARNING: image platform")
+}
+
+# The image, twice: the same bytes.
+capture "$XHYBRID" image "$PROFILE" -o "$SCRATCH/a.tar" --tag "$TAG"
+printf '%s\n%s\n' "$OUT" "$ERR"
+expect_rc 0 "xhybrid image"
+expect_out "^  id  *sha256:" "xhybrid image"
+expect_out "made in" "xhybrid image"
+capture "$XHYBRID" image "$PROFILE" -o "$SCRATCH/b.tar" --tag "$TAG"
+expect_rc 0 "xhybrid image, again"
+a=$(sha256sum <"$SCRATCH/a.tar")
+b=$(sha256sum <"$SCRATCH/b.tar")
+[ "$a" = "$b" ] || fail "two images of the same store differ: $a $b"
+rm -f "$SCRATCH/b.tar"
+ls "$STORE/work" 2>/dev/null | grep -q "^image-" && fail "image left its work directory in the store"
+
+since() {
+        awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+t0=$(date +%s.%N)
+capture podman load -i "$SCRATCH/a.tar"
+expect_rc 0 "podman load"
+echo "podman load: $(since "$t0") s"
+rm -f "$SCRATCH/a.tar"
+capture podman image inspect --format '{{.Os}}/{{.Architecture}}' "$TAG"
+expect_rc 0 "podman image inspect"
+echo "platform: $OUT"
+[ "$ARCH" != arm64 ] || [ "$OUT" = linux/arm64 ] || fail "the image's platform is $OUT, expected linux/arm64"
+
+prun "$TAG" uname -m
+expect_rc 0 "uname -m in the container"
+[ "$ARCH" != arm64 ] || [ "$OUT" = aarch64 ] || fail "uname -m says '$OUT', expected aarch64"
+echo "uname -m: $OUT"
+
+prun "$TAG" sh -c 'exit 7'
+expect_rc 7 "the command's exit status"
+
+# A foreign program: the host's entry, or the private instance in the container.
+host_entry=$(grep -ls "^interpreter.*$(uname_of_arch)" /proc/sys/fs/binfmt_misc/* 2>/dev/null)
+prun "$TAG" sh -c 'dpkg --print-architecture; grep -c " /.xhybrid/binfmt " /proc/self/mountinfo'
+expect_rc 0 "a foreign program in the container"
+echo "dpkg --print-architecture, private binfmt_misc mounts: $(echo $OUT)"
+if [ -n "$host_entry" ]; then
+        echo "the host has an entry ($host_entry): the private binfmt_misc and its absence are not tested"
+else
+        [ "$(printf '%s\n' "$OUT" | tail -1)" = 1 ] ||
+                fail "no host entry, yet no private binfmt_misc in the container: $OUT"
+        # Neither a host entry nor a user namespace: one message, at once.
+        cat >"$SCRATCH/nouserns.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [
+  {"names": ["unshare"], "action": "SCMP_ACT_ERRNO"},
+  {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+  {"names": ["clone"], "action": "SCMP_ACT_ERRNO",
+   "args": [{"index": 0, "value": 268435456, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"}]}
+ ]}
+JSON
+        prun --security-opt seccomp="$SCRATCH/nouserns.json" "$TAG" sh -c 'echo ran'
+        expect_rc 125 "no emulator and no user namespace"
+        expect_err "no emulator for" "no emulator and no user namespace"
+        expect_err "hint: either register an entry on the host" "no emulator and no user namespace"
+        printf '%s\n' "$OUT" | grep -q ran && fail "the command ran without an emulator"
+        echo "without a user namespace: $ERR"
+fi
+
+# GNU hello 2.10, as BUILDER_UID, with native tools, the same as a hybrid session's build.
+XHYBRID_STORE=$STORE SUITE=bookworm sh "$XH_SOURCE_DIR/scripts/fetch-source" --upstream hello \
+        "$SCRATCH/fetched" >/dev/null 2>&1 || fail "cannot fetch Debian's hello source package"
+tarball=$STORE/sources/bookworm/hello/hello_2.10.orig.tar.gz
+mkdir "$SCRATCH/c" "$SCRATCH/s"
+tar -C "$SCRATCH/c" -xzf "$tarball" && tar -C "$SCRATCH/s" -xzf "$tarball" || fail "cannot unpack $tarball"
+chown -R 1234:1234 "$SCRATCH/c"
+chmod 755 "$SCRATCH"
+cd "$SCRATCH/c/hello-2.10" || fail "no hello-2.10"
+t0=$(date +%s.%N)
+prun -e BUILDER_UID=1234 -e BUILDER_GID=1234 -e XHYBRID_TRACE=/tmp/trace -v "$PWD:/src" -w /src \
+        "$TAG" sh -c './configure >/dev/null && make >/dev/null && ./hello && grep -c " -> native .*gcc" /tmp/trace'
+expect_rc 0 "GNU hello in the container"
+echo "GNU hello in the container: $(since "$t0") s"
+expect_out "^Hello, world!$" "GNU hello in the container"
+[ "$(printf '%s\n' "$OUT" | tail -1)" -gt 0 ] 2>/dev/null ||
+        fail "the container's build ran no native compiler: $OUT"
+others=$(find . ! -uid 1234 -o ! -gid 1234 | head -3)
+[ -z "$others" ] || fail "files of the build not owned by BUILDER_UID:BUILDER_GID 1234:1234: $others"
+cd "$SCRATCH" || fail "no $SCRATCH"
+capture "$XHYBRID" run --ephemeral --bind "$SCRATCH/s/hello-2.10:/src" "$PROFILE" -- \
+        sh -c 'cd /src && ./configure >/dev/null && make >/dev/null'
+expect_rc 0 "GNU hello in a hybrid session"
+capture "$XHYBRID" compare "$SCRATCH/s/hello-2.10" "$SCRATCH/c/hello-2.10"
+printf '%s\n' "$OUT"
+expect_rc 0 "the container's build against the session's"
+expect_out "^IDENTICAL" "the container's build against the session's"
+
+echo "host binfmt_misc entries after: ${BINFMT_BEFORE:-(none; binfmt_misc not mounted)}"
+pass
