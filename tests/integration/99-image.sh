@@ -37,6 +37,7 @@ if ! grep -qs '^ *default_ulimits' "$conf" || ! grep -qs '^ *cgroup_manager' "$c
 fi
 TAG=localhost/xhybrid-test-$$:t
 cleanup() {
+        podman rm -f "xhybrid-test-$$" >/dev/null 2>&1
         podman rmi -f "$TAG" >/dev/null 2>&1
         [ -n "$conf_saved" ] && cp -p "$conf_saved" "$conf"
         [ -n "$conf_made" ] && rm -f "$conf"
@@ -101,6 +102,23 @@ echo "uname -m: $OUT"
 
 prun "$TAG" sh -c 'exit 7'
 expect_rc 7 "the command's exit status"
+
+# Signals: podman kill reaches the command, and a command killed by one is 128+N.
+name=xhybrid-test-$$
+podman run -d --name "$name" "$TAG" sh -c 'trap "exit 42" TERM; sleep 100 & wait' >/dev/null 2>&1 ||
+        fail "podman run -d"
+sleep 2
+podman kill --signal TERM "$name" >/dev/null
+st=$(podman wait "$name")
+podman rm -f "$name" >/dev/null 2>&1
+[ "$st" = 42 ] || fail "SIGTERM to the container: status $st, expected the command's 42"
+podman run -d --name "$name" "$TAG" sleep 100 >/dev/null 2>&1 || fail "podman run -d"
+sleep 2
+podman kill --signal TERM "$name" >/dev/null
+st=$(podman wait "$name")
+podman rm -f "$name" >/dev/null 2>&1
+[ "$st" = 143 ] || fail "SIGTERM to a command that dies of it: status $st, expected 143"
+echo "signals: the command's trap 42, killed by SIGTERM 143"
 
 # A foreign program: the host's entry, or the private instance in the container.
 host_entry=$(grep -ls "^interpreter.*$(uname_of_arch)" /proc/sys/fs/binfmt_misc/* 2>/dev/null)

@@ -370,6 +370,32 @@ END_TEST
  * deb PROFILE SOURCE takes -o/--output, --emulated and --env on either side;
  * after "--" and both operands, the rest is dpkg-buildpackage's.
  */
+START_TEST(test_args_image_entrypoint)
+{
+        struct xh_args a;
+        xh_error err = {0};
+        const char *image[] = {"image", "p", "-o", "out.tar", "--tag=x/y:1", NULL};
+        ck_assert_int_eq(parse(image, &a, &err), 0);
+        ck_assert_int_eq(a.cmd, XH_CMD_IMAGE);
+        ck_assert_str_eq(a.profile, "p");
+        ck_assert_str_eq(a.output, "out.tar");
+        ck_assert_str_eq(a.tag, "x/y:1");
+        xh_args_free(&a);
+        const char *entry[] = {"entrypoint", "--user", "1000:1001", "--", "sh", "-c", "id", NULL};
+        ck_assert_int_eq(parse(entry, &a, &err), 0);
+        ck_assert_int_eq(a.cmd, XH_CMD_ENTRYPOINT);
+        ck_assert_str_eq(a.user, "1000:1001");
+        assert_strv(a.rest, "sh -c id", "entrypoint's command");
+        xh_args_free(&a);
+        /* The command starts at the first argument that is not an option of entrypoint. */
+        const char *bare[] = {"entrypoint", "make", "--user", "x", NULL};
+        ck_assert_int_eq(parse(bare, &a, &err), 0);
+        ck_assert_ptr_null(a.user);
+        assert_strv(a.rest, "make --user x", "entrypoint's command");
+        xh_args_free(&a);
+}
+END_TEST
+
 START_TEST(test_args_deb)
 {
         static const struct {
@@ -558,6 +584,18 @@ static const struct bad_args bad_args[] = {
          "run: --distribute sends the native compiles of a hybrid session; with --emulated the "
          "target's compiler runs here"},
         {{"deb", "--distribute", "h", "p", "s"}, "deb: unknown option '--distribute'"},
+        /* 90: image and entrypoint */
+        {{"image", "p"}, "image: no archive given (-o FILE)"},
+        {{"image", "-o", "", "p"}, "image: no archive given (-o FILE)"},
+        {{"image", "-o", "f.tar"}, "image: no profile given"},
+        {{"image", "-o", "f.tar", "p", "q"}, "image: unexpected argument 'q'"},
+        {{"image", "--tag"}, "option --tag needs a value"},
+        {{"image", "--user", "1", "-o", "f", "p"}, "image: unknown option '--user'"},
+        {{"entrypoint"}, "entrypoint: no command given"},
+        {{"entrypoint", "--user", "1"}, "entrypoint: no command given"},
+        {{"entrypoint", "--"}, "entrypoint: no command given"},
+        {{"entrypoint", "--user"}, "option --user needs a value"},
+        {{"run", "--tag", "t", "p", "x"}, "run: unknown option '--tag'"},
 };
 
 START_TEST(test_args_bad)
@@ -1448,6 +1486,7 @@ static Suite *cli_suite(void)
         tcase_add_test(tc, test_args_deb);
         tcase_add_test(tc, test_args_serve);
         tcase_add_loop_test(tc, test_args_bad, 0, (int)XH_ARRAY_SIZE(bad_args));
+        tcase_add_test(tc, test_args_image_entrypoint);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("env");
