@@ -441,8 +441,8 @@ static bool engines(const char *at)
 
 /*
  * The generated layer's directories that the root has too (/usr, /usr/bin)
- * take the root's mode and times: the layer must not change them in the
- * image. Its own directory, /.xhybrid, is left alone.
+ * take the root's mode and times (and are root's, as in the root): the layer must not change them
+ * in the image. Its own directory, /.xhybrid, is left alone.
  */
 static int keep_root_dirs(const char *layer, const char *rootfs, const char *rel, xh_error *err)
 {
@@ -472,7 +472,8 @@ static int keep_root_dirs(const char *layer, const char *rootfs, const char *rel
         if (lstat(theirs, &rt) < 0)
                 return xh_fail(err, errno, "%s: %s", theirs, strerror(errno));
         const struct timespec times[2] = {rt.st_atim, rt.st_mtim};
-        if (chmod(dir, rt.st_mode & 07777) < 0 || lchown(dir, rt.st_uid, rt.st_gid) < 0 ||
+        /* Owners: the layer's tar makes every entry root's, as Debian's directories are. */
+        if (chmod(dir, rt.st_mode & 07777) < 0 ||
             utimensat(AT_FDCWD, dir, times, AT_SYMLINK_NOFOLLOW) < 0)
                 return xh_fail(err, errno, "%s: %s", dir, strerror(errno));
         return 0;
