@@ -35,6 +35,8 @@ const char *xh_usage(void)
                "  entrypoint [--user UID[:GID]] [--] CMD...\n"
                "                                  inside such an image: run CMD with the\n"
                "                                  target's identity and emulator\n"
+               "  trace summary FILE              what ran where in a traced session, and its\n"
+               "                                  cost (run --trace)\n"
                "  version\n"
                "\n"
                "run/enter options:\n"
@@ -58,6 +60,8 @@ const char *xh_usage(void)
                "                        127.0.0.1)\n"
                "  --log FILE            distccd's log (default: standard error)\n"
                "  --dry-run             print the namespace's plan and distccd's command\n"
+               "  --trace FILE       record every program the session runs in FILE\n"
+               "                     (hybrid sessions; see 'xhybrid trace summary')\n"
                "\n"
                "bench/verify options (SOURCE: DIR, TARBALL, .dsc or deb:NAME):\n"
                "  --configure CMD    configure command (default ./configure when present;\n"
@@ -136,6 +140,7 @@ static const struct option options[] = {
         {"--listen", SERVE, OPT_STRING, offsetof(struct xh_args, listen)},
         {"--allow", SERVE, OPT_ALLOW, 0},
         {"--log", SERVE, OPT_STRING, offsetof(struct xh_args, log)},
+        {"--trace", SESSIONS, OPT_STRING, offsetof(struct xh_args, trace)},
         {"--configure", BUILDS, OPT_STRING, offsetof(struct xh_args, configure_cmd)},
         {"--build", BUILDS, OPT_STRING, offsetof(struct xh_args, build_cmd)},
         {"--json", BUILDS, OPT_STRING, offsetof(struct xh_args, json)},
@@ -261,6 +266,7 @@ enum operands {
         OPERANDS_PROFILE_SOURCE_OPTIONS, /* deb: PROFILE SOURCE [-- OPTIONS...] */
         OPERANDS_PROFILES,               /* profiles: [list | show PROFILE] */
         OPERANDS_CACHE,                  /* cache: stats PROFILE | clear PROFILE */
+        OPERANDS_TRACE,                  /* trace: summary FILE */
         OPERANDS_FILES,                  /* elf: FILE... (at least one) */
         OPERANDS_TWO,                    /* compare: A B */
         OPERANDS_ANY,                    /* doctor: [PROFILE...] */
@@ -299,6 +305,7 @@ static const struct command {
         {"profiles", XH_CMD_PROFILES, OPERANDS_PROFILES, xh_cmd_profiles},
         {"run", XH_CMD_RUN, OPERANDS_PROFILE_COMMAND, xh_cmd_run},
         {"serve", XH_CMD_SERVE, OPERANDS_PROFILE, xh_cmd_serve},
+        {"trace", XH_CMD_TRACE, OPERANDS_TRACE, xh_cmd_trace},
         {"verify", XH_CMD_VERIFY, OPERANDS_PROFILE_SOURCE, xh_cmd_verify},
         {"version", XH_CMD_VERSION, OPERANDS_NONE, cmd_version},
 };
@@ -444,6 +451,17 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
                         return xh_fail(err, EINVAL, "cache %s: no profile given", a->subcommand);
                 a->profile = xh_strdup(ops[used++]);
                 break;
+        case OPERANDS_TRACE:
+                if (n < 1)
+                        return xh_fail(err, EINVAL, "trace: no subcommand given (summary)");
+                a->subcommand = xh_strdup(ops[used++]);
+                if (strcmp(a->subcommand, "summary") != 0)
+                        return xh_fail(err, EINVAL, "trace: unknown subcommand '%s' (summary)",
+                                       a->subcommand);
+                if (used >= n)
+                        return xh_fail(err, EINVAL, "trace summary: no file given");
+                xh_strv_push(&a->rest, ops[used++]);
+                break;
         case OPERANDS_FILES:
                 if (n < 1)
                         return xh_fail(err, EINVAL, "%s: no file given", name);
@@ -478,6 +496,13 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
                                name);
         if (a->cache && a->no_cache)
                 return xh_fail(err, EINVAL, "%s: --cache and --no-cache contradict each other",
+                               name);
+        if (a->trace && !*a->trace)
+                return xh_fail(err, EINVAL, "%s: --trace needs a file name", name);
+        if (a->trace && a->emulated)
+                return xh_fail(err, EINVAL,
+                               "%s: --trace records the native and emulated programs of a hybrid "
+                               "session; with --emulated every program is emulated",
                                name);
         if (a->cache && a->emulated)
                 return xh_fail(err, EINVAL,
@@ -621,5 +646,6 @@ void xh_args_free(struct xh_args *a)
         free(a->output);
         free(a->tag);
         free(a->user);
+        free(a->trace);
         *a = (struct xh_args){0};
 }

@@ -31,6 +31,7 @@ enum xh_cmd {
         XH_CMD_SERVE,
         XH_CMD_IMAGE,
         XH_CMD_ENTRYPOINT,
+        XH_CMD_TRACE,
 };
 
 struct xh_args {
@@ -43,6 +44,7 @@ struct xh_args {
         bool dry_run;          /* run/enter --dry-run */
         bool cache;            /* run/enter --cache */
         bool no_cache;         /* run/enter --no-cache */
+        char *trace;           /* run/enter --trace FILE */
         char **env;            /* --env NAME[=VALUE], repeated */
         char *distribute;      /* run/enter --distribute HOST[,HOST...] */
         char *listen;          /* serve --listen ADDR[:PORT] */
@@ -50,8 +52,9 @@ struct xh_args {
         char *log;             /* serve --log FILE */
         struct xh_bind *binds; /* --bind, repeated; NULL or terminated by src == NULL */
         char *profile;         /* PROFILE */
-        char *subcommand;      /* profiles: "list" or "show"; cache: "stats" or "clear" */
-        char **rest; /* run: the command; deb: dpkg-buildpackage's options; elf/doctor: paths */
+        char *subcommand;      /* profiles: list, show; cache: stats, clear; trace: summary */
+        /* run: the command; deb: dpkg-buildpackage's options; elf, doctor, trace: paths */
+        char **rest;
 
         /* bench, verify and deb */
         char *source;        /* SOURCE: a directory, a tarball, a .dsc or deb:NAME */
@@ -90,6 +93,7 @@ int xh_cmd_profiles(const struct xh_args *a);
 int xh_cmd_doctor(const struct xh_args *a);
 int xh_cmd_elf(const struct xh_args *a);
 int xh_cmd_cache(const struct xh_args *a);
+int xh_cmd_trace(const struct xh_args *a);
 
 int xh_cmd_compare(const struct xh_args *a);
 int xh_cmd_bench(const struct xh_args *a);

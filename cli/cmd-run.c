@@ -63,6 +63,7 @@ int xh_cmd_run(const struct xh_args *a)
                 .argv = argv,
                 .cache_dir = cache_dir,
                 .distcc_hosts = hosts,
+                .trace = a->trace,
                 .notes = &xh_cli_notes,
         };
         int status = -1;

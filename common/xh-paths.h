@@ -28,5 +28,12 @@
 #define XH_SERVE_CMDLIST XH_SERVE_DIR "/cmdlist"
 /* The name a served compiler has: xh-ID-DRIVER (ID: the layer's compiler, by content). */
 #define XH_DISTCC_PREFIX "xh-"
+/* Tracing sessions (run --trace) only: */
+#define XH_TRACE_FILE    XH_SESSION_DIR "/trace" /* the host's trace file, bound */
+#define XH_EMULATOR_PATH XH_BIN_DIR "/emulator"  /* a copy of the session's qemu */
+#define XH_BINFMT_NAME   "xhybrid-binfmt"        /* the shim as the binfmt interpreter */
+#define XH_BINFMT_PATH   XH_BIN_DIR "/" XH_BINFMT_NAME
+/* Set by the shim for an emulated original: why, for the binfmt mode's record. */
+#define XH_TRACE_WHY_ENV "XHYBRID_TRACE_WHY"
 
 #endif

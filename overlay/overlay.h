@@ -147,6 +147,15 @@ struct xh_session_spec {
         const char *shim_conf;
         const char *const *shim_targets;
         const char *const *direct_targets;
+        /*
+         * Tracing sessions (hybrid only; both NULL otherwise): the host's
+         * trace file, bound read-write (nodev, nosuid) at XH_TRACE_FILE, and
+         * the emulator, copied to XH_EMULATOR_PATH; the shim is also linked
+         * at XH_BINFMT_PATH, the interpreter that binfmt_rule then registers
+         * (its path in the layer: xh_plan_layer_path).
+         */
+        const char *trace_file;
+        const char *emulator;
 
         /*
          * Symlinks added in the generated layer (any session): pairs of
@@ -172,6 +181,11 @@ struct xh_serve_spec {
         const char *cmdlist;
 };
 int xh_plan_serve(const struct xh_serve_spec *spec, struct xh_plan *plan, xh_error *err);
+/*
+ * Where a file of the generated layer (path as the session sees it) lies
+ * while the plan is applied, before the pivot: under staging.
+ */
+char *xh_plan_layer_path(const char *staging, const char *path);
 
 /* Build the plan for a session. */
 int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh_error *err);

@@ -222,6 +222,33 @@ static int plan_shim_layer(const struct xh_session_spec *spec, const char *layer
         return 0;
 }
 
+char *xh_plan_layer_path(const char *staging, const char *path)
+{
+        _cleanup_free_ char *layer = xh_asprintf("%s/layer", staging);
+        return in_root(layer, path);
+}
+
+/*
+ * A tracing session: the shim also as the binfmt interpreter, the emulator
+ * it runs, and the mount point of the trace file, all in the layer.
+ */
+static int plan_trace_layer(const struct xh_session_spec *spec, const char *layer,
+                            struct xh_plan *plan, xh_error *err)
+{
+        int r;
+        if ((r = check_path("trace file", spec->trace_file, err)) < 0 ||
+            (r = check_path("emulator", spec->emulator, err)) < 0)
+                return r;
+        _cleanup_free_ char *shim = xh_asprintf("%s" XH_SHIM_PATH, layer);
+        _cleanup_free_ char *binfmt = xh_asprintf("%s" XH_BINFMT_PATH, layer);
+        _cleanup_free_ char *emulator = xh_asprintf("%s" XH_EMULATOR_PATH, layer);
+        _cleanup_free_ char *trace = xh_asprintf("%s" XH_TRACE_FILE, layer);
+        add_op(plan, XH_OP_LINK, 0, shim, binfmt, NULL);
+        add_op(plan, XH_OP_COPY, 0, spec->emulator, emulator, NULL);
+        add_op(plan, XH_OP_WRITE, 0, NULL, trace, "");
+        return 0;
+}
+
 int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh_error *err)
 {
         int r;
@@ -312,7 +339,8 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                         add_op(plan, XH_OP_WRITE, 0, NULL, c,
                                spec->ccache_conf ? spec->ccache_conf : "");
                 }
-                if ((r = plan_shim_layer(spec, layer, plan, err)) < 0) {
+                if ((r = plan_shim_layer(spec, layer, plan, err)) < 0 ||
+                    (spec->trace_file && (r = plan_trace_layer(spec, layer, plan, err)) < 0)) {
                         xh_plan_free(plan);
                         return r;
                 }
@@ -394,6 +422,11 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                                "mode=0755");
                 }
                 add_op(plan, XH_OP_TMPFS, XH_F_NODEV, NULL, run, "mode=1777");
+                if (spec->trace_file) {
+                        _cleanup_free_ char *trace = in_root(root, XH_TRACE_FILE);
+                        add_op(plan, XH_OP_BIND, XH_F_FILE | XH_F_NODEV, spec->trace_file, trace,
+                               NULL);
+                }
                 if (spec->cache_dir) {
                         _cleanup_free_ char *cache = in_root(root, XH_CACHE_DIR);
                         bool persistent = spec->upper || spec->upper_archive;

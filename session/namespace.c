@@ -973,8 +973,10 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
         return -EIO;
 }
 
-int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, char **rule, xh_error *err)
+int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, const char *interpreter,
+                       char **rule, struct xh_binfmt_emulator *emu, xh_error *err)
 {
+        *rule = NULL;
         const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         if (!arch)
                 return xh_fail(err, EINVAL, "profile '%s': unknown arch '%s'", p->name, p->arch);
@@ -990,11 +992,21 @@ int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, char **rule,
         _cleanup_free_ char *wrapper =
                 xh_asprintf("/usr/libexec/qemu-binfmt/%s-binfmt-P", arch->qemu);
         char real_w[PATH_MAX], real_q[PATH_MAX];
-        if (keep_argv0 && realpath(wrapper, real_w) && realpath(qemu, real_q) &&
-            strcmp(real_w, real_q) == 0)
-                *rule = xh_binfmt_rule(arch, "xhybrid", wrapper, "POF");
-        else
-                *rule = xh_binfmt_rule(arch, "xhybrid", qemu, "OF");
+        bool keeps = keep_argv0 && realpath(wrapper, real_w) && realpath(qemu, real_q) &&
+                     strcmp(real_w, real_q) == 0;
+        const char *interp = interpreter ? interpreter : keeps ? wrapper : qemu;
+        *rule = xh_binfmt_rule(arch, "xhybrid", interp, keeps ? "POF" : "OF");
+        if (!*rule) {
+                xh_fail(err, EINVAL,
+                        "cannot register %s as the binfmt_misc interpreter: the path "
+                        "has a ':' in it",
+                        interp);
+                return xh_hint(err, EINVAL, "use a store whose path has no ':' in it");
+        }
+        if (emu) {
+                emu->path = xh_strdup(qemu);
+                emu->keep_argv0 = keeps;
+        }
         return 0;
 }
 
@@ -1002,7 +1014,7 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
                       xh_error *err)
 {
         _cleanup_free_ char *rule = NULL;
-        int r = xh_binfmt_rule_for(p, false, &rule, err);
+        int r = xh_binfmt_rule_for(p, false, NULL, &rule, NULL, err);
         if (r < 0)
                 return r;
         struct xh_plan plan;

@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 extern char **environ;
 
@@ -157,7 +158,8 @@ static int distcc_setup(const struct xh_session_opts *o, struct hybrid *h, xh_er
  * warning.
  */
 static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, const char *upper,
-                        const char *shown, char *const *env, struct hybrid *h, xh_error *err)
+                        const char *shown, char *const *env, const struct xh_binfmt_emulator *emu,
+                        struct hybrid *h, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
         h->toolchain = xh_store_toolchain_rootfs(o->store, p);
@@ -186,7 +188,8 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 switch (b->decision) {
                 case XH_TOOL_NATIVE:
                 case XH_TOOL_NATIVE_SKEW:
-                        xh_strv_push(b->direct ? &h->direct : &h->targets, b->path);
+                        /* Traced, every native tool runs through the shim, which records it. */
+                        xh_strv_push(b->direct && !o->trace ? &h->direct : &h->targets, b->path);
                         break;
                 case XH_TOOL_SKEW_ERROR:
                         xh_fail(err, EINVAL,
@@ -226,6 +229,9 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 .distcc = h->distcc_id ? XH_TOOLCHAIN_DIR XH_DISTCC_PROG : NULL,
                 .distcc_id = h->distcc_id,
                 .distcc_hosts = (char *)o->distcc_hosts,
+                .trace = o->trace ? XH_TRACE_FILE : NULL,
+                .emulator = o->trace ? XH_EMULATOR_PATH : NULL,
+                .keep_argv0 = o->trace && emu->keep_argv0 ? "yes" : NULL,
         };
         h->conf = xh_shim_config_format(&conf);
         free(conf.gcc_libdir);
@@ -406,6 +412,61 @@ static int resolve_binds(const char *store, const struct xh_bind *in, struct xh_
         return 0;
 }
 
+/*
+ * The trace file as a clean absolute path (it is bound into the session),
+ * outside the store (the session may write it); with fd (not a dry run)
+ * made or truncated, opened for appending, with the version line written.
+ */
+static int trace_open(const struct xh_session_opts *o, char **path, int *fd, xh_error *err)
+{
+        *path = NULL;
+        if (fd) {
+                *fd = open(o->trace, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOCTTY,
+                           0644);
+                struct stat st;
+                if (*fd < 0 || fstat(*fd, &st) < 0) {
+                        int e = errno;
+                        xh_fail(err, e, "cannot write the trace file %s: %s", o->trace,
+                                strerror(e));
+                        return xh_hint(err, e, "give --trace a file in a directory you can write");
+                }
+                if (!S_ISREG(st.st_mode))
+                        return xh_fail(err, EINVAL, "the trace file %s is not a regular file",
+                                       o->trace);
+        }
+        _cleanup_free_ char *copy = xh_strdup(o->trace);
+        char *slash = strrchr(copy, '/');
+        const char *base = slash ? slash + 1 : copy;
+        if (slash)
+                *slash = '\0';
+        _cleanup_free_ char *dir = realpath(slash ? (*copy ? copy : "/") : ".", NULL);
+        if (!dir || !*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+                int e = dir ? EISDIR : errno;
+                xh_fail(err, e, "cannot write the trace file %s: %s", o->trace, strerror(e));
+                return xh_hint(err, e, "give --trace a file in a directory that exists");
+        }
+        _cleanup_free_ char *cover = NULL;
+        xh_error inside = {0};
+        if (xh_store_exposure(o->store, dir, &cover, &inside) < 0) {
+                xh_error_clear(&inside);
+                xh_fail(err, EINVAL,
+                        "the trace file %s is inside the store %s, whose roots, layers and "
+                        "uppers sessions use",
+                        o->trace, o->store);
+                return xh_hint(err, EINVAL, "write the trace elsewhere");
+        }
+        *path = xh_asprintf("%s/%s", strcmp(dir, "/") ? dir : "", base);
+        if (fd) {
+                _cleanup_free_ char *header = xh_trace_header();
+                if (write(*fd, header, strlen(header)) != (ssize_t)strlen(header)) {
+                        int e = errno ? errno : EIO;
+                        return xh_fail(err, e, "cannot write the trace file %s: %s", o->trace,
+                                       strerror(e));
+                }
+        }
+        return 0;
+}
+
 int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 {
         *status = -1;
@@ -418,13 +479,28 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         if ((r = xh_store_check(o->store, p, tree, false, err)) < 0)
                 return r;
 
+        bool traced = o->trace && !o->emulated && !o->native_cross;
+        if (o->trace && !traced)
+                return xh_fail(err, EINVAL,
+                               "an exec trace records the native and emulated programs of a "
+                               "hybrid session: not with --emulated");
+        _cleanup_free_ char *staging = xh_asprintf("%s/mnt", o->store);
         /*
          * Every mode runs the target's programs under the emulator: a
          * native-cross build's own helper programs too, as cross builders with
-         * binfmt do (its libraries: QEMU_LD_PREFIX, xh_session_env).
+         * binfmt do (its libraries: QEMU_LD_PREFIX, xh_session_env). Traced,
+         * the shim's binfmt mode is the interpreter; it runs a copy of the
+         * emulator.
          */
         _cleanup_free_ char *rule = NULL;
-        if ((r = xh_binfmt_rule_for(p, true, &rule, err)) < 0)
+        _cleanup_free_ char *binfmt = traced ? xh_plan_layer_path(staging, XH_BINFMT_PATH) : NULL;
+        struct xh_binfmt_emulator emu = {0};
+        if ((r = xh_binfmt_rule_for(p, true, binfmt, &rule, &emu, err)) < 0)
+                return r;
+        _cleanup_free_ char *emulator = emu.path;
+        _cleanup_free_ char *trace = NULL;
+        _cleanup_close_ int trace_fd = -1;
+        if (traced && (r = trace_open(o, &trace, o->dry_run ? NULL : &trace_fd, err)) < 0)
                 return r;
         /* Never a session on a half-made, damaged or foreign root, nor one being replaced. */
         _cleanup_close_ int root_lock = -1;
@@ -448,7 +524,6 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         if (store_cover)
                 xh_strv_push(&cover, store_cover);
 
-        _cleanup_free_ char *staging = xh_asprintf("%s/mnt", o->store);
         _cleanup_free_ char *sess = xh_store_session_path(o->store, p);
         _cleanup_free_ char *upper = xh_asprintf("%s/upper", sess);
         _cleanup_free_ char *work = xh_asprintf("%s/work", sess);
@@ -504,7 +579,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 _cleanup_free_ char *view = NULL;
                 bool scratch = false;
                 if ((r = xh_store_upper_view(o->store, p, &view, &scratch, err)) == 0)
-                        r = hybrid_setup(o, rootfs, view, archived ? archive : upper, env, &h, err);
+                        r = hybrid_setup(o, rootfs, view, archived ? archive : upper, env, &emu, &h,
+                                         err);
                 if (scratch)
                         xh_rm_rf(view);
                 if (r < 0) {
@@ -523,6 +599,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 spec.direct_targets = (const char *const *)h.direct;
                 spec.lib64_link = !xh_path_exists(lib64);
                 spec.host_libdir = xh_arch_host()->triplet;
+                spec.trace_file = trace;
+                spec.emulator = trace ? emulator : NULL;
         }
         struct xh_plan plan;
         r = xh_plan_session(&spec, &plan, err);
@@ -590,8 +668,20 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         /* Native programs run only in a hybrid session: only it needs the supervisor. */
         const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         const char *machine = !o->emulated && !o->native_cross && arch ? arch->uname : NULL;
+        struct timespec started;
+        clock_gettime(CLOCK_REALTIME, &started);
+        double t0 = xh_now();
         r = xh_ns_run_plan(&plan, o->argv, env, machine, status, err);
         xh_plan_free(&plan);
+        if (trace_fd >= 0 && *status != -1) {
+                _cleanup_free_ char *line = xh_trace_format_session(
+                        (double)started.tv_sec + (double)started.tv_nsec / 1e9, xh_now() - t0,
+                        *status, p->name);
+                if (write(trace_fd, line, strlen(line)) < 0)
+                        xh_note(o->notes, XH_NOTE_WARNING,
+                                "cannot write the session's end to the trace file %s: %s", trace,
+                                strerror(errno));
+        }
         /*
          * A build that failed on a full store: say so, its own message may be
          * far above. (An upper kept as an archive lived in memory; its save

@@ -159,6 +159,11 @@ struct xh_session_opts {
          * (a DISTCC_HOSTS value, from xh_distcc_hosts); NULL: compile here.
          */
         const char *distcc_hosts;
+        /*
+         * Hybrid sessions: the exec trace (run --trace FILE), a host path
+         * made (truncated) when the session starts; NULL: no trace.
+         */
+        const char *trace;
         const struct xh_notes *notes; /* warnings at session start */
 };
 
@@ -281,9 +286,17 @@ int xh_entry_run(const struct xh_entry_opts *o, int *status, xh_error *err);
 /*
  * The binfmt_misc rule that registers the profile's emulator (found and
  * checked to be a static host program) with the F and O flags; with
- * keep_argv0 and Debian's ARCH-binfmt-P name for it, also P.
+ * keep_argv0 and Debian's ARCH-binfmt-P name for it, also P. interpreter
+ * (NULL: the emulator) registers another program with the same flags: the
+ * shim's binfmt mode, which runs the emulator, in a tracing session. emu
+ * (may be NULL) receives the emulator's path and whether P is set.
  */
-int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, char **rule, xh_error *err);
+struct xh_binfmt_emulator {
+        char *path;      /* the caller frees it */
+        bool keep_argv0; /* the entry has the P flag */
+};
+int xh_binfmt_rule_for(const struct xh_profile *p, bool keep_argv0, const char *interpreter,
+                       char **rule, struct xh_binfmt_emulator *emu, xh_error *err);
 
 /*
  * Run argv on the host in a new user + mount + PID namespace with a private

@@ -2,7 +2,10 @@
 /*
  * xhybrid-shim: the static multicall binary that the shim layer of a hybrid
  * session puts at the paths of the target's build tools. Silent unless XHYBRID_TRACE is set (to 1
- * for stderr, or to a file to append to).
+ * for stderr, or to a file to append to). In a session with an exec trace
+ * (run --trace) it also runs each program as a child, waits for it and
+ * appends its record to the trace, and, started as xhybrid-binfmt, it is
+ * the session's binfmt_misc interpreter that runs the emulator that way.
  */
 #include "shim.h"
 
@@ -10,10 +13,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 __attribute__((format(printf, 2, 3))) static _Noreturn void die(int code, const char *fmt, ...)
@@ -25,6 +32,162 @@ __attribute__((format(printf, 2, 3))) static _Noreturn void die(int code, const 
         fputc('\n', stderr);
         va_end(ap);
         exit(code);
+}
+
+/*
+ * The exec trace (run --trace). The program runs as a child so that its wall
+ * time and status can be recorded; this process stands in for it: signals
+ * a process sends it (kill, make stopping its jobs) are passed on, those of
+ * a terminal reach the program through its process group, and it exits as
+ * the program did.
+ */
+static volatile pid_t traced_child;
+
+static void forward_signal(int sig, siginfo_t *si, void *uc)
+{
+        (void)uc;
+        if (si->si_code != SI_KERNEL && traced_child > 0)
+                kill(traced_child, sig);
+}
+
+static _Noreturn void exit_like(int status)
+{
+        if (WIFSIGNALED(status)) {
+                int sig = WTERMSIG(status);
+                /* The program's core (if any) is its own. */
+                struct rlimit no_core = {0, 0};
+                setrlimit(RLIMIT_CORE, &no_core);
+                signal(sig, SIG_DFL);
+                sigset_t set;
+                sigemptyset(&set);
+                sigaddset(&set, sig);
+                sigprocmask(SIG_UNBLOCK, &set, NULL);
+                raise(sig);
+                _exit(128 + sig);
+        }
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 125);
+}
+
+/* One record, one write of one line below PIPE_BUF to a file opened O_APPEND. */
+static void trace_record(const char *file, const struct xh_trace_exec *e)
+{
+        _cleanup_free_ char *line = xh_trace_format_exec(e);
+        int fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return; /* the build must not see the trace's problems */
+        if (write(fd, line, strlen(line)) < 0) {
+                /* likewise */
+        }
+        close(fd);
+}
+
+static double seconds(const struct timespec *t)
+{
+        return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+static _Noreturn void run_traced(const char *file, const char *name, const char *path,
+                                 char *const argv[], const char *shown,
+                                 enum xh_trace_strategy strategy, const char *why)
+{
+        static const int forwarded[] = {SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
+                                        SIGUSR1, SIGUSR2, SIGCONT};
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, &old);
+        struct timespec t0, m0, m1;
+        clock_gettime(CLOCK_REALTIME, &t0);
+        clock_gettime(CLOCK_MONOTONIC, &m0);
+        pid_t pid = fork();
+        if (pid == 0 || pid < 0) {
+                /* The child, or no child to be had: the program runs untraced. */
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                execv(path, argv);
+                int e = errno;
+                fprintf(stderr, "%s: cannot execute %s: %s\n", name, path, strerror(e));
+                _exit(e == ENOENT ? 127 : 126);
+        }
+        traced_child = pid;
+        struct sigaction sa = {.sa_sigaction = forward_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+        sigfillset(&sa.sa_mask);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded); i++)
+                sigaction(forwarded[i], &sa, NULL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        status = 125 << 8;
+                        break;
+                }
+        clock_gettime(CLOCK_MONOTONIC, &m1);
+        struct xh_trace_exec e = {
+                .start = seconds(&t0),
+                .pid = pid,
+                .strategy = strategy,
+                .wall = seconds(&m1) - seconds(&m0),
+                .status = status,
+                .path = (char *)shown,
+                .why = (char *)why,
+        };
+        trace_record(file, &e);
+        exit_like(status);
+}
+
+/*
+ * The binfmt_misc interpreter of a tracing session: the kernel starts it
+ * for every program of the target's machine with argv { this, FILE,
+ * [ARGV0 with the P flag,] ARGS... }, and it runs the emulator as the
+ * session's binfmt entry would have: the emulator gets argv[0] (-0) when the
+ * entry keeps it. A program the shim chose to emulate (its original under
+ * /.xhybrid/orig) is recorded as a fallback, with the reason the shim left in
+ * the environment.
+ */
+static _Noreturn void binfmt_main(int argc, char **argv)
+{
+        _cleanup_free_ char *text = NULL;
+        struct xh_shim_config conf;
+        xh_error err = {0};
+        if (xh_read_file(XH_SHIM_CONF, &text, NULL) < 0)
+                die(126,
+                    "cannot run %s: %s is missing (a traced session runs "
+                    "the emulator from its own directory; a chroot of its own has none: run "
+                    "without --trace)",
+                    argc > 1 ? argv[1] : "a program", XH_SHIM_CONF);
+        if (xh_shim_config_parse(text, &conf, &err) < 0)
+                die(126, "%s", err.msg);
+        bool keep_argv0 = conf.keep_argv0 && strcmp(conf.keep_argv0, "yes") == 0;
+        if (!conf.trace || !conf.emulator || argc < (keep_argv0 ? 3 : 2))
+                die(126, XH_BINFMT_NAME ": only binfmt_misc starts this, in a traced session");
+        /*
+         * With the O flag the kernel opened the program on a new descriptor
+         * for its interpreter; the emulator started from here opens it by its
+         * path, and the program must not inherit the descriptor.
+         */
+        errno = 0;
+        unsigned long execfd = getauxval(AT_EXECFD);
+        if (errno == 0)
+                close((int)execfd);
+        const char *file = argv[1];
+        char **qargv = xh_malloc(sizeof(char *));
+        xh_strv_push(&qargv, conf.emulator);
+        if (keep_argv0) {
+                xh_strv_push(&qargv, "-0");
+                xh_strv_push(&qargv, argv[2]);
+        }
+        xh_strv_push(&qargv, file);
+        for (int i = keep_argv0 ? 3 : 2; i < argc; i++)
+                xh_strv_push(&qargv, argv[i]);
+        const char *env_why = getenv(XH_TRACE_WHY_ENV);
+        _cleanup_free_ char *why = xh_strdup(env_why ? env_why : "");
+        unsetenv(XH_TRACE_WHY_ENV);
+        size_t ol = strlen(XH_ORIG_DIR);
+        bool fallback = strncmp(file, XH_ORIG_DIR "/", ol + 1) == 0;
+        if (fallback && !*why) {
+                free(why);
+                why = xh_strdup("emulated (the target's original)");
+        }
+        run_traced(conf.trace, XH_BINFMT_NAME, conf.emulator, qargv, fallback ? file + ol : file,
+                   fallback ? XH_TRACE_FALLBACK : XH_TRACE_EMULATED, why);
 }
 
 static void trace(const char *exe, const struct xh_shim_exec *x)
@@ -158,7 +321,9 @@ static void load_facts(const char *exe, enum xh_shim_strategy strategy, struct x
 
 int main(int argc, char **argv)
 {
-        (void)argc;
+        const char *self = strrchr(argv[0] ? argv[0] : "", '/');
+        if (strcmp(self ? self + 1 : argv[0] ? argv[0] : "", XH_BINFMT_NAME) == 0)
+                binfmt_main(argc, argv);
         char exe[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         if (n <= 0)
@@ -244,6 +409,17 @@ int main(int argc, char **argv)
                         die(125, "cannot create %s: %s", x.link_at, strerror(errno));
         }
         trace(exe, &x);
+        if (conf.trace && x.emulated) {
+                /* The binfmt mode records it, with the reason. */
+                setenv(XH_TRACE_WHY_ENV, x.why, 1);
+        } else if (conf.trace) {
+                unsetenv(XH_TRACE_WHY_ENV);
+                _cleanup_free_ char *name = xh_shim_canonical(strrchr(exe, '/') + 1, conf.triplet);
+                const struct xh_shim_tool *t = xh_shim_lookup(name);
+                bool copy = t && t->strategy == XH_SHIM_NATIVE && !t->never_direct;
+                run_traced(conf.trace, "xhybrid-shim", x.path, x.argv, exe,
+                           copy ? XH_TRACE_COPY : XH_TRACE_NATIVE, x.why);
+        }
         execv(x.path, x.argv);
         int e = errno;
         die(e == ENOENT ? 127 : 126, "cannot execute %s: %s", x.path, strerror(e));

@@ -125,6 +125,9 @@ static const struct {
         {"distcc", offsetof(struct xh_shim_config, distcc)},
         {"distcc_id", offsetof(struct xh_shim_config, distcc_id)},
         {"distcc_hosts", offsetof(struct xh_shim_config, distcc_hosts)},
+        {"trace", offsetof(struct xh_shim_config, trace)},
+        {"emulator", offsetof(struct xh_shim_config, emulator)},
+        {"keep_argv0", offsetof(struct xh_shim_config, keep_argv0)},
 };
 
 int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err)

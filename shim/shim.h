@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "trace.h"
 #include "xh-paths.h"
 #include "xh-util.h"
 
@@ -95,6 +96,16 @@ struct xh_shim_config {
         char *distcc;
         char *distcc_id;
         char *distcc_hosts;
+        /*
+         * Tracing sessions only (run --trace), else NULL: the trace file
+         * (XH_TRACE_FILE) every run appends its record to; the emulator as
+         * seen inside (XH_EMULATOR_PATH), which the shim's binfmt mode runs;
+         * keep_argv0 "yes" when the session's binfmt entry has the P flag
+         * (the binfmt mode is then given the program's own argv[0]).
+         */
+        char *trace;
+        char *emulator;
+        char *keep_argv0;
 };
 
 int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err);
