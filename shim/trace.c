@@ -253,8 +253,9 @@ int xh_trace_parse(const char *text, const char *file, struct xh_trace *t, xh_er
                         r = parse_session(f, file, lineno, t, err);
                 else if (strcmp(f[0], "exec") == 0 || strcmp(f[0], "session") == 0) {
                         _cleanup_free_ char *what =
-                                xh_asprintf("a %s record has %d tab-separated fields, found %zu",
-                                            f[0], strcmp(f[0], "exec") == 0 ? 8 : 5, nf);
+                                xh_asprintf("%s %s record has %d tab-separated fields, found %zu",
+                                            strcmp(f[0], "exec") == 0 ? "an" : "a", f[0],
+                                            strcmp(f[0], "exec") == 0 ? 8 : 5, nf);
                         r = bad_line(err, file, lineno, what);
                 } else
                         r = bad_line(err, file, lineno,
