@@ -420,20 +420,6 @@ static int resolve_binds(const char *store, const struct xh_bind *in, struct xh_
 static int trace_open(const struct xh_session_opts *o, char **path, int *fd, xh_error *err)
 {
         *path = NULL;
-        if (fd) {
-                *fd = open(o->trace, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOCTTY,
-                           0644);
-                struct stat st;
-                if (*fd < 0 || fstat(*fd, &st) < 0) {
-                        int e = errno;
-                        xh_fail(err, e, "cannot write the trace file %s: %s", o->trace,
-                                strerror(e));
-                        return xh_hint(err, e, "give --trace a file in a directory you can write");
-                }
-                if (!S_ISREG(st.st_mode))
-                        return xh_fail(err, EINVAL, "the trace file %s is not a regular file",
-                                       o->trace);
-        }
         _cleanup_free_ char *copy = xh_strdup(o->trace);
         char *slash = strrchr(copy, '/');
         const char *base = slash ? slash + 1 : copy;
@@ -445,6 +431,7 @@ static int trace_open(const struct xh_session_opts *o, char **path, int *fd, xh_
                 xh_fail(err, e, "cannot write the trace file %s: %s", o->trace, strerror(e));
                 return xh_hint(err, e, "give --trace a file in a directory that exists");
         }
+        /* Checked before the file is made: it is truncated, and the session writes it. */
         _cleanup_free_ char *cover = NULL;
         xh_error inside = {0};
         if (xh_store_exposure(o->store, dir, &cover, &inside) < 0) {
@@ -456,13 +443,21 @@ static int trace_open(const struct xh_session_opts *o, char **path, int *fd, xh_
                 return xh_hint(err, EINVAL, "write the trace elsewhere");
         }
         *path = xh_asprintf("%s/%s", strcmp(dir, "/") ? dir : "", base);
-        if (fd) {
-                _cleanup_free_ char *header = xh_trace_header();
-                if (write(*fd, header, strlen(header)) != (ssize_t)strlen(header)) {
-                        int e = errno ? errno : EIO;
-                        return xh_fail(err, e, "cannot write the trace file %s: %s", o->trace,
-                                       strerror(e));
-                }
+        if (!fd)
+                return 0;
+        *fd = open(*path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+        struct stat st;
+        if (*fd < 0 || fstat(*fd, &st) < 0) {
+                int e = errno;
+                xh_fail(err, e, "cannot write the trace file %s: %s", o->trace, strerror(e));
+                return xh_hint(err, e, "give --trace a file in a directory you can write");
+        }
+        if (!S_ISREG(st.st_mode))
+                return xh_fail(err, EINVAL, "the trace file %s is not a regular file", o->trace);
+        _cleanup_free_ char *header = xh_trace_header();
+        if (write(*fd, header, strlen(header)) != (ssize_t)strlen(header)) {
+                int e = errno ? errno : EIO;
+                return xh_fail(err, e, "cannot write the trace file %s: %s", o->trace, strerror(e));
         }
         return 0;
 }
