@@ -710,7 +710,7 @@ int xh_session_image_plan(const struct xh_profile *p, const char *store, const c
         if ((r = check_emulate_env(session_env, err)) < 0)
                 return r;
         struct hybrid h = {0};
-        if ((r = hybrid_setup(&o, rootfs, NULL, NULL, session_env, &h, err)) < 0) {
+        if ((r = hybrid_setup(&o, rootfs, NULL, NULL, session_env, NULL, &h, err)) < 0) {
                 hybrid_clear(&h);
                 return r;
         }
