@@ -597,7 +597,8 @@ START_TEST(test_unknown_profile)
         xh_error_clear(&err);
 
         ck_assert_int_eq(xh_profile_load("nope", NULL, &p, &err), -ENOENT);
-        ck_assert_str_eq(err.hint, "known profiles: arm64-debian, arm64-trixie");
+        ck_assert_str_eq(err.hint, "known profiles: arm64-debian, arm64-trixie, armhf-debian, "
+                                   "ppc64el-debian, riscv64-debian, s390x-debian");
         xh_error_clear(&err);
         xh_rm_rf(dir);
 }
@@ -632,13 +633,19 @@ START_TEST(test_list)
         _cleanup_strv_ char **names = NULL;
         xh_error err = {0};
         ck_assert_int_eq(xh_profile_list(dir, &names, &err), 0);
-        assert_strv(names, "alpha_1 arm64-debian arm64-trixie zeta", "list");
+        assert_strv(names,
+                    "alpha_1 arm64-debian arm64-trixie armhf-debian ppc64el-debian "
+                    "riscv64-debian s390x-debian zeta",
+                    "list");
 
         /* A missing user directory is not an error. */
         _cleanup_free_ char *missing = xh_asprintf("%s/none", dir);
         _cleanup_strv_ char **builtin = NULL;
         ck_assert_int_eq(xh_profile_list(missing, &builtin, &err), 0);
-        assert_strv(builtin, "arm64-debian arm64-trixie", "list");
+        assert_strv(builtin,
+                    "arm64-debian arm64-trixie armhf-debian ppc64el-debian riscv64-debian "
+                    "s390x-debian",
+                    "list");
         xh_rm_rf(dir);
 }
 END_TEST
