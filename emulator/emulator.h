@@ -17,7 +17,8 @@ struct xh_arch {
         const char *qemu;           /* qemu suffix: aarch64 (program qemu-aarch64-static) */
         const char *triplet;        /* GNU triplet: aarch64-linux-gnu */
         const char *hosttype;       /* bash's HOSTTYPE on the target: aarch64 */
-        const char *machtype;       /* bash's MACHTYPE: aarch64-unknown-linux-gnu */
+        const char *machtype;       /* bash's MACHTYPE: aarch64-unknown-linux-gnu (config.sub's
+                                       vendor: pc for x86, ibm for s390x) */
         const char *cross_packages; /* Debian's cross toolchain for it, on the host */
         const char *cross_libc;     /* where the cross packages put their own libc
                                        (include/ and lib/ below it), hidden in a session */

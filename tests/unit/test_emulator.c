@@ -232,7 +232,12 @@ START_TEST(test_arch_entry_consistent)
                       "%s: a column is missing", a->debian);
         const char *os = strchr(a->triplet, '-');
         ck_assert_ptr_nonnull(os);
-        _cleanup_free_ char *machtype = xh_asprintf("%s-unknown%s", a->hosttype, os);
+        /* CPU-VENDOR-OS as config.sub makes it from Debian's triplet. */
+        const char *vendor = strcmp(a->debian, "amd64") == 0 || strcmp(a->debian, "i386") == 0
+                                     ? "pc"
+                             : strcmp(a->debian, "s390x") == 0 ? "ibm"
+                                                               : "unknown";
+        _cleanup_free_ char *machtype = xh_asprintf("%s-%s%s", a->hosttype, vendor, os);
         ck_assert_str_eq(a->machtype, machtype);
         _cleanup_free_ char *cross = xh_asprintf("crossbuild-essential-%s", a->debian);
         ck_assert_str_eq(a->cross_packages, cross);
@@ -275,21 +280,33 @@ START_TEST(test_arch_entry_consistent)
 }
 END_TEST
 
+/*
+ * uname -m as qemu-user 7.2 says it and bash's MACHTYPE as Debian's bash
+ * says it on each architecture (seen in roots of bookworm and trixie:
+ * scripts/test-matrix compares both with a hybrid session's).
+ */
 static const struct {
-        const char *debian, *qemu, *triplet, *uname;
+        const char *debian, *qemu, *triplet, *uname, *machtype;
         int machine, elf_class, data;
 } arch_expect[] = {
-        {"amd64", "x86_64", "x86_64-linux-gnu", "x86_64", EM_X86_64, ELFCLASS64, ELFDATA2LSB},
-        {"arm64", "aarch64", "aarch64-linux-gnu", "aarch64", EM_AARCH64, ELFCLASS64, ELFDATA2LSB},
-        {"armel", "arm", "arm-linux-gnueabi", "armv7l", EM_ARM, ELFCLASS32, ELFDATA2LSB},
-        {"armhf", "arm", "arm-linux-gnueabihf", "armv7l", EM_ARM, ELFCLASS32, ELFDATA2LSB},
-        {"i386", "i386", "i686-linux-gnu", "i686", EM_386, ELFCLASS32, ELFDATA2LSB},
-        {"mips64el", "mips64el", "mips64el-linux-gnuabi64", "mips64", EM_MIPS, ELFCLASS64,
+        {"amd64", "x86_64", "x86_64-linux-gnu", "x86_64", "x86_64-pc-linux-gnu", EM_X86_64,
+         ELFCLASS64, ELFDATA2LSB},
+        {"arm64", "aarch64", "aarch64-linux-gnu", "aarch64", "aarch64-unknown-linux-gnu",
+         EM_AARCH64, ELFCLASS64, ELFDATA2LSB},
+        {"armel", "arm", "arm-linux-gnueabi", "armv7l", "arm-unknown-linux-gnueabi", EM_ARM,
+         ELFCLASS32, ELFDATA2LSB},
+        {"armhf", "arm", "arm-linux-gnueabihf", "armv7l", "arm-unknown-linux-gnueabihf", EM_ARM,
+         ELFCLASS32, ELFDATA2LSB},
+        {"i386", "i386", "i686-linux-gnu", "i686", "i686-pc-linux-gnu", EM_386, ELFCLASS32,
          ELFDATA2LSB},
-        {"ppc64el", "ppc64le", "powerpc64le-linux-gnu", "ppc64le", EM_PPC64, ELFCLASS64,
-         ELFDATA2LSB},
-        {"riscv64", "riscv64", "riscv64-linux-gnu", "riscv64", EM_RISCV, ELFCLASS64, ELFDATA2LSB},
-        {"s390x", "s390x", "s390x-linux-gnu", "s390x", EM_S390, ELFCLASS64, ELFDATA2MSB},
+        {"mips64el", "mips64el", "mips64el-linux-gnuabi64", "mips64",
+         "mips64el-unknown-linux-gnuabi64", EM_MIPS, ELFCLASS64, ELFDATA2LSB},
+        {"ppc64el", "ppc64le", "powerpc64le-linux-gnu", "ppc64le", "powerpc64le-unknown-linux-gnu",
+         EM_PPC64, ELFCLASS64, ELFDATA2LSB},
+        {"riscv64", "riscv64", "riscv64-linux-gnu", "riscv64", "riscv64-unknown-linux-gnu",
+         EM_RISCV, ELFCLASS64, ELFDATA2LSB},
+        {"s390x", "s390x", "s390x-linux-gnu", "s390x", "s390x-ibm-linux-gnu", EM_S390, ELFCLASS64,
+         ELFDATA2MSB},
 };
 
 START_TEST(test_arch_lookup)
@@ -300,6 +317,7 @@ START_TEST(test_arch_lookup)
         ck_assert_str_eq(a->qemu, arch_expect[_i].qemu);
         ck_assert_str_eq(a->triplet, arch_expect[_i].triplet);
         ck_assert_str_eq(a->uname, arch_expect[_i].uname);
+        ck_assert_str_eq(a->machtype, arch_expect[_i].machtype);
         ck_assert_int_eq(a->elf_machine, arch_expect[_i].machine);
         ck_assert_int_eq(a->elf_class, arch_expect[_i].elf_class);
         ck_assert_int_eq(a->elf_data, arch_expect[_i].data);
@@ -328,6 +346,22 @@ START_TEST(test_arch_host)
 #endif
         if (host)
                 ck_assert_ptr_eq(host, xh_arch_by_debian(host->debian));
+}
+END_TEST
+
+/* The host's row says what the host's own bash says (Debian's bash names the vendor). */
+START_TEST(test_arch_host_bash)
+{
+        const struct xh_arch *host = xh_arch_host();
+        XH_REQUIRE(host && access("/bin/bash", X_OK) == 0, "no /bin/bash (apt-get install bash)");
+        FILE *f = popen("/bin/bash -c 'echo \"$HOSTTYPE $MACHTYPE\"'", "r");
+        ck_assert_ptr_nonnull(f);
+        char line[256] = "";
+        ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+        ck_assert_int_eq(pclose(f), 0);
+        line[strcspn(line, "\n")] = '\0';
+        _cleanup_free_ char *want = xh_asprintf("%s %s", host->hosttype, host->machtype);
+        ck_assert_str_eq(line, want);
 }
 END_TEST
 
@@ -1225,6 +1259,7 @@ static Suite *emulator_suite(void)
         tcase_add_loop_test(tc, test_arch_lookup, 0, (int)XH_ARRAY_SIZE(arch_expect));
         tcase_add_test(tc, test_arch_unknown);
         tcase_add_test(tc, test_arch_host);
+        tcase_add_test(tc, test_arch_host_bash);
         tcase_add_test(tc, test_arch_armel_armhf_share_magic);
         tcase_add_loop_test(tc, test_arch_matches_binfmt_d, 0, (int)n_arch);
         suite_add_tcase(s, tc);
