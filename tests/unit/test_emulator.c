@@ -1113,6 +1113,148 @@ START_TEST(test_elf_compare)
 }
 END_TEST
 
+/*
+ * A small relocatable ELF file of either class and byte order, as a target
+ * compiler would leave it: .text, .comment, the section names, the section
+ * headers last. Every multi-byte field in the file's own byte order.
+ */
+struct elf_spec {
+        int elf_class, data, machine;
+        const char *text, *comment;
+        unsigned text_flags;
+};
+
+static void put_n(xh_buf *b, size_t off, uint64_t v, size_t n, bool le)
+{
+        for (size_t i = 0; i < n; i++)
+                b->s[off + (le ? i : n - 1 - i)] = (char)((v >> (8 * i)) & 0xff);
+}
+
+static void make_elf(const char *path, const struct elf_spec *e)
+{
+        static const char names[] = "\0.text\0.comment\0.shstrtab";
+        bool le = e->data == ELFDATA2LSB, is64 = e->elf_class == ELFCLASS64;
+        size_t ehsize = is64 ? 64 : 52, shentsize = is64 ? 64 : 40, w = is64 ? 8 : 4;
+        size_t ntext = strlen(e->text), ncomment = strlen(e->comment) + 1;
+        size_t text_off = ehsize, comment_off = text_off + ntext;
+        size_t names_off = comment_off + ncomment;
+        size_t shoff = (names_off + sizeof(names) + 7) & ~(size_t)7;
+        size_t size = shoff + 4 * shentsize;
+        xh_buf b = {0};
+        for (size_t i = 0; i < size; i++)
+                xh_buf_addn(&b, "", 1);
+        memcpy(b.s, ELFMAG, SELFMAG);
+        b.s[EI_CLASS] = (char)e->elf_class;
+        b.s[EI_DATA] = (char)e->data;
+        b.s[EI_VERSION] = EV_CURRENT;
+        put_n(&b, 16, ET_REL, 2, le);
+        put_n(&b, 18, (uint64_t)e->machine, 2, le);
+        put_n(&b, 20, EV_CURRENT, 4, le);
+        size_t o = 24 + 2 * w; /* e_entry, e_phoff */
+        put_n(&b, o, shoff, w, le);
+        put_n(&b, o + w + 4, ehsize, 2, le);        /* e_ehsize, after e_flags */
+        put_n(&b, o + w + 4 + 6, shentsize, 2, le); /* e_shentsize */
+        put_n(&b, o + w + 4 + 8, 4, 2, le);         /* e_shnum */
+        put_n(&b, o + w + 4 + 10, 3, 2, le);        /* e_shstrndx */
+        memcpy(b.s + text_off, e->text, ntext);
+        memcpy(b.s + comment_off, e->comment, ncomment);
+        memcpy(b.s + names_off, names, sizeof(names));
+        const struct {
+                unsigned name, type;
+                uint64_t flags, offset, size, align, entsize;
+        } sh[] = {
+                {0, SHT_NULL, 0, 0, 0, 0, 0},
+                {1, SHT_PROGBITS, e->text_flags, text_off, ntext, 1, 0},
+                {7, SHT_PROGBITS, SHF_MERGE | SHF_STRINGS, comment_off, ncomment, 1, 1},
+                {16, SHT_STRTAB, 0, names_off, sizeof(names), 1, 0},
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(sh); i++) {
+                size_t h = shoff + i * shentsize;
+                put_n(&b, h, sh[i].name, 4, le);
+                put_n(&b, h + 4, sh[i].type, 4, le);
+                put_n(&b, h + 8, sh[i].flags, w, le);
+                /* sh_addr at h + 8 + w stays 0 */
+                put_n(&b, h + 8 + 2 * w, sh[i].offset, w, le);
+                put_n(&b, h + 8 + 3 * w, sh[i].size, w, le);
+                /* sh_link, sh_info */
+                put_n(&b, h + 16 + 4 * w, sh[i].align, w, le);
+                put_n(&b, h + 16 + 5 * w, sh[i].entsize, w, le);
+        }
+        ck_assert_int_eq(xh_write_file(path, b.s, size, 0644), 0);
+        xh_buf_free(&b);
+}
+
+/*
+ * Both byte orders and classes are read in the file's own order: the
+ * targets' objects (s390x big-endian, armhf 32-bit) are inspected and
+ * compared field by field and section by section like the host's. The same
+ * bytes in the other order would name other sections and other lengths.
+ */
+static const struct {
+        const char *arch;
+        int elf_class, data, machine;
+        const char *describe;
+} elf_orders[] = {
+        {"s390x", ELFCLASS64, ELFDATA2MSB, EM_S390, "ELF 64-bit MSB s390, relocatable"},
+        {"armhf", ELFCLASS32, ELFDATA2LSB, EM_ARM, "ELF 32-bit LSB arm, relocatable"},
+        {"riscv64", ELFCLASS64, ELFDATA2LSB, EM_RISCV, "ELF 64-bit LSB riscv, relocatable"},
+        {"(32-bit big-endian)", ELFCLASS32, ELFDATA2MSB, EM_PPC,
+         "ELF 32-bit MSB EM_20, relocatable"},
+};
+
+START_TEST(test_elf_byte_order)
+{
+        const struct xh_arch *arch = xh_arch_by_debian(elf_orders[_i].arch);
+        if (arch) {
+                ck_assert_int_eq(arch->elf_class, elf_orders[_i].elf_class);
+                ck_assert_int_eq(arch->elf_data, elf_orders[_i].data);
+                ck_assert_int_eq(arch->elf_machine, elf_orders[_i].machine);
+        }
+        struct elf_spec spec = {elf_orders[_i].elf_class,
+                                elf_orders[_i].data,
+                                elf_orders[_i].machine,
+                                "\x01\x02\x03\x04\x05\x06\x07\x08",
+                                "GCC: (Debian 12.2.0-14+deb12u1) 12.2.0",
+                                SHF_ALLOC | SHF_EXECINSTR};
+        _cleanup_free_ char *a = tmp_path("a.o");
+        _cleanup_free_ char *b = tmp_path("b.o");
+        make_elf(a, &spec);
+
+        struct xh_elf_info info;
+        xh_error err = {0};
+        ck_assert_int_eq(xh_elf_inspect(a, &info, &err), 0);
+        ck_assert_int_eq(info.machine, elf_orders[_i].machine);
+        ck_assert_int_eq(info.elf_class, elf_orders[_i].elf_class);
+        ck_assert_int_eq(info.data, elf_orders[_i].data);
+        ck_assert_int_eq(info.type, ET_REL);
+        _cleanup_free_ char *what = xh_elf_describe(&info);
+        ck_assert_str_eq(what, elf_orders[_i].describe);
+        xh_elf_info_clear(&info);
+
+        /* The cross compiler's .comment, one byte shorter: ignored, moved offsets too. */
+        spec.comment = "GCC: (Debian 12.2.0-14) 12.2.0";
+        make_elf(b, &spec);
+        assert_elf_diffs(a, b, "", ".comment differs|section offsets differ", 0, 0);
+        /* Code and section headers are compared, by name, in either order. */
+        spec.comment = "GCC: (Debian 12.2.0-14+deb12u1) 12.2.0";
+        spec.text = "\x01\x02\x03\x04\x05\x06\x07\x09";
+        make_elf(b, &spec);
+        assert_elf_diffs(a, b, ".text differs", ".text differs", 0, 0);
+        spec.text = "\x01\x02\x03\x04\x05\x06\x07\x08";
+        spec.text_flags = SHF_ALLOC;
+        make_elf(b, &spec);
+        assert_elf_diffs(a, b, ".text (section header) differs", ".text (section header) differs",
+                         0, 0);
+        spec.text_flags = SHF_ALLOC | SHF_EXECINSTR;
+        make_elf(b, &spec);
+        assert_elf_diffs(a, b, "", "", 0, 0);
+        /* The same file for another machine: its ELF header differs. */
+        spec.machine = EM_X86_64;
+        make_elf(b, &spec);
+        assert_elf_diffs(a, b, "ELF header differs", "ELF header differs", 0, 0);
+}
+END_TEST
+
 /* An unreadable file is an error naming it; a missing one too. */
 START_TEST(test_elf_compare_unreadable)
 {
@@ -1299,6 +1441,7 @@ static Suite *emulator_suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_loop_test(tc, test_elf_compare, 0, (int)XH_ARRAY_SIZE(elfcmp_cases));
         tcase_add_test(tc, test_elf_compare_unreadable);
+        tcase_add_loop_test(tc, test_elf_byte_order, 0, (int)XH_ARRAY_SIZE(elf_orders));
         tcase_add_loop_test(tc, test_elf_compare_archive, 0, (int)XH_ARRAY_SIZE(ar_cases));
         suite_add_tcase(s, tc);
 
