@@ -122,8 +122,8 @@ struct xh_session_spec {
          * the programs they stand in for; a writable tmpfs is at
          * /.xhybrid/run; shim_conf becomes /.xhybrid/shim.conf. The
          * toolchain's /usr/lib/HOST_LIBDIR is bound at the same path (a mount
-         * point from the generated layer, which also links /lib64 there for
-         * the x86-64 loader).
+         * point from the generated layer, which also holds the link to the
+         * host's program interpreter, loader_at below).
          */
         const char *toolchain;
         const char *const *hide;
@@ -162,7 +162,18 @@ struct xh_session_spec {
          * path inside, link target, NULL-terminated.
          */
         const char *const *links;
-        bool lib64_link;         /* the target has no /lib64: add the loader link */
+        /*
+         * The host's program interpreter (/lib64/ld-linux-x86-64.so.2): a
+         * symbolic link of the generated layer at loader_at (a path inside)
+         * to loader_to, none when loader_at is NULL. Where the target has
+         * no /lib64 (arm64, armhf, riscv64, s390x) it is /lib64 itself ->
+         * usr/lib/x86_64-linux-gnu; where the target's loader lives there
+         * too (ppc64el: /lib64 -> usr/lib64), the one file in the target's
+         * directory: /usr/lib64/ld-linux-x86-64.so.2 ->
+         * /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2.
+         */
+        const char *loader_at;
+        const char *loader_to;
         const char *host_libdir; /* multiarch dir of the host: x86_64-linux-gnu */
 };
 

@@ -325,10 +325,15 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                  */
                 _cleanup_free_ char *libs = xh_asprintf("%s/usr/lib/%s", layer, spec->host_libdir);
                 add_op(plan, XH_OP_MKDIR, 0, NULL, libs, NULL);
-                if (spec->lib64_link) {
-                        _cleanup_free_ char *lib64 = xh_asprintf("%s/lib64", layer);
-                        _cleanup_free_ char *to = xh_asprintf("usr/lib/%s", spec->host_libdir);
-                        add_op(plan, XH_OP_SYMLINK, 0, NULL, lib64, to);
+                if (spec->loader_at) {
+                        if ((r = check_path("loader link", spec->loader_at, err)) < 0) {
+                                xh_plan_free(plan);
+                                return r;
+                        }
+                        _cleanup_free_ char *at = in_root(layer, spec->loader_at);
+                        if (strchr(spec->loader_at + 1, '/'))
+                                add_parent(plan, at);
+                        add_op(plan, XH_OP_SYMLINK, 0, NULL, at, spec->loader_to);
                 }
                 _cleanup_free_ char *conf = xh_asprintf("%s" XH_SHIM_CONF, layer);
                 add_op(plan, XH_OP_WRITE, 0, NULL, conf, spec->shim_conf ? spec->shim_conf : "");

@@ -50,6 +50,53 @@ static char *gcc_libdir(const char *rootfs, const struct xh_profile *p, const ch
         return xh_asprintf("/usr/lib/gcc/%s/unknown", p->triplet);
 }
 
+static char *dir_of(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        return slash && slash != path ? xh_strndup(path, (size_t)(slash - path)) : xh_strdup("/");
+}
+
+int xh_loader_link(const char *rootfs, const char *toolchain, char **at, char **to, xh_error *err)
+{
+        *at = *to = NULL;
+        _cleanup_free_ char *sh = xh_resolve_in_root(toolchain, "/bin/sh");
+        _cleanup_free_ char *sh_host = sh ? xh_asprintf("%s%s", toolchain, sh) : NULL;
+        struct xh_elf_info info = {0};
+        if (!sh_host || xh_elf_inspect(sh_host, &info, NULL) < 0 || !info.interpreter) {
+                xh_elf_info_clear(&info);
+                return xh_fail(err, ENOEXEC,
+                               "cannot find the program interpreter of the toolchain layer %s "
+                               "(from its /bin/sh)",
+                               toolchain);
+        }
+        _cleanup_free_ char *interp = steal_pointer(&info.interpreter);
+        xh_elf_info_clear(&info);
+        _cleanup_free_ char *real = xh_resolve_in_root(toolchain, interp);
+        if (!real || interp[0] != '/')
+                return xh_fail(err, ENOEXEC,
+                               "the toolchain layer %s lacks %s, its program "
+                               "interpreter",
+                               toolchain, interp);
+
+        /* A target whose directory holds a file of that name keeps it. */
+        _cleanup_free_ char *own = xh_resolve_in_root(rootfs, interp);
+        if (own)
+                return 0;
+        _cleanup_free_ char *dir = dir_of(interp);
+        _cleanup_free_ char *target_dir = xh_resolve_in_root(rootfs, dir);
+        _cleanup_free_ char *real_dir = dir_of(real);
+        if (!target_dir) {
+                /* /lib64 -> usr/lib/x86_64-linux-gnu, relative where it can be. */
+                *at = steal_pointer(&dir);
+                *to = strchr(*at + 1, '/') ? steal_pointer(&real_dir) : xh_strdup(real_dir + 1);
+                return 0;
+        }
+        *at = xh_asprintf("%s/%s", strcmp(target_dir, "/") == 0 ? "" : target_dir,
+                          strrchr(interp, '/') + 1);
+        *to = steal_pointer(&real);
+        return 0;
+}
+
 struct hybrid {
         char *toolchain;
         char *shim_dir;
@@ -559,6 +606,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 .cover = (const char *const *)cover,
         };
         struct hybrid h = {0};
+        _cleanup_free_ char *loader_at = NULL, *loader_to = NULL;
         _cleanup_free_ char *cache = xh_asprintf("%s/cache/%s", o->store, p->name);
         if (!o->dry_run && xh_mkdir_p(cache, 0755) < 0) {
                 free(cache);
@@ -582,7 +630,10 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                         hybrid_clear(&h);
                         return r;
                 }
-                _cleanup_free_ char *lib64 = xh_asprintf("%s/lib64", rootfs);
+                if ((r = xh_loader_link(rootfs, h.toolchain, &loader_at, &loader_to, err)) < 0) {
+                        hybrid_clear(&h);
+                        return r;
+                }
                 spec.toolchain = h.toolchain;
                 spec.hide = (const char *const *)h.hide;
                 spec.shim_dir = h.shim_dir;
@@ -592,7 +643,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                 spec.shim_conf = h.conf;
                 spec.shim_targets = (const char *const *)h.targets;
                 spec.direct_targets = (const char *const *)h.direct;
-                spec.lib64_link = !xh_path_exists(lib64);
+                spec.loader_at = loader_at;
+                spec.loader_to = loader_to;
                 spec.host_libdir = xh_arch_host()->triplet;
                 spec.trace_file = trace;
                 spec.emulator = trace ? emulator : NULL;

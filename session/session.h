@@ -432,8 +432,26 @@ void xh_tool_choices_free(struct xh_tool_choice *list, size_t n);
 char **xh_toolchain_warnings(const struct xh_profile *p, const char *store,
                              const struct xh_tool_choice *b, size_t n, const char *upper);
 char *xh_upstream_version(const char *debian_version);
-/* path resolved inside root as if root were "/" (absolute links stay inside); NULL if missing. */
+/*
+ * path resolved inside root as if root were "/" (absolute links stay inside,
+ * "." and ".." normalized): "/usr/bin/cc" -> "/usr/bin/aarch64-linux-gnu-gcc-12".
+ * NULL when a component is missing.
+ */
 char *xh_resolve_in_root(const char *root, const char *path);
+/*
+ * Where a hybrid session's generated layer links the host's program
+ * interpreter, so that the toolchain layer's programs start inside the
+ * target root (its /usr/lib/HOST_LIBDIR is bound at the same path). The
+ * interpreter is the one the toolchain layer's /bin/sh names
+ * (/lib64/ld-linux-x86-64.so.2). *at is a path inside the session, *to the
+ * link's target: "/lib64" -> "usr/lib/x86_64-linux-gnu" where the target
+ * has no such directory; "/usr/lib64/ld-linux-x86-64.so.2" ->
+ * "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" where the target has it
+ * (ppc64el: /lib64 -> usr/lib64, its own loader /lib64/ld64.so.2); both
+ * NULL where the target has a file of that name. -ENOEXEC when the
+ * toolchain layer's interpreter cannot be found.
+ */
+int xh_loader_link(const char *rootfs, const char *toolchain, char **at, char **to, xh_error *err);
 
 /*
  * A package as reports show it: "NAME VERSION", plus "(from SOURCE VERSION)"

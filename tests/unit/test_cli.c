@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "emulator.h"
+#include "xh-test.h"
 
 #define MAX_ARGS 16
 
@@ -1322,6 +1324,89 @@ START_TEST(test_toolchain_matching_cross)
 }
 END_TEST
 
+#define HOST_LOADER "/lib64/ld-linux-x86-64.so.2"
+
+static void link_at(const char *root, const char *path, const char *to)
+{
+        _cleanup_free_ char *at = xh_asprintf("%s%s", root, path);
+        _cleanup_free_ char *dir = xh_strdup(at);
+        *strrchr(dir, '/') = '\0';
+        ck_assert_int_eq(xh_mkdir_p(dir, 0755), 0);
+        ck_assert_int_eq(symlink(to, at), 0);
+}
+
+/*
+ * Where a hybrid session links the host's program interpreter: the one the
+ * toolchain layer's /bin/sh names, laid out as Debian's amd64 root has it
+ * (/lib64 -> usr/lib64, whose file links into /lib/x86_64-linux-gnu).
+ */
+START_TEST(test_loader_link)
+{
+        struct xh_elf_info info;
+        bool x86 = xh_elf_inspect("/bin/dash", &info, NULL) == 0 && info.interpreter &&
+                   strcmp(info.interpreter, HOST_LOADER) == 0;
+        xh_elf_info_clear(&info);
+        XH_REQUIRE(x86, "needs an x86-64 Debian host whose /bin/dash loads with " HOST_LOADER);
+
+        char dir[] = "/tmp/xh-test-loader-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        _cleanup_free_ char *tc = xh_asprintf("%s/toolchain", dir);
+        _cleanup_free_ char *target = xh_asprintf("%s/target", dir);
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(xh_read_file("/bin/dash", &text, &len), 0);
+        _cleanup_free_ char *dash = xh_asprintf("%s/usr/bin/dash", tc);
+        put(tc, "/usr/bin/dash", "", 0755);
+        ck_assert_int_eq(xh_write_file(dash, text, len, 0755), 0);
+        link_at(tc, "/bin", "usr/bin");
+        link_at(tc, "/usr/bin/sh", "dash");
+        link_at(tc, "/lib", "usr/lib");
+        link_at(tc, "/lib64", "usr/lib64");
+        link_at(tc, "/usr/lib64/ld-linux-x86-64.so.2",
+                "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+        put(tc, "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "", 0755);
+        char *at = NULL, *to = NULL;
+        xh_error err = {0};
+
+        /* arm64, armhf, riscv64, s390x: no /lib64 at all. */
+        put(target, "/usr/lib/aarch64-linux-gnu/libc.so.6", "", 0644);
+        link_at(target, "/lib", "usr/lib");
+        ck_assert_int_eq(xh_loader_link(target, tc, &at, &to, &err), 0);
+        ck_assert_str_eq(at, "/lib64");
+        ck_assert_str_eq(to, "usr/lib/x86_64-linux-gnu");
+        free(at);
+        free(to);
+
+        /* ppc64el: its own loader in /lib64 -> usr/lib64; one link in there. */
+        link_at(target, "/lib64", "usr/lib64");
+        put(target, "/usr/lib64/ld64.so.2", "", 0755);
+        ck_assert_int_eq(xh_loader_link(target, tc, &at, &to, &err), 0);
+        ck_assert_str_eq(at, "/usr/lib64/ld-linux-x86-64.so.2");
+        ck_assert_str_eq(to, "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+        free(at);
+        free(to);
+
+        /* A target that has a file of that name keeps it. */
+        put(target, "/usr/lib64/ld-linux-x86-64.so.2", "", 0755);
+        ck_assert_int_eq(xh_loader_link(target, tc, &at, &to, &err), 0);
+        ck_assert_ptr_null(at);
+        ck_assert_ptr_null(to);
+
+        /* A toolchain layer without its loader is an error that names it. */
+        _cleanup_free_ char *real =
+                xh_asprintf("%s/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", tc);
+        ck_assert_int_eq(unlink(real), 0);
+        ck_assert_int_eq(xh_loader_link(target, tc, &at, &to, &err), -ENOEXEC);
+        ck_assert_ptr_nonnull(strstr(err.msg, HOST_LOADER));
+        xh_error_clear(&err);
+        ck_assert_int_eq(unlink(dash), 0);
+        ck_assert_int_eq(xh_loader_link(target, tc, &at, &to, &err), -ENOEXEC);
+        ck_assert_ptr_nonnull(strstr(err.msg, "program interpreter"));
+        xh_error_clear(&err);
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+}
+END_TEST
+
 /* A dpkg database that cannot be read is an error naming it, never "versions differ". */
 START_TEST(test_toolchain_unreadable_db)
 {
@@ -1507,6 +1592,7 @@ static Suite *cli_suite(void)
         tcase_add_test(tc, test_toolchain_decisions);
         tcase_add_test(tc, test_toolchain_matching_cross);
         tcase_add_test(tc, test_toolchain_unreadable_db);
+        tcase_add_test(tc, test_loader_link);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("namespace");

@@ -910,7 +910,8 @@ static struct xh_session_spec hybrid_spec(void)
         spec.shim_conf = "triplet=aarch64-linux-gnu\n";
         spec.shim_targets = shim_targets;
         spec.direct_targets = direct_targets;
-        spec.lib64_link = true;
+        spec.loader_at = "/lib64";
+        spec.loader_to = "usr/lib/x86_64-linux-gnu";
         spec.host_libdir = "x86_64-linux-gnu";
         return spec;
 }
@@ -1069,6 +1070,54 @@ START_TEST(test_hybrid_compile_cache)
         ck_assert_int_lt(xh_plan_session(&spec, &plan, &err), 0);
         ck_assert_msg(strstr(err.msg, "compile cache 'home/u/ccache'") != NULL, "error: %s",
                       err.msg);
+        xh_error_clear(&err);
+}
+END_TEST
+
+/*
+ * The host's program interpreter: /lib64 itself where the target has none;
+ * where the target's own loader lives in /lib64 (ppc64el), one link in the
+ * target's directory, made with its parent before the overlay; none at all
+ * for a target whose /lib64 already holds a file of that name.
+ */
+START_TEST(test_hybrid_loader_link)
+{
+        struct xh_session_spec spec = hybrid_spec();
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        long overlay = find_op(&plan, XH_OP_OVERLAY, ROOT);
+        long lib64 = find_op(&plan, XH_OP_SYMLINK, LAYER "/lib64");
+        ck_assert_int_ge(lib64, 0);
+        ck_assert_int_lt(lib64, overlay);
+        ck_assert_str_eq(plan.ops[lib64].data, "usr/lib/x86_64-linux-gnu");
+        ck_assert_int_eq(find_op(&plan, XH_OP_MKDIR, LAYER), -1);
+        xh_plan_free(&plan);
+
+        spec.loader_at = "/usr/lib64/ld-linux-x86-64.so.2";
+        spec.loader_to = "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2";
+        plan_ok(&spec, &plan);
+        overlay = find_op(&plan, XH_OP_OVERLAY, ROOT);
+        ck_assert_int_eq(find_op(&plan, XH_OP_SYMLINK, LAYER "/lib64"), -1);
+        long dir = find_op(&plan, XH_OP_MKDIR, LAYER "/usr/lib64");
+        long link = find_op(&plan, XH_OP_SYMLINK, LAYER "/usr/lib64/ld-linux-x86-64.so.2");
+        ck_assert_int_ge(dir, 0);
+        ck_assert_int_gt(link, dir);
+        ck_assert_int_lt(link, overlay);
+        ck_assert_str_eq(plan.ops[link].data, "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+        xh_plan_free(&plan);
+
+        spec.loader_at = spec.loader_to = NULL;
+        plan_ok(&spec, &plan);
+        for (size_t i = 0; i < plan.n; i++)
+                ck_assert_msg(plan.ops[i].kind != XH_OP_SYMLINK, "a link at %s", plan.ops[i].dst);
+        xh_plan_free(&plan);
+
+        xh_error err = {0};
+        spec.loader_at = "usr/lib64/ld-linux-x86-64.so.2";
+        spec.loader_to = "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2";
+        ck_assert_int_lt(xh_plan_session(&spec, &plan, &err), 0);
+        ck_assert_msg(strstr(err.msg, "loader link 'usr/lib64/") != NULL, "error: %s", err.msg);
+        assert_empty(&plan, "a refused plan");
         xh_error_clear(&err);
 }
 END_TEST
@@ -1281,6 +1330,7 @@ static Suite *plan_suite(void)
         tcase_add_test(tc, test_hybrid_shim_layer);
         tcase_add_test(tc, test_hybrid_read_only);
         tcase_add_test(tc, test_hybrid_compile_cache);
+        tcase_add_test(tc, test_hybrid_loader_link);
         tcase_add_test(tc, test_hybrid_bad_target);
         suite_add_tcase(s, tc);
 
