@@ -1,8 +1,8 @@
-# uname inside is the target's even with the host's own aarch64 entry off;
+# uname inside is the target's even with the host's own entry for it off;
 # exit codes and signals pass through; --dry-run mounts nothing.
 . "$(dirname "$0")/lib.sh"
 need_root
-host_entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+host_entry=/proc/sys/fs/binfmt_misc/qemu-$QEMU
 restore=
 if [ -f "$host_entry" ] && head -1 "$host_entry" | grep -q enabled; then
         echo 0 >"$host_entry" || fail "cannot disable $host_entry"
@@ -11,7 +11,7 @@ if [ -f "$host_entry" ] && head -1 "$host_entry" | grep -q enabled; then
 fi
 capture "$XHYBRID" run --ephemeral "$PROFILE" -- uname -m
 expect_rc 0 "uname -m"
-[ "$OUT" = aarch64 ] || fail "uname -m printed '$OUT', expected aarch64"
+[ "$OUT" = "$MACHINE" ] || fail "uname -m printed '$OUT', expected $MACHINE"
 [ -z "$restore" ] || head -1 "$host_entry" | grep -q disabled || fail "host entry was re-enabled"
 
 capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c 'exit 7'

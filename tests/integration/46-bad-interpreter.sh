@@ -22,7 +22,7 @@ capture "$XHYBRID" run --ephemeral --env "PATH=$SCRATCH/bin:/usr/bin:/bin" "$PRO
 expect_rc 126 "script found in PATH"
 expect_err "xhybrid: $SCRATCH/bin/xh-script: bad interpreter /usr/bin/xh-no-interp: No such file or directory" "script found in PATH"
 
-# An x86-64 program in an emulated session: its loader is not in the arm64 root.
+# An x86-64 program in an emulated session: its loader is not in the target's root.
 cp /bin/true host-true
 capture "$XHYBRID" run --ephemeral --emulated "$PROFILE" -- ./host-true
 expect_rc 126 "program without its loader"

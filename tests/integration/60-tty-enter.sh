@@ -3,7 +3,7 @@
 need_root
 capture sh -c 'printf "uname -m\necho \$XHYBRID_PROFILE\nexit 3\n" | "$0" enter --ephemeral "$1"' "$XHYBRID" "$PROFILE"
 expect_rc 3 "enter with commands on stdin"
-expect_out "^aarch64$" "enter"
+expect_out "^$MACHINE$" "enter"
 expect_out "^$PROFILE$" "enter"
 command -v script >/dev/null || skip "script(1) is missing (apt-get install bsdutils)"
 capture script -qec "$XHYBRID run --ephemeral $PROFILE -- sh -c 'test -t 0 && tty'" /dev/null

@@ -1,6 +1,6 @@
 # In a hybrid session the plain C hello and the glib hello build with native
 # x86-64 tools (the shim's trace and strace on the host show gcc, cc1, as, ld
-# and collect2 as x86-64 programs) and the results are aarch64 programs.
+# and collect2 as x86-64 programs) and the results are the target's programs.
 . "$(dirname "$0")/lib.sh"
 need_root
 scratch
@@ -10,11 +10,11 @@ capture "$XHYBRID" run --ephemeral --env XHYBRID_TRACE="$SCRATCH/trace" "$PROFIL
         'echo $XHYBRID_MODE; gcc hello.c -o hello && ./hello && gcc g.c -o g $(pkg-config --cflags --libs glib-2.0) && ./g'
 expect_rc 0 "hybrid build"
 [ "$OUT" = "$(printf 'hybrid\nhello\nhello from glib 2')" ] || fail "hybrid build printed '$OUT'"
-grep -q "aarch64-linux-gnu-gcc-[0-9]* -> native /.xhybrid/toolchain/usr/bin/aarch64-linux-gnu-gcc-[0-9]*:" trace ||
+grep -q "$TRIPLET-gcc-[0-9]* -> native /.xhybrid/toolchain/usr/bin/$TRIPLET-gcc-[0-9]*:" trace ||
         fail "the trace shows no native gcc: $(cat trace)"
 grep -q "/usr/bin/pkgconf -> native" trace || fail "the trace shows no native pkg-config"
 capture "$XHYBRID" elf hello g
-[ "$(printf '%s\n' "$OUT" | grep -c 'ELF 64-bit LSB aarch64')" -eq 2 ] || fail "not aarch64: $OUT"
+[ "$(printf '%s\n' "$OUT" | grep -c -F "$ELF_KIND")" -eq 2 ] || fail "not $ELF_KIND: $OUT"
 
 command -v strace >/dev/null || skip "strace is missing (apt-get install strace): the native tools were not traced"
 rm -f hello
@@ -31,5 +31,5 @@ for tool in cc1 as collect2 ld; do
         "$XHYBRID" elf "$tc$path" | grep -q "ELF 64-bit LSB x86-64" ||
                 fail "$tool ($tc$path) is not an x86-64 program"
 done
-"$XHYBRID" elf hello | grep -q aarch64 || fail "strace build: not aarch64"
+"$XHYBRID" elf hello | grep -q -F "$ELF_KIND" || fail "strace build: not $ELF_KIND"
 pass

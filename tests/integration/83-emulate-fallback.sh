@@ -1,6 +1,6 @@
 # The target's own tools keep working inside a hybrid session:
 # XHYBRID_EMULATE sends named tools to their emulated originals (the emulated
-# gcc then links through the emulated ld, since it loads its arm64 LTO
+# gcc then links through the emulated ld, since it loads its target's LTO
 # plugin), the profile's emulate key does the same, and the target's cc1
 # runs by its own path.
 . "$(dirname "$0")/lib.sh"
@@ -16,12 +16,16 @@ expect_out "^fallback ok$" "emulated gcc and make"
 grep -q "/usr/bin/make -> emulated (XHYBRID_EMULATE)" trace || fail "make was not emulated: $(cat trace)"
 grep -q "gcc-[0-9]* -> emulated (XHYBRID_EMULATE)" trace || fail "gcc was not emulated"
 grep -q "ld.bfd -> emulated (target plugin)" trace || fail "the emulated gcc's link did not use the emulated ld"
-"$XHYBRID" elf f | grep -q aarch64 || fail "f is not aarch64"
+"$XHYBRID" elf f | grep -q -F "$ELF_KIND" || fail "f is not $ELF_KIND"
 
 capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c \
-        'gcc -E f.c -o f.i && $(gcc -print-prog-name=cc1) -quiet -fpreprocessed f.i -o f.s && grep -c "bl	puts" f.s'
+        'cc1=$(gcc -print-prog-name=cc1) && echo "$cc1" &&
+         gcc -E f.c -o f.i && $cc1 -quiet -fpreprocessed f.i -o f.s && grep -c -w puts f.s'
 expect_rc 0 "the target's cc1 by its own path"
-expect_out "^1$" "the target's cc1 made aarch64 assembly"
+expect_out "^1$" "the target's cc1 made a call of puts"
+cc1=$(printf '%s\n' "$OUT" | head -1)
+"$XHYBRID" elf "$(root_of "$PROFILE")/rootfs$cc1" | grep -q -F "$ELF_KIND" ||
+        fail "$cc1 is not the target's cc1"
 
 # Named when the session starts, a tool is not replaced at all.
 rm -f trace f

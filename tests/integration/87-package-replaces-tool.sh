@@ -13,7 +13,8 @@ fresh_upper "$P"
 cd "$SCRATCH"
 write_hello_sources
 
-# e_machine of a program inside the session: 3e 00 x86-64, b7 00 aarch64.
+# e_machine of a program inside the session: 3e 00 x86-64, b7 00 aarch64,
+# the target's as its original programs under /.xhybrid/orig have it.
 machine='od -An -tx1 -j18 -N2'
 
 "$XHYBRID" profiles show "$P" | grep -q '/usr/bin/sed .* native$' ||
@@ -24,9 +25,12 @@ capture "$XHYBRID" run "$P" -- sh -c "$machine /usr/bin/sed"
 capture "$XHYBRID" run "$P" -- sh -c 'apt-get update -qq &&
         DEBIAN_FRONTEND=noninteractive apt-get install --reinstall -y -qq sed'
 expect_rc 0 "apt-get install --reinstall sed inside a hybrid session"
+target_machine=$("$XHYBRID" run "$P" -- sh -c "$machine /.xhybrid/orig/usr/bin/sed")
+[ -n "$target_machine" ] && [ "$target_machine" != " 3e 00" ] ||
+        fail "the target's own sed is not a program of the target: '$target_machine'"
 capture "$XHYBRID" run "$P" -- sh -c "$machine /usr/bin/sed; echo abc | sed s/b/X/"
 expect_rc 0 "sed after the reinstall"
-[ "$OUT" = " b7 00
+[ "$OUT" = "$target_machine
 aXc" ] || fail "after the reinstall /usr/bin/sed is not the target's working program: '$OUT'"
 expect_err "running emulated, as a package operation in the session upper .* replaced them: /usr/bin/sed$" \
         "session start after the reinstall"

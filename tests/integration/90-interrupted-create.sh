@@ -6,9 +6,7 @@
 need_sessions
 scratch
 export XDG_CONFIG_HOME="$SCRATCH/config" XHYBRID_STORE="$SCRATCH/store"
-mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
-printf '[target]\nsuite = bookworm\narch = arm64\nvariant = minbase\n[toolchain]\npackages =\n' \
-        >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-int.ini"
+small_profile xhtest-int
 wait_for_tmp() {
         i=0
         while [ $i -lt 600 ]; do

@@ -75,8 +75,8 @@ expect_out "^warn  root for $PROFILE  *the root of profile '$PROFILE' (.*) is no
 expect_out "fix: xhybrid create --force $PROFILE" "doctor over an empty root"
 
 store noloader
-rm -rf "$S/roots/$key/rootfs/usr/lib"
-bad "root without /usr/lib" "the root of profile '$PROFILE' ($S/roots/$key/rootfs) is incomplete: /lib/ld-linux-aarch64.so.1, the program loader of its /bin/sh: No such file or directory"
+rm -rf "$S/roots/$key/rootfs/usr/lib" "$S/roots/$key/rootfs/usr/lib64"
+bad "root without /usr/lib" "the root of profile '$PROFILE' ($S/roots/$key/rootfs) is incomplete: $LOADER, the program loader of its /bin/sh: No such file or directory"
 
 store noshell
 rm -f "$S/roots/$key/rootfs/usr/bin/dash"
@@ -84,7 +84,7 @@ bad "root without a shell" "the root of profile '$PROFILE' ($S/roots/$key/rootfs
 
 store foreign
 rm -rf "$S/roots/$key/rootfs" && cp -a "$SCRATCH/amd64" "$S/roots/$key/rootfs"
-bad "amd64 tree as the root" "the root of profile '$PROFILE' ($S/roots/$key/rootfs) is not an arm64 root: its /bin/sh is a program for x86-64"
+bad "amd64 tree as the root" "the root of profile '$PROFILE' ($S/roots/$key/rootfs) is not an $ARCH root: its /bin/sh is a program for x86-64"
 
 store norecipe
 rm "$S/roots/$key/recipe"
@@ -104,13 +104,13 @@ bad "no toolchain layer" "no toolchain layer for profile '$PROFILE' in the store
 expect_err "hint: create it: xhybrid create $PROFILE (or run everything emulated with --emulated)" "no toolchain layer"
 capture "$XHYBRID" --store "$S" run --ephemeral --emulated "$PROFILE" -- uname -m
 expect_rc 0 "an emulated session without a toolchain layer"
-expect_out "^aarch64$" "an emulated session without a toolchain layer"
+expect_out "^$MACHINE$" "an emulated session without a toolchain layer"
 
 store foreigntoolchain
 mkdir -p "$S/layers/$tkey"
 cp -a "$SCRATCH/mini" "$S/layers/$tkey/rootfs"
 cp "$tc/recipe" "$S/layers/$tkey/recipe"
-bad "arm64 tree as the toolchain layer" "the toolchain layer of profile '$PROFILE' ($S/layers/$tkey/rootfs) is not an amd64 root: its /bin/sh is a program for aarch64" hybrid
+bad "$ARCH tree as the toolchain layer" "the toolchain layer of profile '$PROFILE' ($S/layers/$tkey/rootfs) is not an amd64 root: its /bin/sh is a program for ${ELF_KIND##* }" hybrid
 
 # A store of another user (root's, mode 0700), and one the caller may read
 # but not write: a plain user gets the permission problem and its path.
@@ -137,9 +137,7 @@ expect_err "hint: this store is not writable for you: add --ephemeral" "a persis
 
 # create refuses a damaged root and repairs it with --force.
 export XHYBRID_STORE="$SCRATCH/small" XDG_CONFIG_HOME="$SCRATCH/config"
-mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
-printf '[target]\nsuite = bookworm\narch = arm64\nvariant = minbase\n[toolchain]\npackages =\n' \
-        >"$XDG_CONFIG_HOME/xhybrid/profiles/xhtest-bad.ini"
+small_profile xhtest-bad
 fake_mmdebstrap "$SCRATCH/mini" 0
 capture "$XHYBRID" create xhtest-bad
 expect_rc 0 "create of a small root"
@@ -153,5 +151,5 @@ capture "$XHYBRID" create --force xhtest-bad
 expect_rc 0 "create --force over a damaged root"
 capture "$XHYBRID" run --emulated --ephemeral xhtest-bad -- uname -m
 expect_rc 0 "a session on the repaired root"
-expect_out "^aarch64$" "a session on the repaired root"
+expect_out "^$MACHINE$" "a session on the repaired root"
 pass

@@ -2,7 +2,8 @@
 set -u
 : "${XHYBRID:?XHYBRID must name the xhybrid binary}"
 # arm64-trixie: its cross compiler is built from the same gcc source version as the
-# target's, so hybrid sessions compile natively (89-compiler-skew.sh covers bookworm).
+# target's, so hybrid sessions compile natively (89-compiler-skew.sh covers bookworm);
+# riscv64-debian (trixie) likewise.
 PROFILE=${XHYBRID_TEST_PROFILE:-arm64-trixie}
 TEST_NAME=$(basename "$0" .sh)
 
@@ -49,10 +50,51 @@ need_sessions() {
         "$XHYBRID" doctor "$PROFILE" >/dev/null 2>&1 || skip "xhybrid doctor says sessions cannot run here"
 }
 
+# What the target of $PROFILE is, for the checks that name it (the tests
+# run on any profile: XHYBRID_TEST_PROFILE): ARCH (arm64), SUITE, TRIPLET
+# (aarch64-linux-gnu), QEMU (aarch64: the host's binfmt_misc entry is
+# qemu-QEMU), MACHINE (what uname -m says on such a machine, and qemu-user
+# with it: aarch64) and GNU_TYPE (the host type of the target's make and
+# bash, config.sub's canonical name: aarch64-unknown-linux-gnu).
+target_facts() {
+        _show=$("$XHYBRID" profiles show "$PROFILE" 2>&1) || fail "profiles show $PROFILE: $_show"
+        ARCH=$(printf '%s\n' "$_show" | sed -n 's/^arch = //p')
+        SUITE=$(printf '%s\n' "$_show" | sed -n 's/^suite = //p')
+        TRIPLET=$(printf '%s\n' "$_show" | sed -n 's/^triplet = //p')
+        QEMU=$(printf '%s\n' "$_show" | sed -n 's/^qemu = qemu-\(.*\)-static$/\1/p')
+        case $ARCH in
+        arm64) MACHINE=aarch64 ;;
+        armel | armhf) MACHINE=armv7l ;;
+        amd64) MACHINE=x86_64 ;;
+        i386) MACHINE=i686 ;;
+        mips64el) MACHINE=mips64 ;;
+        ppc64el) MACHINE=ppc64le ;;
+        *) MACHINE=$ARCH ;;
+        esac
+        case ${TRIPLET%%-*} in
+        s390x) _vendor=ibm ;;
+        x86_64 | i686) _vendor=pc ;;
+        *) _vendor=unknown ;;
+        esac
+        GNU_TYPE=${TRIPLET%%-*}-$_vendor-${TRIPLET#*-}
+}
+target_facts
+
 # The root is created once and cached in the store (outside the clone).
+# Sets ELF_KIND ("ELF 64-bit LSB aarch64": how xhybrid elf names the
+# machine of the root's own programs), LOADER (their program interpreter,
+# /lib/ld-linux-aarch64.so.1) and MULTIARCH (the directory of the target's
+# libc below /usr/lib: aarch64-linux-gnu).
 need_root() {
         need_sessions
         "$XHYBRID" create "$PROFILE" >&2 || fail "xhybrid create $PROFILE failed"
+        _root=$(root_of "$PROFILE")
+        _elf=$("$XHYBRID" elf "$_root/rootfs/usr/bin/dash") || fail "xhybrid elf of the root's dash: $_elf"
+        ELF_KIND=$(printf '%s\n' "$_elf" | sed -n 's/^[^:]*: \(ELF [^,]*\),.*/\1/p')
+        LOADER=$(printf '%s\n' "$_elf" | sed -n 's/.*, dynamic (\([^)]*\)).*/\1/p')
+        _ld=$(readlink "$_root/rootfs/usr$LOADER") || fail "the root's $LOADER is not a link"
+        MULTIARCH=$(basename "$(dirname "$_ld")")
+        [ -n "$ELF_KIND" ] && [ -n "$MULTIARCH" ] || fail "cannot tell the root's programs: $_elf"
 }
 
 # twin_profile NAME [SED]: a user profile NAME with the recipe of $PROFILE
@@ -142,18 +184,19 @@ toolchain_of() {
         "$XHYBRID" profiles show "$1" | sed -n 's/^# toolchain layer: \(.*\)\/rootfs (created)$/\1/p'
 }
 
-# mini_root DIR: a small arm64 root (dash, a few coreutils, libc and its
-# dpkg status) copied from the root of $PROFILE: enough for an emulated
-# session, and what fake_mmdebstrap lays down.
+# mini_root DIR: a small root of the target (dash, a few coreutils, libc
+# and its dpkg status) copied from the root of $PROFILE (after need_root):
+# enough for an emulated session, and what fake_mmdebstrap lays down.
 mini_root() {
         _src=$(root_of "$PROFILE")
         [ -n "$_src" ] || fail "no root for $PROFILE"
         mkdir -p "$1"
-        (cd "$_src/rootfs" && cp -a --parents bin lib sbin usr/bin/dash usr/bin/sh usr/bin/true \
-                usr/bin/cat usr/bin/sleep usr/bin/touch usr/bin/rm usr/bin/uname \
-                usr/lib/ld-linux-aarch64.so.1 usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1 \
-                usr/lib/aarch64-linux-gnu/libc.so.6 etc/passwd etc/group etc/resolv.conf \
-                var/lib/dpkg/status "$1/") ||
+        _lddir=$(dirname "$LOADER")
+        [ "$_lddir" = /lib ] && _lddir=
+        (cd "$_src/rootfs" && cp -a --parents bin lib sbin ${_lddir#/} usr/bin/dash usr/bin/sh \
+                usr/bin/true usr/bin/cat usr/bin/sleep usr/bin/touch usr/bin/rm usr/bin/uname \
+                "usr$LOADER" "usr/lib/$MULTIARCH/$(basename "$LOADER")" "usr/lib/$MULTIARCH/libc.so.6" \
+                etc/passwd etc/group etc/resolv.conf var/lib/dpkg/status "$1/") ||
                 fail "cannot copy a small root from $_src/rootfs"
         mkdir -p "$1/tmp" "$1/proc" "$1/dev" "$1/sys" "$1/root"
 }
@@ -181,11 +224,12 @@ FAKE
 }
 
 # small_profile NAME: a user profile NAME in $XDG_CONFIG_HOME whose create
-# is small (minbase, no toolchain layer): what fake_mmdebstrap lays down.
+# is small (minbase, no toolchain layer): what fake_mmdebstrap lays down, a
+# root of the target's arch and suite.
 small_profile() {
         mkdir -p "$XDG_CONFIG_HOME/xhybrid/profiles"
-        printf '[target]\nsuite = bookworm\narch = arm64\nvariant = minbase\n[toolchain]\npackages =\n' \
-                >"$XDG_CONFIG_HOME/xhybrid/profiles/$1.ini"
+        printf '[target]\nsuite = %s\narch = %s\nvariant = minbase\n[toolchain]\npackages =\n' \
+                "$SUITE" "$ARCH" >"$XDG_CONFIG_HOME/xhybrid/profiles/$1.ini"
 }
 
 # scratch_store NAME STEP: a scratch store in $SCRATCH/store (XHYBRID_STORE)
