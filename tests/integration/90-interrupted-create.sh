@@ -41,7 +41,7 @@ grep -q "removing the unfinished root of an interrupted create" "$SCRATCH/c2.log
 # The leftover's entries may still be there until its removal is done: the
 # next step ("creating the ... root") comes after it.
 i=0
-while ! grep -q "creating the arm64 bookworm root" "$SCRATCH/c2.log" && [ $i -lt 300 ]; do
+while ! grep -q "creating the $ARCH $SUITE root" "$SCRATCH/c2.log" && [ $i -lt 300 ]; do
         sleep 0.1
         i=$((i + 1))
 done

@@ -1,5 +1,5 @@
 # xhybrid deb builds FIGlet's Debian packages (deb:figlet) in a hybrid
-# throwaway session: the arm64 .deb, the .buildinfo, the .changes and the
+# throwaway session: the target's .deb, the .buildinfo, the .changes and the
 # build log land in the output directory, the packages' files belong to
 # root/root, the phases are reported with their times, and neither the root
 # nor the profile's persistent upper changes. A build that fails passes
@@ -34,11 +34,11 @@ expect_err "\[hybrid\] build: dpkg-buildpackage -b -uc -us$" "progress"
 expect_err "\[hybrid\] build: exit status 0 after [0-9.]* s" "progress"
 expect_err "\[hybrid\] results: [3-9] files in out" "progress"
 
-deb=out/figlet_${ver}_arm64.deb
+deb=out/figlet_${ver}_$ARCH.deb
 [ -f "$deb" ] || fail "no $deb (out: $(ls out))"
 [ "$(dpkg-deb -f "$deb" Package Version Architecture | tr '\n' ' ')" = \
-        "Package: figlet Version: $ver Architecture: arm64 " ] ||
-        fail "$deb is not figlet $ver for arm64: $(dpkg-deb -f "$deb" Package Version Architecture)"
+        "Package: figlet Version: $ver Architecture: $ARCH " ] ||
+        fail "$deb is not figlet $ver for $ARCH: $(dpkg-deb -f "$deb" Package Version Architecture)"
 dpkg-deb -c "$deb" >listing || fail "dpkg-deb -c $deb"
 [ "$(awk '{print $2}' listing | sort -u)" = root/root ] ||
         fail "not every file of $deb belongs to root/root: $(awk '{print $2}' listing | sort -u)"
@@ -47,16 +47,16 @@ grep -q '^-rwxr-xr-x root/root .* \./usr/bin/figlet-figlet$' listing ||
         fail "$deb has no /usr/bin/figlet-figlet: $(cat listing)"
 mkdir x && dpkg-deb -x "$deb" x || fail "dpkg-deb -x $deb"
 capture "$XHYBRID" elf x/usr/bin/figlet-figlet
-expect_out "ELF 64-bit LSB aarch64" "the packaged program"
-for f in "out/figlet_${ver}_arm64.buildinfo" "out/figlet_${ver}_arm64.changes"; do
+expect_out "$ELF_KIND" "the packaged program"
+for f in "out/figlet_${ver}_$ARCH.buildinfo" "out/figlet_${ver}_$ARCH.changes"; do
         [ -f "$f" ] || fail "no $f"
 done
-grep -q " figlet_${ver}_arm64.deb\$" "out/figlet_${ver}_arm64.changes" || fail "the .changes does not list the .deb"
+grep -q " figlet_${ver}_$ARCH.deb\$" "out/figlet_${ver}_$ARCH.changes" || fail "the .changes does not list the .deb"
 
-log=out/figlet_${ver}_arm64.build
+log=out/figlet_${ver}_$ARCH.build
 [ -f "$log" ] || fail "no build log $log"
 grep -q '^Setting up debhelper ' "$log" || fail "the log does not show the build dependencies installed"
-grep -q "dpkg-deb: building package 'figlet' in '../figlet_${ver}_arm64.deb'" "$log" ||
+grep -q "dpkg-deb: building package 'figlet' in '../figlet_${ver}_$ARCH.deb'" "$log" ||
         fail "the log does not show dpkg-buildpackage's build"
 grep -q '^== xhybrid deb: dpkg-buildpackage exit status 0$' "$log" || fail "the log lacks the exit status"
 
@@ -69,7 +69,7 @@ touch "$SCRATCH/tiny/debian/fail"
 capture "$XHYBRID" deb xhtest-deb "$SCRATCH/tiny" -o out2
 expect_rc 2 "a build that fails"
 expect_out "^xh-tiny 1.0 for xhtest-deb (hybrid): dpkg-buildpackage exit status 2$" "a build that fails"
-grep -q 'Error 7' out2/xh-tiny_1.0_arm64.build || fail "the log of the failed build lacks make's error"
+grep -q 'Error 7' out2/xh-tiny_1.0_$ARCH.build || fail "the log of the failed build lacks make's error"
 [ -z "$(ls out2 | grep -v '\.build$')" ] || fail "a failed build left results: $(ls out2)"
 
 # Not a Debian source: refused before any session, with the path and what to give instead.

@@ -28,15 +28,15 @@ as_user() {
 capture as_user deb --emulated "$PROFILE" xh-tiny_1.0.dsc -o out
 expect_rc 0 "a plain user's xhybrid deb of a .dsc"
 expect_out "^xh-tiny 1.0 for $PROFILE (emulated): dpkg-buildpackage exit status 0$" "the summary"
-for f in xh-tiny_1.0_arm64.deb xh-tiny_1.0_arm64.buildinfo xh-tiny_1.0_arm64.changes \
-        xh-tiny_1.0_arm64.build; do
+for f in xh-tiny_1.0_$ARCH.deb xh-tiny_1.0_$ARCH.buildinfo xh-tiny_1.0_$ARCH.changes \
+        xh-tiny_1.0_$ARCH.build; do
         [ -f "out/$f" ] || fail "no out/$f (out: $(ls out))"
         [ "$(stat -c %u:%g "out/$f")" = "$uid:$uid" ] ||
                 fail "out/$f belongs to $(stat -c %u:%g "out/$f"), not the caller"
 done
 [ "$(stat -c %u:%g out)" = "$uid:$uid" ] || fail "out/ belongs to $(stat -c %u:%g out), not the caller"
-[ "$(dpkg-deb -f out/xh-tiny_1.0_arm64.deb Architecture)" = arm64 ] || fail "the .deb is not arm64"
-dpkg-deb -c out/xh-tiny_1.0_arm64.deb >listing || fail "dpkg-deb -c"
+[ "$(dpkg-deb -f out/xh-tiny_1.0_$ARCH.deb Architecture)" = "$ARCH" ] || fail "the .deb is not $ARCH"
+dpkg-deb -c out/xh-tiny_1.0_$ARCH.deb >listing || fail "dpkg-deb -c"
 [ "$(awk '{print $2}' listing | sort -u)" = root/root ] ||
         fail "not every file of the .deb belongs to root/root: $(cat listing)"
 grep -q '^-rwxr-xr-x root/root .* \./usr/bin/xh-tiny$' listing || fail "no /usr/bin/xh-tiny: $(cat listing)"

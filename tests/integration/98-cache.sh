@@ -91,10 +91,10 @@ expect_rc 0 "cold build"
 [ "$OUT" = "$REF" ] || fail "cold build printed '$OUT'"
 expect_delta "cold build" 0 4
 same_objects "cold build"
-grep -q "aarch64-linux-gnu-gcc-[0-9]* -> native (compile cache) /.xhybrid/toolchain/usr/bin/ccache: ccache /.xhybrid/run/names/cc " \
+grep -q "$TRIPLET-gcc-[0-9]* -> native (compile cache) /.xhybrid/toolchain/usr/bin/ccache: ccache /.xhybrid/run/names/cc " \
         "$SCRATCH/src/trace" || fail "the trace shows no compile through ccache: $(cat "$SCRATCH/src/trace")"
 # The link runs the driver itself: ccache would only pass it on.
-grep -q "aarch64-linux-gnu-gcc-[0-9]* -> native /.xhybrid/toolchain/usr/bin/aarch64-linux-gnu-gcc-[0-9]*: /.xhybrid/run/names/cc .* -o prog " \
+grep -q "$TRIPLET-gcc-[0-9]* -> native /.xhybrid/toolchain/usr/bin/$TRIPLET-gcc-[0-9]*: /.xhybrid/run/names/cc .* -o prog " \
         "$SCRATCH/src/trace" || fail "the link did not run the driver directly: $(cat "$SCRATCH/src/trace")"
 build
 expect_rc 0 "warm build"
@@ -119,10 +119,10 @@ same_objects "changed header"
 
 # A new package whose header comes earlier in the search (the multiarch
 # directory), then one in /usr/local/include, earlier still: each a miss.
-mkdir -p "$SCRATCH/deb/DEBIAN" "$SCRATCH/deb/usr/include/aarch64-linux-gnu"
-printf 'Package: xhtest-cache-header\nVersion: 1\nArchitecture: arm64\nMaintainer: x <x@example.org>\nDescription: test\n' \
-        >"$SCRATCH/deb/DEBIAN/control"
-echo "#define XH_VALUE 4" >"$SCRATCH/deb/usr/include/aarch64-linux-gnu/xhtest-cache.h"
+mkdir -p "$SCRATCH/deb/DEBIAN" "$SCRATCH/deb/usr/include/$MULTIARCH"
+printf 'Package: xhtest-cache-header\nVersion: 1\nArchitecture: %s\nMaintainer: x <x@example.org>\nDescription: test\n' \
+        "$ARCH" >"$SCRATCH/deb/DEBIAN/control"
+echo "#define XH_VALUE 4" >"$SCRATCH/deb/usr/include/$MULTIARCH/xhtest-cache.h"
 dpkg-deb --root-owner-group -b "$SCRATCH/deb" "$SCRATCH/src/x.deb" >/dev/null || fail "dpkg-deb failed"
 in_upper 'dpkg -i x.deb >/dev/null && rm x.deb'
 reference
