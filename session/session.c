@@ -766,7 +766,11 @@ int xh_session_image_plan(const struct xh_profile *p, const char *store, const c
                 hybrid_clear(&h);
                 return r;
         }
-        _cleanup_free_ char *lib64 = xh_asprintf("%s/lib64", rootfs);
+        _cleanup_free_ char *loader_at = NULL, *loader_to = NULL;
+        if ((r = xh_loader_link(rootfs, h.toolchain, &loader_at, &loader_to, err)) < 0) {
+                hybrid_clear(&h);
+                return r;
+        }
         struct xh_session_spec spec = {
                 .staging = staging,
                 .rootfs = rootfs,
@@ -777,7 +781,8 @@ int xh_session_image_plan(const struct xh_profile *p, const char *store, const c
                 .shim_conf = h.conf,
                 .shim_targets = (const char *const *)h.targets,
                 .direct_targets = (const char *const *)h.direct,
-                .lib64_link = !xh_path_exists(lib64),
+                .loader_at = loader_at,
+                .loader_to = loader_to,
                 .host_libdir = xh_arch_host()->triplet,
         };
         r = xh_plan_session(&spec, plan, err);
