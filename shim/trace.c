@@ -364,7 +364,8 @@ void xh_trace_summarize(const struct xh_trace *t, struct xh_trace_summary *s)
                 s->wall_estimated = true;
         }
         s->emulated_share = s->wall > 0 ? s->emulated_wall / s->wall : 0;
-        qsort(s->rows, s->n, sizeof(*s->rows), cmp_rows);
+        if (s->n)
+                qsort(s->rows, s->n, sizeof(*s->rows), cmp_rows);
 }
 
 void xh_trace_summary_clear(struct xh_trace_summary *s)
