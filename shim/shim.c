@@ -370,11 +370,32 @@ static void wrap_distcc(const struct xh_shim_config *c, struct xh_shim_exec *out
         push_env(out, "DISTCC_LOG", XH_DISTCC_LOG);
 }
 
+/*
+ * A compile that makes debug information stays here: distcc preprocesses
+ * here and compiles the preprocessed text there, which loses the source's
+ * column positions, so the line table (.debug_line) would differ from a
+ * local compile's. Any -g option but -g0 counts (-gz and -gno-... too: the
+ * rule only has to be safe).
+ */
+static bool wants_debug_info(char *const *argv)
+{
+        for (size_t i = 1; argv[i]; i++)
+                if (starts_with(argv[i], "-g") && strcmp(argv[i], "-g0") != 0)
+                        return true;
+        return false;
+}
+
 static int through_distcc(const struct xh_shim_config *c, char *const *argv,
                           struct xh_shim_exec *out)
 {
         if (!c->distcc || !c->distcc_id || !c->distcc_hosts || c->ccache || !is_compile(argv))
                 return 0;
+        if (wants_debug_info(argv)) {
+                out->why = strcmp(out->why, "native") == 0
+                                   ? "native (debug information: not distributed)"
+                                   : "native (user sysroot; debug information: not distributed)";
+                return 0;
+        }
         wrap_distcc(c, out);
         out->why = strcmp(out->why, "native") == 0 ? "native (distcc)"
                                                    : "native (user sysroot, distcc)";
@@ -399,6 +420,10 @@ int xh_shim_distcc_prefix(const struct xh_shim_config *c, const char *driver, ch
                 xh_strv_push(&out->argv, argv[i]);
         out->link_to = xh_strdup(driver);
         out->path = xh_strdup(driver);
+        if (wants_debug_info(argv + 1)) {
+                out->why = "native (compile cache miss; debug information: not distributed)";
+                return 0;
+        }
         wrap_distcc(c, out);
         out->why = "native (compile cache miss, distcc)";
         return 0;

@@ -3,7 +3,8 @@
 # session in a third. GNU hello built by make -j2 through both helpers, with
 # no local compile slot, gives objects identical to the local hybrid build
 # at the same path, every compile run remotely (the helpers' logs list
-# them); a helper killed (SIGKILL) mid-build leaves the build green and the
+# them), and with CFLAGS="-g -O2" no compile goes to a helper (its debug
+# information would differ); a helper killed (SIGKILL) mid-build leaves the build green and the
 # objects identical; a helper serving another compiler (a cc1 that differs
 # by one byte) refuses, and so does a helper whose --allow leaves the client
 # out: distcc compiles locally instead, the same object. Bad --listen,
@@ -114,6 +115,13 @@ grep -q "/run/xhybrid/xh-[0-9a-f]\{16\}-aarch64-linux-gnu-gcc-[0-9]* .*hello.c" 
 [ -s "$SCRATCH/logs/client.log" ] || fail "distcc left no log in $SCRATCH/logs/client.log"
 ! grep -q "running locally" "$SCRATCH/logs/client.log" || fail "a compile ran locally: $(grep locally "$SCRATCH/logs/client.log")"
 echo "distributed: $nobj objects, helper a $na compiles, helper b $nb, identical"
+
+# With -g every compile stays here: a helper's debug information would differ.
+client --distribute 10.231.1.2/1,10.231.2.2:3632/1 "$PROFILE" -- sh -c \
+        'make clean >/dev/null && make -j2 CFLAGS="-g -O2" >/dev/null'
+expect_rc 0 "distributed build with -g"
+[ "$(ok "$SCRATCH/a.log")" -eq "$na" ] && [ "$(ok "$SCRATCH/b.log")" -eq "$nb" ] ||
+        fail "a compile with -g went to a helper: a ran $(ok "$SCRATCH/a.log"), b $(ok "$SCRATCH/b.log")"
 
 # A helper killed mid-build: the build stays green and identical.
 na0=$(ok "$SCRATCH/a.log")

@@ -1140,6 +1140,24 @@ START_TEST(test_decide_distcc)
         assert_strv_eq(x.setenv, log, "distcc compile");
         xh_shim_exec_clear(&x);
 
+        /* A compile with debug information stays here: its line table would differ. */
+        static const char *const debug[][6] = {{"gcc", "-g", "-O2", "-c", "x.c", NULL},
+                                               {"gcc", "-c", "x.c", "-gdwarf-5", NULL},
+                                               {"gcc", "-ggdb3", "-c", "x.c", NULL}};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(debug); i++) {
+                ck_assert_int_eq(
+                        xh_shim_decide(&conf, GCC, (char *const *)debug[i], NULL, &facts, &x, &err),
+                        0);
+                ck_assert_str_eq(x.path, TC(GCC));
+                ck_assert_str_eq(x.why, "native (debug information: not distributed)");
+                ck_assert_ptr_null(x.putenv[0]);
+                xh_shim_exec_clear(&x);
+        }
+        static const char *const g0[] = {"gcc", "-g0", "-c", "x.c", NULL};
+        ck_assert_int_eq(xh_shim_decide(&conf, GCC, (char *const *)g0, NULL, &facts, &x, &err), 0);
+        ck_assert_str_eq(x.path, DISTCC);
+        xh_shim_exec_clear(&x);
+
         /* A link stays here, through the link named as called. */
         static const char *const link[] = {"gcc", "x.o", "-o", "prog", NULL};
         ck_assert_int_eq(xh_shim_decide(&conf, GCC, (char *const *)link, NULL, &facts, &x, &err),
@@ -1166,6 +1184,15 @@ START_TEST(test_decide_distcc)
         assert_strv_eq(x.argv, pwant, "prefix");
         ck_assert_str_eq(x.link_to, TC(GCC));
         assert_strv_eq(x.putenv, distcc_env, "prefix");
+        xh_shim_exec_clear(&x);
+        /* ... but a miss that makes debug information compiles here. */
+        static const char *const gprefix[] = {XH_SHIM_PATH, LINKN "gcc", "-g", "-c", "x.c", NULL};
+        ck_assert_int_eq(xh_shim_distcc_prefix(&conf, TC(GCC), (char *const *)gprefix, &x, &err),
+                         0);
+        ck_assert_str_eq(x.path, TC(GCC));
+        const char *const gwant[] = {LINKN "gcc", "-g", "-c", "x.c", NULL};
+        assert_strv_eq(x.argv, gwant, "prefix with -g");
+        ck_assert_ptr_null(x.putenv[0]);
         xh_shim_exec_clear(&x);
 
         /* The shim as itself without distcc: one error. */
