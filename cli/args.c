@@ -133,7 +133,7 @@ static const struct option options[] = {
         {"--ephemeral", SESSIONS, OPT_FLAG, offsetof(struct xh_args, ephemeral)},
         {"--dry-run", SESSIONS | SERVE, OPT_FLAG, offsetof(struct xh_args, dry_run)},
         {"--env", SESSIONS | DEB | CMD(XH_CMD_VERIFY), OPT_ENV, 0},
-        {"--cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, cache)},
+        {"--cache", SESSIONS | CMD(XH_CMD_IMAGE), OPT_FLAG, offsetof(struct xh_args, cache)},
         {"--no-cache", SESSIONS, OPT_FLAG, offsetof(struct xh_args, no_cache)},
         {"--bind", SESSIONS, OPT_BIND, 0},
         {"--distribute", SESSIONS, OPT_STRING, offsetof(struct xh_args, distribute)},

@@ -52,6 +52,7 @@ int xh_cmd_image(const struct xh_args *a)
                 .output = a->output,
                 .ref = ref,
                 .xhybrid = self,
+                .cache = a->cache,
                 .notes = &xh_cli_notes,
         };
         struct xh_image_info info;

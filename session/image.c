@@ -93,6 +93,16 @@ char *xh_image_config_json(const struct xh_image_desc *d)
         json_strv(&b, d->entrypoint);
         xh_buf_add(&b, ",\"Cmd\":");
         json_strv(&b, d->cmd);
+        if (d->volumes && d->volumes[0]) {
+                xh_buf_add(&b, ",\"Volumes\":{");
+                for (char *const *v = d->volumes; *v; v++) {
+                        if (v != d->volumes)
+                                xh_buf_add(&b, ",");
+                        json_str(&b, *v);
+                        xh_buf_add(&b, ":{}");
+                }
+                xh_buf_add(&b, "}");
+        }
         xh_buf_add(&b, ",\"WorkingDir\":\"/\",\"Labels\":{\"org.xhybrid.profile\":");
         json_str(&b, d->profile);
         xh_buf_add(&b, "}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[");
@@ -538,6 +548,13 @@ static int layers_from_plan(struct build *b, const struct xh_plan *plan, const c
                                                strerror(r < 0 ? -r : errno));
                 } else if (op->kind == XH_OP_BIND && strcmp(op->src, own) == 0) {
                         continue; /* the generated layer's own /.xhybrid: in it already */
+                } else if (op->kind == XH_OP_BIND && b->o->cache &&
+                           strcmp(at, XH_CCACHE_DIR) == 0) {
+                        /* the compile cache: a volume, writable for any builder's ids */
+                        _cleanup_free_ char *d = xh_asprintf("%s%s", b->layer, at);
+                        if ((r = xh_mkdir_p(d, 0755)) < 0 || chmod(d, 01777) < 0)
+                                return xh_fail(err, r < 0 ? -r : errno, "%s: %s", d,
+                                               strerror(r < 0 ? -r : errno));
                 } else if (op->kind == XH_OP_BIND && strcmp(op->src, rootfs) == 0) {
                         /* the originals of what the generated layer covers */
                         for (size_t j = 0; j < plan->n; j++) {
@@ -649,6 +666,7 @@ static int write_archive(struct build *b, char *const *env, char **id, xh_error 
         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
         char *entrypoint[] = {XH_IMAGE_XHYBRID, "entrypoint", "--", NULL};
         char *cmd[] = {"/bin/bash", NULL};
+        char *volumes[] = {o->cache ? XH_CCACHE_DIR : NULL, NULL};
         struct xh_image_desc d = {
                 .arch = b->arch->oci_arch,
                 .variant = b->arch->oci_variant,
@@ -657,6 +675,7 @@ static int write_archive(struct build *b, char *const *env, char **id, xh_error 
                 .env = env,
                 .entrypoint = entrypoint,
                 .cmd = cmd,
+                .volumes = volumes,
                 .layers = b->layers,
                 .nlayers = b->nlayers,
         };
@@ -766,8 +785,8 @@ int xh_image_build(const struct xh_image_opts *o, struct xh_image_info *info, xh
         _cleanup_strv_ char **env = NULL;
         if ((r = xh_mkdir_p(blobs, 0755)) < 0 || (r = xh_mkdir_p(b.staging, 0755)) < 0) {
                 xh_fail(err, -r, "%s: %s", b.work, strerror(-r));
-        } else if ((r = xh_session_image_plan(p, o->store, b.staging, o->notes, &plan, &env,
-                                              err)) == 0 &&
+        } else if ((r = xh_session_image_plan(p, o->store, b.staging, o->cache, o->notes, &plan,
+                                              &env, err)) == 0 &&
                    (r = layers_from_plan(&b, &plan, rootfs, err)) == 0 &&
                    (r = add_own_files(&b, rootfs, err)) == 0 &&
                    (r = tar_layer(&b, b.layer, NULL, NULL, true,

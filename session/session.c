@@ -746,18 +746,26 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
 }
 
 int xh_session_image_plan(const struct xh_profile *p, const char *store, const char *staging,
-                          const struct xh_notes *notes, struct xh_plan *plan, char ***env,
-                          xh_error *err)
+                          bool cache, const struct xh_notes *notes, struct xh_plan *plan,
+                          char ***env, xh_error *err)
 {
         *env = NULL;
         _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
         int r;
         if ((r = xh_store_check(store, p, XH_TREE_ROOT, true, err)) < 0)
                 return r;
-        /* A throwaway hybrid session of the profile's root alone: no upper, no binds, no cache. */
+        /*
+         * A throwaway hybrid session of the profile's root alone: no upper, no
+         * binds; with the compile cache, its bind (of the staging directory,
+         * which stands for the cache: the image makes an empty directory of it).
+         */
         char *const no_argv[] = {NULL};
-        struct xh_session_opts o = {
-                .profile = p, .store = store, .ephemeral = true, .argv = no_argv, .notes = notes};
+        struct xh_session_opts o = {.profile = p,
+                                    .store = store,
+                                    .ephemeral = true,
+                                    .argv = no_argv,
+                                    .cache_dir = cache ? staging : NULL,
+                                    .notes = notes};
         _cleanup_strv_ char **session_env = xh_session_env(NULL, p, NULL, "hybrid");
         if ((r = check_emulate_env(session_env, err)) < 0)
                 return r;
@@ -784,6 +792,8 @@ int xh_session_image_plan(const struct xh_profile *p, const char *store, const c
                 .loader_at = loader_at,
                 .loader_to = loader_to,
                 .host_libdir = xh_arch_host()->triplet,
+                .ccache_dir = h.ccache_conf ? staging : NULL,
+                .ccache_conf = h.ccache_conf,
         };
         r = xh_plan_session(&spec, plan, err);
         hybrid_clear(&h);

@@ -184,8 +184,8 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err);
  */
 struct xh_plan;
 int xh_session_image_plan(const struct xh_profile *p, const char *store, const char *staging,
-                          const struct xh_notes *notes, struct xh_plan *plan, char ***env,
-                          xh_error *err);
+                          bool cache, const struct xh_notes *notes, struct xh_plan *plan,
+                          char ***env, xh_error *err);
 
 /*
  * Images (image.c): a container image of a hybrid session of a profile, made
@@ -221,6 +221,7 @@ struct xh_image_desc {
         const char *created;        /* RFC 3339 */
         const char *profile;        /* label org.xhybrid.profile */
         char *const *env, *const *entrypoint, *const *cmd;
+        char *const *volumes; /* may be NULL */
         const struct xh_image_layer *layers;
         size_t nlayers;
 };
@@ -241,6 +242,12 @@ struct xh_image_opts {
         const char *output;  /* the archive to write (replaced whole, or left alone) */
         const char *ref;     /* NAME:TAG */
         const char *xhybrid; /* a static xhybrid, the image's entrypoint */
+        /*
+         * Native compiles through the toolchain layer's ccache, whose cache
+         * is the image's volume XH_CCACHE_DIR (one per container unless a
+         * named volume is mounted there).
+         */
+        bool cache;
         const struct xh_notes *notes;
 };
 struct xh_image_info {

@@ -36,9 +36,12 @@ if ! grep -qs '^ *default_ulimits' "$conf" || ! grep -qs '^ *cgroup_manager' "$c
         } >>"$conf"
 fi
 TAG=localhost/xhybrid-test-$$:t
+CTAG=localhost/xhybrid-test-$$:cache
+VOLUME=xhybrid-test-ccache-$$
 cleanup() {
         podman rm -f "xhybrid-test-$$" >/dev/null 2>&1
-        podman rmi -f "$TAG" >/dev/null 2>&1
+        podman rmi -f "$TAG" "$CTAG" >/dev/null 2>&1
+        podman volume rm -f "$VOLUME" >/dev/null 2>&1
         [ -n "$conf_saved" ] && cp -p "$conf_saved" "$conf"
         [ -n "$conf_made" ] && rm -f "$conf"
         rm -rf "$SCRATCH"
@@ -175,6 +178,30 @@ capture "$XHYBRID" compare "$SCRATCH/s/hello-2.10" "$SCRATCH/c/hello-2.10"
 printf '%s\n' "$OUT"
 expect_rc 0 "the container's build against the session's"
 expect_out "^IDENTICAL" "the container's build against the session's"
+
+# The compile cache (image --cache): a named volume at /.xhybrid/ccache keeps
+# it between containers; a rebuild is all hits, and the same build.
+capture "$XHYBRID" image --cache "$PROFILE" -o "$SCRATCH/cache.tar" --tag "$CTAG"
+expect_rc 0 "image --cache"
+capture podman load -i "$SCRATCH/cache.tar"
+expect_rc 0 "podman load of the image with the cache"
+capture podman image inspect --format '{{json .Config.Volumes}}' "$CTAG"
+expect_out '"/.xhybrid/ccache":{}' "the image's cache volume"
+stats='CCACHE_CONFIGPATH=/.xhybrid/ccache.conf /.xhybrid/toolchain/usr/bin/ccache --print-stats'
+cd "$SCRATCH/c/hello-2.10" || fail "no hello-2.10"
+for run in cold warm; do
+        prun -e BUILDER_UID=1234 -e BUILDER_GID=1234 -v "$VOLUME:/.xhybrid/ccache" -v "$PWD:/src" \
+                -w /src "$CTAG" sh -c "$stats -z >/dev/null && make clean >/dev/null && make >/dev/null && $stats"
+        expect_rc 0 "GNU hello with the compile cache ($run)"
+        hits=$(printf '%s\n' "$OUT" | sed -n 's/^preprocessed_cache_hit\t//p')
+        misses=$(printf '%s\n' "$OUT" | sed -n 's/^cache_miss\t//p')
+        echo "compile cache in the container, $run: $hits hits, $misses misses"
+done
+[ "${misses:-1}" -eq 0 ] && [ "${hits:-0}" -gt 20 ] ||
+        fail "the warm rebuild in the container is not all hits: $hits hits, $misses misses"
+cd "$SCRATCH" || fail "no $SCRATCH"
+capture "$XHYBRID" compare "$SCRATCH/s/hello-2.10" "$SCRATCH/c/hello-2.10"
+expect_rc 0 "the cached build against the session's"
 
 echo "host binfmt_misc entries after: ${BINFMT_BEFORE:-(none; binfmt_misc not mounted)}"
 pass

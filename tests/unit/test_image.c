@@ -44,6 +44,14 @@ START_TEST(test_config_json)
                    "\"diff_ids\":[\"sha256:aa\",\"sha256:bb\"]},\"history\":[{\"created\":"
                    "\"2026-11-30T20:41:46Z\",\"created_by\":\"the target root\"},{\"created\":"
                    "\"2026-11-30T20:41:46Z\",\"created_by\":\"a \\\"quoted\\\"\\u0009name\"}]}");
+        /* Volumes, when the image has the compile cache. */
+        char *volumes[] = {"/.xhybrid/ccache", NULL};
+        d.volumes = volumes;
+        _cleanup_free_ char *v = xh_image_config_json(&d);
+        ck_assert_ptr_nonnull(
+                strstr(v, "\"Cmd\":[\"/bin/bash\"],\"Volumes\":{\"/.xhybrid/ccache\":{}},"
+                          "\"WorkingDir\":\"/\""));
+        d.volumes = NULL;
         /* No variant: no key. */
         d.variant = NULL;
         d.arch = "ppc64le";
