@@ -3,7 +3,7 @@
 # session in a third. GNU hello built by make -j2 through both helpers, with
 # no local compile slot, gives objects identical to the local hybrid build
 # at the same path, every compile run remotely (the helpers' logs list
-# them), and with CFLAGS="-g -O2" no compile goes to a helper (its debug
+# them), and so do Lua's; with CFLAGS="-g -O2" no compile goes to a helper (its debug
 # information would differ); a helper killed (SIGKILL) mid-build leaves the build green and the
 # objects identical; a helper serving another compiler (a cc1 that differs
 # by one byte) refuses, and so does a helper whose --allow leaves the client
@@ -122,6 +122,32 @@ client --distribute 10.231.1.2/1,10.231.2.2:3632/1 "$PROFILE" -- sh -c \
 expect_rc 0 "distributed build with -g"
 [ "$(ok "$SCRATCH/a.log")" -eq "$na" ] && [ "$(ok "$SCRATCH/b.log")" -eq "$nb" ] ||
         fail "a compile with -g went to a helper: a ran $(ok "$SCRATCH/a.log"), b $(ok "$SCRATCH/b.log")"
+
+# Lua 5.4 (trixie's, as released), with its makefile's flags (no -g): every
+# compile on the two helpers, every object and both programs identical.
+XHYBRID_STORE=$STORE SUITE=trixie sh "$XH_SOURCE_DIR/scripts/fetch-source" --upstream lua5.4 \
+        "$SCRATCH/unused-lua" >/dev/null || fail "cannot fetch Debian's lua5.4 source package"
+lua_tar=$(ls "$STORE"/sources/trixie/lua5.4/lua5.4_*.orig.tar.gz | head -1)
+mkdir "$SCRATCH/lua" && tar -C "$SCRATCH/lua" -xzf "$lua_tar" || fail "cannot unpack $lua_tar"
+cd "$SCRATCH"/lua/lua-* || fail "no lua-* in $lua_tar"
+client "$PROFILE" -- sh -c 'make -j2 linux >/dev/null'
+expect_rc 0 "local hybrid build of Lua"
+mkdir "$SCRATCH/lua-ref" && cp -a . "$SCRATCH/lua-ref/" || fail "cannot keep the local Lua build"
+nlua=$(find src -name '*.o' | wc -l)
+la0=$(ok "$SCRATCH/a.log") lb0=$(ok "$SCRATCH/b.log")
+client --distribute 10.231.1.2/1,10.231.2.2:3632/1 "$PROFILE" -- sh -c \
+        'make clean >/dev/null && make -j2 linux >/dev/null'
+expect_rc 0 "distributed build of Lua"
+la=$(($(ok "$SCRATCH/a.log") - la0)) lb=$(($(ok "$SCRATCH/b.log") - lb0))
+[ "$la" -gt 0 ] && [ "$lb" -gt 0 ] && [ "$((la + lb))" -eq "$nlua" ] ||
+        fail "Lua: $nlua objects, but helper a ran $la compiles and b $lb"
+for f in $(cd "$SCRATCH/lua-ref" && find src -name '*.o') src/lua src/luac; do
+        cmp -s "$f" "$SCRATCH/lua-ref/$f" || fail "Lua: $f differs from the local hybrid build"
+done
+capture "$XHYBRID" compare "$SCRATCH/lua-ref" .
+expect_rc 0 "Lua: xhybrid compare"
+echo "Lua: $nlua objects, helper a $la compiles, helper b $lb, identical"
+cd "$SCRATCH/w/hello-2.10" || fail "no hello-2.10"
 
 # A helper killed mid-build: the build stays green and identical.
 na0=$(ok "$SCRATCH/a.log")
