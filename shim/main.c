@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -319,6 +320,155 @@ static void load_facts(const char *exe, enum xh_shim_strategy strategy, struct x
                 unlink(tmp);
 }
 
+/*
+ * What the key of a probe's answer holds besides the arguments and the
+ * environment: the target's program (its inode, size and modification time:
+ * a file replaced or touched is another), the dpkg status of the merged root
+ * (any package operation, a compiler upgrade among them, changes it), and
+ * the modification times of the gcc directories in which a specs file or a
+ * part of the driver would appear.
+ */
+static char **probe_ids(const char *exe, const struct xh_shim_config *c)
+{
+        _cleanup_free_ char *orig = xh_asprintf("%s%s", XH_ORIG_DIR, exe);
+        _cleanup_free_ char *libexec = NULL;
+        if (c->gcc_libdir && strncmp(c->gcc_libdir, "/usr/lib/", 9) == 0)
+                libexec = xh_asprintf("/usr/libexec/%s", c->gcc_libdir + 9);
+        const struct {
+                const char *name, *path;
+        } files[] = {
+                {"program", orig},
+                {"dpkg", "/var/lib/dpkg/status"},
+                {"gcc_libdir", c->gcc_libdir},
+                {"gcc_libexecdir", libexec},
+        };
+        char **ids = xh_malloc(sizeof(char *));
+        for (size_t i = 0; i < XH_ARRAY_SIZE(files); i++) {
+                struct stat st;
+                if (!files[i].path || stat(files[i].path, &st) < 0) {
+                        xh_strv_pushf(&ids, "%s=none", files[i].name);
+                        continue;
+                }
+                xh_strv_pushf(&ids, "%s=%s:%llu:%lld:%lld.%09ld", files[i].name, files[i].path,
+                              (unsigned long long)st.st_ino, (long long)st.st_size,
+                              (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        }
+        return ids;
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, s, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return; /* as the program would have lost it */
+                s += w;
+                n -= (size_t)w;
+        }
+}
+
+/* An answer kept by an earlier ask (own: the session's; kept: the profile's). */
+static bool read_answer(const char *path, const char *key, struct xh_shim_answer *a)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        if (xh_read_file(path, &data, &len) < 0)
+                return false;
+        return xh_shim_answer_parse(data, len, key, a);
+}
+
+/*
+ * Ask the target's compiler (x, emulated) and pass its output on as it
+ * comes, keeping it; when it exits normally, with an answer of bounded size
+ * on at most one of its two outputs (so that giving it again cannot reorder
+ * them), keep the answer in file. Exits as the program did.
+ */
+static _Noreturn void ask_and_keep(const struct xh_shim_exec *x, const char *key, const char *file)
+{
+        int outp[2], errp[2];
+        if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+                die(126, "cannot make a pipe: %s", strerror(errno));
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, &old);
+        pid_t pid = fork();
+        if (pid < 0)
+                die(126, "cannot fork: %s", strerror(errno));
+        if (pid == 0) {
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                if (dup2(outp[1], STDOUT_FILENO) < 0 || dup2(errp[1], STDERR_FILENO) < 0)
+                        _exit(126);
+                execv(x->path, x->argv);
+                int e = errno;
+                fprintf(stderr, "xhybrid-shim: cannot execute %s: %s\n", x->path, strerror(e));
+                _exit(e == ENOENT ? 127 : 126);
+        }
+        traced_child = pid;
+        static const int forwarded[] = {SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
+                                        SIGUSR1, SIGUSR2, SIGCONT};
+        struct sigaction sa = {.sa_sigaction = forward_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+        sigfillset(&sa.sa_mask);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(forwarded); i++)
+                sigaction(forwarded[i], &sa, NULL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        close(outp[1]);
+        close(errp[1]);
+        xh_buf got[2] = {{0}, {0}};
+        struct pollfd fds[2] = {{.fd = outp[0], .events = POLLIN},
+                                {.fd = errp[0], .events = POLLIN}};
+        int open_fds = 2;
+        bool too_big = false;
+        while (open_fds > 0) {
+                if (poll(fds, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                for (int i = 0; i < 2; i++) {
+                        if (fds[i].fd < 0 || !fds[i].revents)
+                                continue;
+                        char buf[16384];
+                        ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0) {
+                                close(fds[i].fd);
+                                fds[i].fd = -1;
+                                open_fds--;
+                                continue;
+                        }
+                        write_all(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t)n);
+                        if (got[0].len + got[1].len + (size_t)n > XH_SHIM_ANSWER_MAX)
+                                too_big = true;
+                        else
+                                xh_buf_addn(&got[i], buf, (size_t)n);
+                }
+        }
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        status = 125 << 8;
+                        break;
+                }
+        if (open_fds == 0 && !too_big && WIFEXITED(status) && !(got[0].len && got[1].len)) {
+                struct xh_shim_answer a = {
+                        .out = got[0].s,
+                        .out_len = got[0].len,
+                        .err = got[1].s,
+                        .err_len = got[1].len,
+                        .status = WEXITSTATUS(status),
+                };
+                size_t len;
+                _cleanup_free_ char *entry = xh_shim_answer_format(key, &a, &len);
+                _cleanup_free_ char *tmp = xh_asprintf("%s.%d", file, (int)getpid());
+                if (xh_write_file(tmp, entry, len, 0644) == 0 && rename(tmp, file) < 0)
+                        unlink(tmp);
+        }
+        exit_like(status);
+}
+
 int main(int argc, char **argv)
 {
         const char *self = strrchr(argv[0] ? argv[0] : "", '/');
@@ -408,6 +558,40 @@ int main(int argc, char **argv)
                 if (symlink(x.link_to, x.link_at) < 0 && errno != EEXIST)
                         die(125, "cannot create %s: %s", x.link_at, strerror(errno));
         }
+        _cleanup_free_ char *probe_key = NULL, *kept = NULL, *own = NULL;
+        if (x.keep_answer) {
+                /* A compiler probe asked before in the profile's life (or this session's). */
+                extern char **environ;
+                _cleanup_strv_ char **ids = probe_ids(exe, &conf);
+                probe_key = xh_shim_probe_key(exe, ids, x.argv, environ);
+                unsigned long long hash = xh_hash64(probe_key);
+                kept = xh_asprintf("%s/probe-%016llx", XH_CACHE_DIR, hash);
+                own = xh_asprintf("%s/probe-%016llx", XH_RUN_DIR, hash);
+                struct xh_shim_answer a;
+                struct timespec m0, m1, t0;
+                clock_gettime(CLOCK_REALTIME, &t0);
+                clock_gettime(CLOCK_MONOTONIC, &m0);
+                if (read_answer(kept, probe_key, &a) || read_answer(own, probe_key, &a)) {
+                        x.why = "answered from the facts cache (compiler probe)";
+                        trace(exe, &x);
+                        write_all(STDOUT_FILENO, a.out, a.out_len);
+                        write_all(STDERR_FILENO, a.err, a.err_len);
+                        if (conf.trace) {
+                                clock_gettime(CLOCK_MONOTONIC, &m1);
+                                struct xh_trace_exec e = {
+                                        .start = seconds(&t0),
+                                        .pid = getpid(),
+                                        .strategy = XH_TRACE_NATIVE,
+                                        .wall = seconds(&m1) - seconds(&m0),
+                                        .status = a.status << 8,
+                                        .path = exe,
+                                        .why = (char *)x.why,
+                                };
+                                trace_record(conf.trace, &e);
+                        }
+                        _exit(a.status);
+                }
+        }
         trace(exe, &x);
         if (conf.trace && x.emulated) {
                 /* The binfmt mode records it, with the reason. */
@@ -420,6 +604,8 @@ int main(int argc, char **argv)
                 run_traced(conf.trace, "xhybrid-shim", x.path, x.argv, exe,
                            copy ? XH_TRACE_COPY : XH_TRACE_NATIVE, x.why);
         }
+        if (x.keep_answer)
+                ask_and_keep(&x, probe_key, access(XH_CACHE_DIR, W_OK) == 0 ? kept : own);
         execv(x.path, x.argv);
         int e = errno;
         die(e == ENOENT ? 127 : 126, "cannot execute %s: %s", x.path, strerror(e));

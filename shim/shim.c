@@ -588,6 +588,9 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                 out->path = xh_asprintf("%s%s", XH_ORIG_DIR, exe);
                 out->emulated = true;
                 out->why = why;
+                out->keep_answer = t->strategy == XH_SHIM_GCC &&
+                                   strcmp(why, "emulated (compiler probe)") == 0 &&
+                                   xh_shim_probe_cacheable(argv);
                 for (size_t i = 0; argv[i]; i++)
                         xh_strv_push(&out->argv, argv[i]);
                 return 0;
@@ -621,6 +624,189 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                 xh_strv_push(&out->argv, argv[i]);
         out->why = "native";
         return 0;
+}
+
+bool xh_shim_probe_cacheable(char *const *argv)
+{
+        /*
+         * Questions about the driver and its installation alone. Not here:
+         * -### and -v with other arguments (they name files and temporary
+         * files), --help and --help= (their width follows the terminal), the
+         * -print-*-name= and -print-libgcc-file-name probes (their answer is
+         * whether a file exists in any of the driver's directories, which a
+         * key of a few stats cannot follow).
+         */
+        static const char *const pure[] = {
+                "-v",
+                "--version",
+                "-dumpmachine",
+                "-dumpversion",
+                "-dumpfullversion",
+                "-dumpspecs",
+                "-print-search-dirs",
+                "-print-multiarch",
+                "-print-multi-directory",
+                "-print-multi-lib",
+                "-print-multi-os-directory",
+                "-print-sysroot",
+                "-print-sysroot-headers-suffix",
+        };
+        if (!argv || !argv[0] || !argv[0][0] || !argv[1])
+                return false;
+        /* A relative path with a directory: the driver's prefix would follow the working directory.
+         */
+        if (argv[0][0] != '/' && strchr(argv[0], '/'))
+                return false;
+        for (size_t i = 1; argv[i]; i++) {
+                bool known = false;
+                for (size_t j = 0; j < XH_ARRAY_SIZE(pure) && !known; j++)
+                        known = strcmp(argv[i], pure[j]) == 0;
+                if (!known)
+                        return false;
+        }
+        return true;
+}
+
+/* Environment variables that change a probe's answer (see xh_shim_probe_key). */
+static bool probe_env(const char *e)
+{
+        static const char *const names[] = {"PATH", "LANG", "LANGUAGE", "COMPILER_PATH",
+                                            "LIBRARY_PATH"};
+        static const char *const prefixes[] = {"LC_", "GCC_", "COLLECT_", "QEMU_"};
+        size_t n = strcspn(e, "=");
+        if (!e[n])
+                return false;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(names); i++)
+                if (strlen(names[i]) == n && strncmp(e, names[i], n) == 0)
+                        return true;
+        for (size_t i = 0; i < XH_ARRAY_SIZE(prefixes); i++)
+                if (starts_with(e, prefixes[i]))
+                        return true;
+        return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One "KIND VALUE" line of a key; '\\' and a newline in VALUE escaped. */
+static void key_line(xh_buf *b, const char *kind, const char *value)
+{
+        xh_buf_add(b, kind);
+        xh_buf_add(b, " ");
+        for (const char *c = value; *c; c++) {
+                if (*c == '\\')
+                        xh_buf_add(b, "\\\\");
+                else if (*c == '\n')
+                        xh_buf_add(b, "\\n");
+                else
+                        xh_buf_addn(b, c, 1);
+        }
+        xh_buf_add(b, "\n");
+}
+
+char *xh_shim_probe_key(const char *exe, char *const *ids, char *const *argv, char *const *envp)
+{
+        xh_buf b = {0};
+        xh_buf_add(&b, "xhybrid-probe-key 1\n");
+        key_line(&b, "exe", exe ? exe : "");
+        for (char *const *i = ids; i && *i; i++)
+                key_line(&b, "id", *i);
+        for (char *const *a = argv; a && *a; a++)
+                key_line(&b, "arg", *a);
+        /* The first of each name, as getenv finds it, in the order of names. */
+        _cleanup_strv_ char **env = xh_malloc(sizeof(char *));
+        for (char *const *e = envp; e && *e; e++) {
+                if (!probe_env(*e))
+                        continue;
+                size_t n = strcspn(*e, "=") + 1;
+                bool seen = false;
+                for (char **k = env; *k && !seen; k++)
+                        seen = strncmp(*k, *e, n) == 0;
+                if (!seen)
+                        xh_strv_push(&env, *e);
+        }
+        qsort(env, xh_strv_len(env), sizeof(char *), cmp_str);
+        for (char **e = env; *e; e++)
+                key_line(&b, "env", *e);
+        return xh_buf_steal(&b);
+}
+
+#define ANSWER_MAGIC "xhybrid-probe 1 "
+
+char *xh_shim_answer_format(const char *key, const struct xh_shim_answer *a, size_t *len)
+{
+        xh_buf b = {0};
+        size_t kl = strlen(key);
+        xh_buf_addf(&b, ANSWER_MAGIC "%d %zu %zu %zu\n", a->status, kl, a->out_len, a->err_len);
+        xh_buf_addn(&b, key, kl);
+        if (a->out_len)
+                xh_buf_addn(&b, a->out, a->out_len);
+        if (a->err_len)
+                xh_buf_addn(&b, a->err, a->err_len);
+        *len = b.len;
+        return xh_buf_steal(&b);
+}
+
+/* A decimal number of at most max, then sep; advances *s. */
+static bool take_number(const char **s, const char *end, char sep, size_t max, size_t *v)
+{
+        const char *p = *s;
+        size_t n = 0;
+        if (p >= end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < end && p[1] != sep))
+                return false;
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+                n = n * 10 + (size_t)(*p - '0');
+                if (n > max)
+                        return false;
+        }
+        if (p >= end || *p != sep)
+                return false;
+        *v = n;
+        *s = p + 1;
+        return true;
+}
+
+/* n bytes, NULs included, and a NUL after them. */
+static char *dup_bytes(const char *s, size_t n)
+{
+        char *d = xh_malloc(n + 1);
+        memcpy(d, s, n);
+        d[n] = '\0';
+        return d;
+}
+
+bool xh_shim_answer_parse(const char *data, size_t len, const char *key, struct xh_shim_answer *a)
+{
+        *a = (struct xh_shim_answer){0};
+        const char *s = data, *end = data + len;
+        size_t ml = strlen(ANSWER_MAGIC), status, kl, ol, el;
+        if (!data || len < ml || memcmp(s, ANSWER_MAGIC, ml) != 0)
+                return false;
+        s += ml;
+        if (!take_number(&s, end, ' ', 255, &status) ||
+            !take_number(&s, end, ' ', XH_SHIM_ANSWER_MAX, &kl) ||
+            !take_number(&s, end, ' ', XH_SHIM_ANSWER_MAX, &ol) ||
+            !take_number(&s, end, '\n', XH_SHIM_ANSWER_MAX, &el))
+                return false;
+        if ((size_t)(end - s) != kl + ol + el || kl != strlen(key) || memcmp(s, key, kl) != 0 ||
+            ol + el > XH_SHIM_ANSWER_MAX)
+                return false;
+        s += kl;
+        a->status = (int)status;
+        a->out = dup_bytes(s, ol);
+        a->out_len = ol;
+        a->err = dup_bytes(s + ol, el);
+        a->err_len = el;
+        return true;
+}
+
+void xh_shim_answer_clear(struct xh_shim_answer *a)
+{
+        free(a->out);
+        free(a->err);
+        *a = (struct xh_shim_answer){0};
 }
 
 char **xh_shim_parse_incdirs(const char *text)

@@ -125,6 +125,11 @@ struct xh_shim_exec {
         const char *why;  /* short reason, for the trace */
         bool needs_facts; /* the caller must supply facts about the target (see below) */
         /*
+         * A compiler probe whose answer the caller may keep in the facts
+         * cache and give again (xh_shim_probe_cacheable): emulated is set too.
+         */
+        bool keep_answer;
+        /*
          * When set, the caller creates the symlink link_at -> link_to before
          * the exec (the driver's argv[0]: gcc finds its own parts through it
          * and names itself in messages as the user called it).
@@ -180,6 +185,53 @@ char *xh_shim_facts_format(const struct xh_shim_facts *f);
  * include dir nor a pkg-config search path: no facts to use.
  */
 bool xh_shim_facts_parse(const char *text, struct xh_shim_facts *f);
+
+/*
+ * Compiler probes answered from the facts cache. A probe is cacheable when
+ * every argument is one of a fixed list of questions about the compiler
+ * itself (-v, --version, -dumpmachine, -dumpspecs, -print-search-dirs,
+ * -print-multiarch ...), whose answers depend on nothing but the driver, its
+ * installation and a few variables of the environment, and argv[0] (which
+ * the driver names in them and finds its installation through) is a name or
+ * an absolute path. Probes that look files up (-print-file-name=,
+ * -print-prog-name=, -print-libgcc-file-name), read files named in
+ * arguments, or print what depends on the terminal (--help) are not.
+ */
+bool xh_shim_probe_cacheable(char *const *argv);
+/*
+ * The key of a probe's answer, as text: exe (the path the shim runs as),
+ * ids ("NAME=VALUE" identities of the target's program and installation,
+ * which the caller takes from the file system: see shim/main.c), every
+ * argument, argv[0] included, and the variables of envp that change the
+ * answer (PATH, LANG, LANGUAGE, COMPILER_PATH, LIBRARY_PATH and every LC_*,
+ * GCC_*, COLLECT_* and QEMU_* one; the first of a name counts, as for
+ * getenv). The caller frees it.
+ */
+char *xh_shim_probe_key(const char *exe, char *const *ids, char *const *argv, char *const *envp);
+
+/* A probe's answer: what it wrote on standard output and error, and its exit status. */
+struct xh_shim_answer {
+        char *out;
+        size_t out_len;
+        char *err;
+        size_t err_len;
+        int status; /* 0..255 */
+};
+/* Answers larger than this are not kept. */
+#define XH_SHIM_ANSWER_MAX (1 << 20)
+/*
+ * An entry of the facts cache (a probe-HASH file): the line
+ * "xhybrid-probe 1 STATUS KEYLEN OUTLEN ERRLEN", then the key, the output and
+ * the error output, byte for byte. *len receives its size. The caller frees it.
+ */
+char *xh_shim_answer_format(const char *key, const struct xh_shim_answer *a, size_t *len);
+/*
+ * Read an entry of len bytes into *a. False, with *a empty, when it is not
+ * one in that format (truncated, trailing bytes, a bad number, a status out
+ * of range, an answer over XH_SHIM_ANSWER_MAX) or was kept for another key.
+ */
+bool xh_shim_answer_parse(const char *data, size_t len, const char *key, struct xh_shim_answer *a);
+void xh_shim_answer_clear(struct xh_shim_answer *a);
 
 /* Parse the include search list out of "gcc -E -v" output. */
 char **xh_shim_parse_incdirs(const char *gcc_v_output);
