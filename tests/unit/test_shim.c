@@ -1592,6 +1592,253 @@ START_TEST(test_facts_cached_decide)
 }
 END_TEST
 
+/* ---- compiler probes answered from the facts cache ---- */
+
+static const struct {
+        const char *argv[5];
+        bool cacheable;
+} probe_cases[] = {
+        {{"gcc", "-v", NULL}, true},
+        {{"gcc", "--version", NULL}, true},
+        {{"cc", "-dumpmachine", NULL}, true},
+        {{"gcc", "-dumpversion", NULL}, true},
+        {{"gcc", "-dumpfullversion", NULL}, true},
+        {{"gcc", "-dumpspecs", NULL}, true},
+        {{"gcc", "-print-search-dirs", NULL}, true},
+        {{"gcc", "-print-multiarch", NULL}, true},
+        {{"gcc", "-print-multi-os-directory", NULL}, true},
+        {{"gcc", "-print-multi-lib", NULL}, true},
+        {{"gcc", "-print-multi-directory", NULL}, true},
+        {{"gcc", "-print-sysroot", NULL}, true},
+        {{"gcc", "-print-sysroot-headers-suffix", NULL}, true},
+        {{"/usr/bin/gcc", "-v", NULL}, true},
+        {{"aarch64-linux-gnu-gcc-14", "-dumpmachine", "-dumpversion", NULL}, true},
+        /* a relative path with a directory: the prefix follows the working directory */
+        {{"./gcc", "-v", NULL}, false},
+        {{"bin/gcc", "--version", NULL}, false},
+        {{"", "-v", NULL}, false},
+        /* no question at all, or a compile beside the probe */
+        {{"gcc", NULL}, false},
+        {{"gcc", "-v", "-c", "x.c", NULL}, false},
+        {{"gcc", "-v", "x.c", NULL}, false},
+        {{"gcc", "-E", "-v", "-x", "c"}, false},
+        /* they look files up in the root, or follow the terminal */
+        {{"gcc", "-print-prog-name=ld", NULL}, false},
+        {{"gcc", "-print-file-name=libgcc.a", NULL}, false},
+        {{"gcc", "-print-libgcc-file-name", NULL}, false},
+        {{"gcc", "--help", NULL}, false},
+        {{"gcc", "--help=warnings", NULL}, false},
+        {{"gcc", "-###", NULL}, false},
+        {{"gcc", "--target-help", NULL}, false},
+        /* an argument the list does not know */
+        {{"gcc", "-v", "-O2", NULL}, false},
+        {{"gcc", "-V", NULL}, false},
+        {{"gcc", "-qversion", NULL}, false},
+};
+
+START_TEST(test_probe_cacheable)
+{
+        const char *const *argv = probe_cases[_i].argv;
+        ck_assert_msg(xh_shim_probe_cacheable((char *const *)argv) == probe_cases[_i].cacheable,
+                      "%s %s: cacheable should be %d", argv[0], argv[1] ? argv[1] : "",
+                      probe_cases[_i].cacheable);
+}
+END_TEST
+
+/* The decision marks the cacheable probes, and only on the compiler probe path. */
+START_TEST(test_decide_keep_answer)
+{
+        struct xh_shim_config c;
+        ck_assert_int_eq(xh_shim_config_parse(CONF_TEXT, &c, NULL), 0);
+        static const struct {
+                const char *exe;
+                const char *argv[4];
+                const char *emulate;
+                bool keep;
+        } cases[] = {
+                {GCC, {"gcc", "-v", NULL}, NULL, true},
+                {GCC, {"gcc", "--version", NULL}, NULL, true},
+                {GXX, {"g++", "-dumpmachine", NULL}, NULL, true},
+                {GCC, {"gcc", "-print-prog-name=ld", NULL}, NULL, false},
+                {GCC, {"gcc", "-c", "x.c", NULL}, NULL, false},
+                /* asked to emulate it: the target's program, every time */
+                {GCC, {"gcc", "-v", NULL}, "gcc", false},
+                /* other tools' version probes are not the compiler's */
+                {"/usr/bin/make", {"make", "--version", NULL}, NULL, false},
+                {"/usr/bin/pkgconf", {"pkg-config", "--version", NULL}, NULL, false},
+        };
+        struct xh_shim_facts facts;
+        facts_init(&facts);
+        for (size_t i = 0; i < XH_ARRAY_SIZE(cases); i++) {
+                struct xh_shim_exec x;
+                xh_error err = {0};
+                ck_assert_int_eq(xh_shim_decide(&c, cases[i].exe, (char *const *)cases[i].argv,
+                                                cases[i].emulate, &facts, &x, &err),
+                                 0);
+                ck_assert_msg(x.keep_answer == cases[i].keep, "%s %s: keep_answer %d",
+                              cases[i].argv[0], cases[i].argv[1], x.keep_answer);
+                if (x.keep_answer)
+                        ck_assert(x.emulated);
+                xh_shim_exec_clear(&x);
+        }
+        xh_shim_facts_clear(&facts);
+        xh_shim_config_clear(&c);
+}
+END_TEST
+
+START_TEST(test_probe_key)
+{
+        char *const ids[] = {"program=/.xhybrid/orig/usr/bin/gcc:1:2:3.000000004", "dpkg=none",
+                             NULL};
+        char *const argv[] = {"gcc", "-v", NULL};
+        char *const env[] = {"HOME=/root",
+                             "PATH=/usr/bin:/bin",
+                             "LANG=C.UTF-8",
+                             "LC_ALL=de_DE",
+                             "GCC_EXEC_PREFIX=/x",
+                             "QEMU_STRACE=1",
+                             "XHYBRID_TRACE=1",
+                             "LC_ALL=fr_FR",
+                             "TERM=xterm",
+                             "COLLECT_GCC=y",
+                             "LIBRARY_PATH=/l",
+                             "COMPILER_PATH=/c",
+                             "LANGUAGE=de",
+                             "PATHX=1",
+                             NULL};
+        _cleanup_free_ char *k = xh_shim_probe_key(GCC, ids, argv, env);
+        ck_assert_str_eq(k, "xhybrid-probe-key 1\n"
+                            "exe " GCC "\n"
+                            "id program=/.xhybrid/orig/usr/bin/gcc:1:2:3.000000004\n"
+                            "id dpkg=none\n"
+                            "arg gcc\n"
+                            "arg -v\n"
+                            "env COLLECT_GCC=y\n"
+                            "env COMPILER_PATH=/c\n"
+                            "env GCC_EXEC_PREFIX=/x\n"
+                            "env LANG=C.UTF-8\n"
+                            "env LANGUAGE=de\n"
+                            "env LC_ALL=de_DE\n"
+                            "env LIBRARY_PATH=/l\n"
+                            "env PATH=/usr/bin:/bin\n"
+                            "env QEMU_STRACE=1\n");
+
+        /* Variables that do not change the answer, or their order, do not change the key. */
+        char *const env2[] = {"QEMU_STRACE=1",
+                              "LANGUAGE=de",
+                              "LIBRARY_PATH=/l",
+                              "COMPILER_PATH=/c",
+                              "COLLECT_GCC=y",
+                              "LC_ALL=de_DE",
+                              "LANG=C.UTF-8",
+                              "GCC_EXEC_PREFIX=/x",
+                              "PATH=/usr/bin:/bin",
+                              "OTHER=1",
+                              NULL};
+        _cleanup_free_ char *k2 = xh_shim_probe_key(GCC, ids, argv, env2);
+        ck_assert_str_eq(k, k2);
+
+        /* Each of these changes it. */
+        char *const lang[] = {"LANG=de_DE.UTF-8", NULL};
+        char *const none[] = {NULL};
+        _cleanup_free_ char *k_lang = xh_shim_probe_key(GCC, ids, argv, lang);
+        _cleanup_free_ char *k_none = xh_shim_probe_key(GCC, ids, argv, none);
+        ck_assert_str_ne(k_lang, k_none);
+        char *const argv0[] = {"/usr/bin/gcc", "-v", NULL};
+        _cleanup_free_ char *k_a0 = xh_shim_probe_key(GCC, ids, argv0, none);
+        ck_assert_str_ne(k_a0, k_none);
+        char *const ids2[] = {"program=/.xhybrid/orig/usr/bin/gcc:1:2:3.000000005", "dpkg=none",
+                              NULL};
+        _cleanup_free_ char *k_ids = xh_shim_probe_key(GCC, ids2, argv, none);
+        ck_assert_str_ne(k_ids, k_none);
+        _cleanup_free_ char *k_exe = xh_shim_probe_key(GXX, ids, argv, none);
+        ck_assert_str_ne(k_exe, k_none);
+
+        /* Arguments cannot run into each other: a newline is escaped. */
+        char *const one[] = {"gcc", "-v\narg -v", NULL};
+        char *const two[] = {"gcc", "-v", "-v", NULL};
+        _cleanup_free_ char *k_one = xh_shim_probe_key(GCC, ids, one, none);
+        _cleanup_free_ char *k_two = xh_shim_probe_key(GCC, ids, two, none);
+        ck_assert_str_ne(k_one, k_two);
+        ck_assert_ptr_nonnull(strstr(k_one, "arg -v\\narg -v\n"));
+        char *const bs[] = {"gcc", "a\\nb", NULL};
+        _cleanup_free_ char *k_bs = xh_shim_probe_key(GCC, ids, bs, none);
+        ck_assert_ptr_nonnull(strstr(k_bs, "arg a\\\\nb\n"));
+}
+END_TEST
+
+#define KEY "xhybrid-probe-key 1\nexe /usr/bin/gcc\narg gcc\narg -v\n"
+
+START_TEST(test_answer_round_trip)
+{
+        struct xh_shim_answer a = {.out = "",
+                                   .out_len = 0,
+                                   .err = "Using built-in specs.\n\0x\n",
+                                   .err_len = 25,
+                                   .status = 0};
+        size_t len;
+        _cleanup_free_ char *entry = xh_shim_answer_format(KEY, &a, &len);
+        ck_assert_uint_eq(len, strlen("xhybrid-probe 1 0 52 0 25\n") + strlen(KEY) + 25);
+        ck_assert(strncmp(entry, "xhybrid-probe 1 0 52 0 25\n", 26) == 0);
+        struct xh_shim_answer b;
+        ck_assert(xh_shim_answer_parse(entry, len, KEY, &b));
+        ck_assert_int_eq(b.status, 0);
+        ck_assert_uint_eq(b.out_len, 0);
+        ck_assert_uint_eq(b.err_len, 25);
+        ck_assert(memcmp(b.err, a.err, 25) == 0);
+        xh_shim_answer_clear(&b);
+
+        /* Kept for another key: not this probe's answer. */
+        ck_assert(!xh_shim_answer_parse(entry, len, KEY "arg -v\n", &b));
+        ck_assert(!b.out && !b.err);
+        ck_assert(!xh_shim_answer_parse(entry, len,
+                                        "xhybrid-probe-key 1\nexe /usr/bin/gcc\narg "
+                                        "gcc\narg -V\n",
+                                        &b));
+
+        struct xh_shim_answer c = {.out = "gcc 14\n", .out_len = 7, .status = 1};
+        _cleanup_free_ char *e2 = xh_shim_answer_format(KEY, &c, &len);
+        ck_assert(xh_shim_answer_parse(e2, len, KEY, &b));
+        ck_assert_int_eq(b.status, 1);
+        ck_assert_str_eq(b.out, "gcc 14\n");
+        ck_assert_uint_eq(b.err_len, 0);
+        xh_shim_answer_clear(&b);
+}
+END_TEST
+
+/* Bad entries: each is no answer (the probe is asked again and the entry replaced). */
+static const char *const bad_answers[] = {
+        "",
+        "xhybrid-probe 1",
+        "xhybrid-probe 2 0 52 0 0\n" KEY,
+        "xhybrid-probe 1 0 52 0 0" KEY,
+        "xhybrid-probe 1 0 52 0 0\n" KEY "x",                   /* trailing bytes */
+        "xhybrid-probe 1 0 52 3 0\n" KEY "ab",                  /* truncated */
+        "xhybrid-probe 1 0 51 0 0\n" KEY,                       /* key length */
+        "xhybrid-probe 1 256 52 0 0\n" KEY,                     /* status out of range */
+        "xhybrid-probe 1 -1 52 0 0\n" KEY,                      /* sign */
+        "xhybrid-probe 1 00 52 0 0\n" KEY,                      /* leading zero */
+        "xhybrid-probe 1  0 52 0 0\n" KEY,                      /* two spaces */
+        "xhybrid-probe 1 0 52 0 0 \n" KEY,                      /* a space before the newline */
+        "xhybrid-probe 1 0 52 0\n" KEY,                         /* a number missing */
+        "xhybrid-probe 1 0 52 0 99999999999999999999999\n" KEY, /* overflow */
+        "xhybrid-probe 1 0 52 0 2000000\n" KEY,                 /* over the limit */
+        "xhybrid-probe 1 x 52 0 0\n" KEY,
+        "xhybrid-probe 1 0 52 0 0\n"
+        "xhybrid-probe-key 1\nexe /usr/bin/gcc\narg gcc\narg -V\n",
+        "XHYBRID-PROBE 1 0 52 0 0\n" KEY,
+};
+
+START_TEST(test_answer_bad)
+{
+        struct xh_shim_answer a = {.out = (char *)"junk", .status = 7};
+        const char *text = bad_answers[_i];
+        ck_assert_msg(!xh_shim_answer_parse(text, strlen(text), KEY, &a), "accepted '%s'", text);
+        ck_assert(!a.out && !a.err && a.status == 0 && a.out_len == 0 && a.err_len == 0);
+        ck_assert(!xh_shim_answer_parse(NULL, 0, KEY, &a));
+}
+END_TEST
+
 static Suite *shim_suite(void)
 {
         Suite *s = suite_create("shim");
@@ -1636,6 +1883,14 @@ static Suite *shim_suite(void)
         tcase_add_loop_test(tc, test_facts_parse, 0, (int)XH_ARRAY_SIZE(facts_cases));
         tcase_add_test(tc, test_facts_round_trip);
         tcase_add_test(tc, test_facts_cached_decide);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("probes");
+        tcase_add_loop_test(tc, test_probe_cacheable, 0, (int)XH_ARRAY_SIZE(probe_cases));
+        tcase_add_test(tc, test_decide_keep_answer);
+        tcase_add_test(tc, test_probe_key);
+        tcase_add_test(tc, test_answer_round_trip);
+        tcase_add_loop_test(tc, test_answer_bad, 0, (int)XH_ARRAY_SIZE(bad_answers));
         suite_add_tcase(s, tc);
         return s;
 }
