@@ -324,9 +324,9 @@ static void load_facts(const char *exe, enum xh_shim_strategy strategy, struct x
  * What the key of a probe's answer holds besides the arguments and the
  * environment: the target's program (its inode, size and modification time:
  * a file replaced or touched is another), the dpkg status of the merged root
- * (any package operation, a compiler upgrade among them, changes it), and
- * the modification times of the gcc directories in which a specs file or a
- * part of the driver would appear.
+ * (its inode, size and time: any package operation, a compiler upgrade
+ * among them, rewrites it), and the modification times of the gcc
+ * directories in which a specs file or a part of the driver would appear.
  */
 static char **probe_ids(const char *exe, const struct xh_shim_config *c)
 {
@@ -349,9 +349,19 @@ static char **probe_ids(const char *exe, const struct xh_shim_config *c)
                         xh_strv_pushf(&ids, "%s=none", files[i].name);
                         continue;
                 }
-                xh_strv_pushf(&ids, "%s=%s:%llu:%lld:%lld.%09ld", files[i].name, files[i].path,
-                              (unsigned long long)st.st_ino, (long long)st.st_size,
-                              (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+                /*
+                 * A merged directory's inode number is given out as the
+                 * session looks it up (layers on several file systems): its
+                 * time alone, which a new entry changes.
+                 */
+                if (S_ISDIR(st.st_mode))
+                        xh_strv_pushf(&ids, "%s=%s:%lld.%09ld", files[i].name, files[i].path,
+                                      (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+                else
+                        xh_strv_pushf(&ids, "%s=%s:%llu:%lld:%lld.%09ld", files[i].name,
+                                      files[i].path, (unsigned long long)st.st_ino,
+                                      (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                                      st.st_mtim.tv_nsec);
         }
         return ids;
 }
