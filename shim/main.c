@@ -20,6 +20,7 @@
 #include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -498,6 +499,18 @@ int main(int argc, char **argv)
         xh_error err = {0};
         if (xh_shim_config_parse(text, &conf, &err) < 0)
                 die(127, "%s", err.msg);
+#ifdef __x86_64__
+        /*
+         * The supervisor answers uname(2) with the target's machine; without
+         * it, the host's. Asked by the tools that print it only: the call
+         * is trapped, and costs the others for nothing.
+         */
+        _cleanup_free_ char *tool = xh_shim_canonical(strrchr(exe, '/') + 1, conf.triplet);
+        const struct xh_shim_tool *ttool = xh_shim_lookup(tool);
+        struct utsname uts;
+        if (ttool && ttool->strategy == XH_SHIM_IDENTITY)
+                conf.host_machine = uname(&uts) == 0 && strcmp(uts.machine, "x86_64") == 0;
+#endif
 
         /*
          * These choose compiler parts other than those the cache's key holds

@@ -10,6 +10,7 @@
 static const struct xh_shim_tool tools[] = {
         {"addr2line", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "addr2line"},
         {"ar", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "ar"},
+        {"arch", XH_SHIM_IDENTITY, XH_LANG_NONE, .never_direct = true},
         {"as", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "as"},
         {"basename", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"bash", XH_SHIM_BASH, XH_LANG_NONE, .version_args = VERSION_ARGS("--version")},
@@ -32,6 +33,7 @@ static const struct xh_shim_tool tools[] = {
         {"gprof", XH_SHIM_BINUTIL, XH_LANG_NONE},
         {"grep", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"head", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"hostname", XH_SHIM_IDENTITY, XH_LANG_NONE, .never_direct = true},
         {"ld", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "ld"},
         {"ld.bfd", XH_SHIM_BINUTIL, XH_LANG_NONE},
         {"ld.gold", XH_SHIM_BINUTIL, XH_LANG_NONE},
@@ -60,6 +62,7 @@ static const struct xh_shim_tool tools[] = {
         {"tail", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"touch", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"tr", XH_SHIM_NATIVE, XH_LANG_NONE},
+        {"uname", XH_SHIM_IDENTITY, XH_LANG_NONE, .never_direct = true},
         {"uniq", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"wc", XH_SHIM_NATIVE, XH_LANG_NONE},
 };
@@ -580,6 +583,10 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                                 why = "emulated (pkg-config probe)";
                         }
         }
+        if (!emulate && t->strategy == XH_SHIM_IDENTITY && c->host_machine) {
+                emulate = true;
+                why = "emulated (uname(2) gives the host's machine: no supervisor)";
+        }
         if (!emulate && t->strategy == XH_SHIM_BINUTIL && loads_target_plugin(argv)) {
                 emulate = true;
                 why = "emulated (target plugin)";
@@ -618,6 +625,7 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                 break;
         case XH_SHIM_NATIVE:
         case XH_SHIM_BINUTIL:
+        case XH_SHIM_IDENTITY:
                 break;
         }
         for (size_t i = 0; argv[i]; i++)

@@ -30,6 +30,13 @@ enum xh_shim_strategy {
         XH_SHIM_BINUTIL,   /* binutils: emulated only when loading a target plugin */
         XH_SHIM_PKGCONFIG, /* pkgconf with the target's search path and system dirs */
         XH_SHIM_BASH,      /* bash reporting the target's HOSTTYPE and MACHTYPE */
+        /*
+         * uname, arch, hostname: what they print comes from uname(2), which
+         * the session's supervisor answers with the target's machine; where
+         * uname(2) gives the host's (no supervisor: a container that allows
+         * no user namespace), the target's program, emulated.
+         */
+        XH_SHIM_IDENTITY,
 };
 
 enum xh_shim_lang {
@@ -106,6 +113,11 @@ struct xh_shim_config {
         char *trace;
         char *emulator;
         char *keep_argv0;
+        /*
+         * Not read from the file: set by the shim when uname(2) answers it
+         * with the machine it was built for (no supervisor in the session).
+         */
+        bool host_machine;
 };
 
 int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *err);

@@ -12,7 +12,7 @@ printf '[target]\nsuite = bookworm\narch = arm64\n[toolchain]\nemulate = gcc\n  
 capture "$XHYBRID" profiles show em-bad
 expect_rc 125 "unknown tool in emulate"
 expect_err "$dir/em-bad.ini:6: unknown tool 'perl' in emulate" "unknown tool in emulate"
-expect_err "hint: emulate names tools that a hybrid session replaces: addr2line, ar, as," "emulate hint"
+expect_err "hint: emulate names tools that a hybrid session replaces: addr2line, ar, arch, as," "emulate hint"
 printf '[target]\nsuite = bookworm\narch = arm64\n[toolchain]\nemulate = gcc make ld\n' >"$dir/em-good.ini"
 capture "$XHYBRID" profiles show em-good
 expect_rc 0 "known tools in emulate"

@@ -5,7 +5,9 @@
 # caller's own nodename in a UTS namespace of its own and the kernel's
 # 2.6-style release under the UNAME26 personality. The toolchain layer's
 # native uname and arch print what the target's emulated ones print, for every
-# option; python3 (emulated) and the toolchain's native perl agree. Killing the
+# option; python3 (emulated) and the toolchain's native perl agree. The
+# target's uname, arch and hostname, native in the session, print what the
+# emulated ones print for every option that prints. Killing the
 # supervisor ends the session with status 125 before any native program can
 # see the host's machine; where seccomp filters are forbidden (noseccomp.c) a
 # hybrid session fails with a clear message, an emulated one runs, and doctor
@@ -71,6 +73,52 @@ got=$(printf '%s\n' "$native" | sed -n 's/^unamecheck: //p')
 expect_out "^own uts: Linux|xh-inner|$(uname -r)|.*|$machine|" "a native uname(2) in its own UTS namespace"
 expect_out "^uname26: Linux|.*|$host26|.*|$machine|" "a native uname(2) with the UNAME26 personality"
 printf '%s\n' "$native" | grep -qx xhybrid-uname || fail "no uname supervisor in the hybrid session"
+
+# The target's uname, arch and hostname (and hostname's other names) run
+# native in a hybrid session, through the shim: every option that prints
+# prints what the emulated programs print, errors and exit statuses
+# included; hostname's names come from a UTS namespace of the command's own
+# and the session's /etc/hosts. None of them runs emulated.
+cat >names.sh <<'EOF'
+for o in "" -s -n -r -v -m -p -i -o -a --kernel-name --nodename --kernel-release \
+        --kernel-version --machine --processor --hardware-platform --operating-system --all \
+        -snrvmpioa -x --help --version; do
+        out=$(uname $o 2>&1)
+        echo "uname $o [$?]: $out"
+done
+for o in "" --help --version -x extra; do
+        out=$(arch $o 2>&1)
+        echo "arch $o [$?]: $out"
+done
+printf '127.0.1.1 xh-host.example.org xh-host xh-alias\n' >>/etc/hosts
+unshare -u sh -c '
+hostname xh-host || exit 1
+for round in 1 2; do
+        for o in "" -a -A -d -f -i -I -s -y --alias --all-fqdns --domain --fqdn --long \
+                --ip-address --all-ip-addresses --short --yp --nis -V --version -h --help -Z; do
+                out=$(hostname $o 2>&1)
+                echo "hostname $o [$?]: $out"
+        done
+        for n in dnsdomainname domainname nisdomainname ypdomainname; do
+                out=$($n 2>&1)
+                echo "$n [$?]: $out"
+        done
+        domainname xh-nis || exit 1
+done'
+EOF
+capture "$XHYBRID" run --emulated --ephemeral "$PROFILE" -- sh names.sh
+expect_rc 0 "uname, arch and hostname emulated"
+printf '%s\n' "$OUT" >names.em
+grep -q "^hostname -f \[0\]: xh-host.example.org$" names.em || fail "emulated hostname -f: $(cat names.em)"
+grep -q "^hostname -y \[0\]: xh-nis$" names.em || fail "emulated hostname -y: $(cat names.em)"
+capture "$XHYBRID" run --ephemeral --trace names.trace "$PROFILE" -- sh names.sh
+expect_rc 0 "uname, arch and hostname in a hybrid session"
+printf '%s\n' "$OUT" >names.hy
+diff -u names.em names.hy >&2 || fail "uname, arch or hostname print otherwise than the emulated ones"
+grep -E "	(emulated|fallback)	.*/(uname|arch|hostname|[a-z]*domainname)	" names.trace >&2 &&
+        fail "uname, arch or hostname ran emulated in a hybrid session"
+[ "$(grep -cE "	native	.*/usr/bin/(uname|arch|hostname)	" names.trace)" -ge 80 ] ||
+        fail "uname, arch and hostname did not run native: $(cat names.trace)"
 
 # The supervisor killed: the session ends with 125 and says why; the native
 # uname(2) that follows never answers, neither x86_64 nor an error.

@@ -318,7 +318,7 @@ static const struct bad_case bad_cases[] = {
         {TARGET "[toolchain]\nemulate = gcc\n  perl make\n",
          ORIGIN ":6: ",
          {"unknown tool 'perl' in emulate"},
-         "addr2line, ar, as,"},
+         "addr2line, ar, arch, as,"},
         {TARGET "[toolchain]\nemulate = all\n", ORIGIN ":5: ", {"unknown tool 'all'"}, "gcc"},
         {TARGET "[toolchain]\nemulate = gcc-12\n", ORIGIN ":5: ", {"unknown tool 'gcc-12'"}, NULL},
         /* 38: cache is yes, no or an absolute path without . or .. */

@@ -223,7 +223,7 @@ END_TEST
 START_TEST(test_tool_names)
 {
         _cleanup_free_ char *names = xh_shim_tool_names();
-        ck_assert_msg(strncmp(names, "addr2line, ar, as, ", 19) == 0, "names: %s", names);
+        ck_assert_msg(strncmp(names, "addr2line, ar, arch, as, ", 25) == 0, "names: %s", names);
         ck_assert_ptr_nonnull(strstr(names, ", wc"));
 }
 END_TEST
@@ -252,6 +252,9 @@ START_TEST(test_table_entries)
                 {"sh", XH_SHIM_NATIVE, XH_LANG_NONE},
                 {"make", XH_SHIM_NATIVE, XH_LANG_NONE},
                 {"sed", XH_SHIM_NATIVE, XH_LANG_NONE},
+                {"uname", XH_SHIM_IDENTITY, XH_LANG_NONE},
+                {"arch", XH_SHIM_IDENTITY, XH_LANG_NONE},
+                {"hostname", XH_SHIM_IDENTITY, XH_LANG_NONE},
         };
         for (size_t i = 0; i < XH_ARRAY_SIZE(want); i++) {
                 const struct xh_shim_tool *t = xh_shim_lookup(want[i].name);
@@ -1686,6 +1689,43 @@ START_TEST(test_decide_keep_answer)
 }
 END_TEST
 
+/* uname, arch, hostname: native, but the target's where uname(2) gives the host's machine. */
+START_TEST(test_decide_identity)
+{
+        struct xh_shim_config c;
+        ck_assert_int_eq(xh_shim_config_parse(CONF_TEXT, &c, NULL), 0);
+        static const char *const exes[] = {"/usr/bin/uname", "/usr/bin/arch", "/usr/bin/hostname"};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(exes); i++) {
+                for (int host = 0; host < 2; host++) {
+                        c.host_machine = host;
+                        char *const argv[] = {(char *)strrchr(exes[i], '/') + 1, "-a", NULL};
+                        struct xh_shim_exec x;
+                        xh_error err = {0};
+                        ck_assert_int_eq(xh_shim_decide(&c, exes[i], argv, NULL, NULL, &x, &err),
+                                         0);
+                        _cleanup_free_ char *want =
+                                xh_asprintf("%s%s", host ? XH_ORIG_DIR : XH_TOOLCHAIN_DIR, exes[i]);
+                        ck_assert_str_eq(x.path, want);
+                        ck_assert(x.emulated == host);
+                        ck_assert(!x.needs_facts && !x.keep_answer);
+                        ck_assert_str_eq(x.argv[0], argv[0]);
+                        ck_assert_str_eq(x.argv[1], "-a");
+                        ck_assert_ptr_null(x.argv[2]);
+                        ck_assert(x.setenv[0] == NULL && x.putenv[0] == NULL);
+                        xh_shim_exec_clear(&x);
+                }
+        }
+        /* Other tools do not care. */
+        c.host_machine = true;
+        char *const argv[] = {"sed", "p", NULL};
+        struct xh_shim_exec x;
+        ck_assert_int_eq(xh_shim_decide(&c, "/usr/bin/sed", argv, NULL, NULL, &x, NULL), 0);
+        ck_assert(!x.emulated);
+        xh_shim_exec_clear(&x);
+        xh_shim_config_clear(&c);
+}
+END_TEST
+
 START_TEST(test_probe_key)
 {
         char *const ids[] = {"program=/.xhybrid/orig/usr/bin/gcc:1:2:3.000000004", "dpkg=none",
@@ -1888,6 +1928,7 @@ static Suite *shim_suite(void)
         tc = tcase_create("probes");
         tcase_add_loop_test(tc, test_probe_cacheable, 0, (int)XH_ARRAY_SIZE(probe_cases));
         tcase_add_test(tc, test_decide_keep_answer);
+        tcase_add_test(tc, test_decide_identity);
         tcase_add_test(tc, test_probe_key);
         tcase_add_test(tc, test_answer_round_trip);
         tcase_add_loop_test(tc, test_answer_bad, 0, (int)XH_ARRAY_SIZE(bad_answers));
