@@ -391,12 +391,57 @@ static bool read_answer(const char *path, const char *key, struct xh_shim_answer
 }
 
 /*
+ * A compiler probe asked before in the profile's life (or this session's):
+ * give its kept answer and return its exit status. Else -1, with the key and
+ * the file to keep the answer in (the profile's cache where the session may
+ * write it, else the session's run directory).
+ */
+static int kept_answer(const char *exe, const struct xh_shim_config *conf, struct xh_shim_exec *x,
+                       char **key, char **file)
+{
+        extern char **environ;
+        struct timespec m0, m1, t0;
+        clock_gettime(CLOCK_REALTIME, &t0);
+        clock_gettime(CLOCK_MONOTONIC, &m0);
+        _cleanup_strv_ char **ids = probe_ids(exe, conf);
+        *key = xh_shim_probe_key(exe, ids, x->argv, environ);
+        unsigned long long hash = xh_hash64(*key);
+        _cleanup_free_ char *kept = xh_asprintf("%s/probe-%016llx", XH_CACHE_DIR, hash);
+        _cleanup_free_ char *own = xh_asprintf("%s/probe-%016llx", XH_RUN_DIR, hash);
+        struct xh_shim_answer a;
+        if (!read_answer(kept, *key, &a) && !read_answer(own, *key, &a)) {
+                *file = xh_strdup(access(XH_CACHE_DIR, W_OK) == 0 ? kept : own);
+                return -1;
+        }
+        x->why = "answered from the facts cache (compiler probe)";
+        trace(exe, x);
+        write_all(STDOUT_FILENO, a.out, a.out_len);
+        write_all(STDERR_FILENO, a.err, a.err_len);
+        if (conf->trace) {
+                clock_gettime(CLOCK_MONOTONIC, &m1);
+                struct xh_trace_exec e = {
+                        .start = seconds(&t0),
+                        .pid = getpid(),
+                        .strategy = XH_TRACE_NATIVE,
+                        .wall = seconds(&m1) - seconds(&m0),
+                        .status = a.status << 8,
+                        .path = (char *)exe,
+                        .why = (char *)x->why,
+                };
+                trace_record(conf->trace, &e);
+        }
+        int status = a.status;
+        xh_shim_answer_clear(&a);
+        return status;
+}
+
+/*
  * Ask the target's compiler (x, emulated) and pass its output on as it
  * comes, keeping it; when it exits normally, with an answer of bounded size
  * on at most one of its two outputs (so that giving it again cannot reorder
  * them), keep the answer in file. Exits as the program did.
  */
-static _Noreturn void ask_and_keep(const struct xh_shim_exec *x, const char *key, const char *file)
+static _Noreturn void ask_and_keep(struct xh_shim_exec *x, char *key, char *file)
 {
         int outp[2], errp[2];
         if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
@@ -414,6 +459,9 @@ static _Noreturn void ask_and_keep(const struct xh_shim_exec *x, const char *key
                 execv(x->path, x->argv);
                 int e = errno;
                 fprintf(stderr, "xhybrid-shim: cannot execute %s: %s\n", x->path, strerror(e));
+                xh_shim_exec_clear(x);
+                free(key);
+                free(file);
                 _exit(e == ENOENT ? 127 : 126);
         }
         traced_child = pid;
@@ -477,6 +525,12 @@ static _Noreturn void ask_and_keep(const struct xh_shim_exec *x, const char *key
                 if (xh_write_file(tmp, entry, len, 0644) == 0 && rename(tmp, file) < 0)
                         unlink(tmp);
         }
+        /* Nothing left behind for a leak checker (45-shim-valgrind runs the shim under one). */
+        xh_buf_free(&got[0]);
+        xh_buf_free(&got[1]);
+        xh_shim_exec_clear(x);
+        free(key);
+        free(file);
         exit_like(status);
 }
 
@@ -500,16 +554,18 @@ int main(int argc, char **argv)
         if (xh_shim_config_parse(text, &conf, &err) < 0)
                 die(127, "%s", err.msg);
 #ifdef __x86_64__
-        /*
-         * The supervisor answers uname(2) with the target's machine; without
-         * it, the host's. Asked by the tools that print it only: the call
-         * is trapped, and costs the others for nothing.
-         */
-        _cleanup_free_ char *tool = xh_shim_canonical(strrchr(exe, '/') + 1, conf.triplet);
-        const struct xh_shim_tool *ttool = xh_shim_lookup(tool);
-        struct utsname uts;
-        if (ttool && ttool->strategy == XH_SHIM_IDENTITY)
-                conf.host_machine = uname(&uts) == 0 && strcmp(uts.machine, "x86_64") == 0;
+        {
+                /*
+                 * The supervisor answers uname(2) with the target's machine;
+                 * without it, the host's. Asked by the tools that print it
+                 * only: the call is trapped, and costs the others for nothing.
+                 */
+                _cleanup_free_ char *tool = xh_shim_canonical(strrchr(exe, '/') + 1, conf.triplet);
+                const struct xh_shim_tool *t = xh_shim_lookup(tool);
+                struct utsname uts;
+                if (t && t->strategy == XH_SHIM_IDENTITY)
+                        conf.host_machine = uname(&uts) == 0 && strcmp(uts.machine, "x86_64") == 0;
+        }
 #endif
 
         /*
@@ -581,38 +637,15 @@ int main(int argc, char **argv)
                 if (symlink(x.link_to, x.link_at) < 0 && errno != EEXIST)
                         die(125, "cannot create %s: %s", x.link_at, strerror(errno));
         }
-        _cleanup_free_ char *probe_key = NULL, *kept = NULL, *own = NULL;
+        _cleanup_free_ char *probe_key = NULL, *probe_file = NULL;
         if (x.keep_answer) {
-                /* A compiler probe asked before in the profile's life (or this session's). */
-                extern char **environ;
-                _cleanup_strv_ char **ids = probe_ids(exe, &conf);
-                probe_key = xh_shim_probe_key(exe, ids, x.argv, environ);
-                unsigned long long hash = xh_hash64(probe_key);
-                kept = xh_asprintf("%s/probe-%016llx", XH_CACHE_DIR, hash);
-                own = xh_asprintf("%s/probe-%016llx", XH_RUN_DIR, hash);
-                struct xh_shim_answer a;
-                struct timespec m0, m1, t0;
-                clock_gettime(CLOCK_REALTIME, &t0);
-                clock_gettime(CLOCK_MONOTONIC, &m0);
-                if (read_answer(kept, probe_key, &a) || read_answer(own, probe_key, &a)) {
-                        x.why = "answered from the facts cache (compiler probe)";
-                        trace(exe, &x);
-                        write_all(STDOUT_FILENO, a.out, a.out_len);
-                        write_all(STDERR_FILENO, a.err, a.err_len);
-                        if (conf.trace) {
-                                clock_gettime(CLOCK_MONOTONIC, &m1);
-                                struct xh_trace_exec e = {
-                                        .start = seconds(&t0),
-                                        .pid = getpid(),
-                                        .strategy = XH_TRACE_NATIVE,
-                                        .wall = seconds(&m1) - seconds(&m0),
-                                        .status = a.status << 8,
-                                        .path = exe,
-                                        .why = (char *)x.why,
-                                };
-                                trace_record(conf.trace, &e);
-                        }
-                        _exit(a.status);
+                int status = kept_answer(exe, &conf, &x, &probe_key, &probe_file);
+                if (status >= 0) {
+                        /* Nothing left behind for a leak checker. */
+                        xh_shim_exec_clear(&x);
+                        xh_shim_config_clear(&conf);
+                        free(steal_pointer(&text));
+                        _exit(status);
                 }
         }
         trace(exe, &x);
@@ -628,7 +661,7 @@ int main(int argc, char **argv)
                            copy ? XH_TRACE_COPY : XH_TRACE_NATIVE, x.why);
         }
         if (x.keep_answer)
-                ask_and_keep(&x, probe_key, access(XH_CACHE_DIR, W_OK) == 0 ? kept : own);
+                ask_and_keep(&x, steal_pointer(&probe_key), steal_pointer(&probe_file));
         execv(x.path, x.argv);
         int e = errno;
         die(e == ENOENT ? 127 : 126, "cannot execute %s: %s", x.path, strerror(e));

@@ -1,5 +1,6 @@
 # The shim is valgrind-clean (no memory error, no leak) on a compile, on a
-# compiler probe and on a pkg-config run, with and without the facts cache.
+# compiler probe (asked, then answered from the cache) and on a pkg-config
+# run, with and without the facts cache.
 # It runs outside a session, against a fake /.xhybrid in a private mount
 # namespace: a chroot made of the host's /usr, /etc, /dev and /proc, and a
 # scratch /.xhybrid whose target programs are scripts that answer as the
@@ -47,7 +48,10 @@ case "$*" in
                 echo 'End of search list.'
         } >&2
         ;;
-*) echo "target gcc: $*" ;;
+*)
+        echo "$*" >>/.xhybrid/run/asked-probes
+        echo "target gcc: $*"
+        ;;
 esac
 EOF
 cat >"$xh/orig/tools/$PKGCONF" <<'EOF'
@@ -106,6 +110,13 @@ inside() {
 inside probe $GCC --version
 expect_rc 0 "probe"
 [ "$OUT" = "target gcc: --version" ] || fail "probe printed '$OUT'"
+ls "$xh/cache"/probe-* >/dev/null 2>&1 || fail "the probe's answer was not kept"
+
+# Asked again: answered from the facts cache, the target not asked.
+inside kept-probe $GCC --version
+expect_rc 0 "kept probe"
+[ "$OUT" = "target gcc: --version" ] || fail "kept probe printed '$OUT'"
+[ "$(wc -l <"$xh/run/asked-probes")" -eq 1 ] || fail "the target was asked again: $(cat "$xh/run/asked-probes")"
 
 # A compile asks the target for its include dirs, keeps them in the cache and
 # runs the native driver with them.
