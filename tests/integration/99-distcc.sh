@@ -150,7 +150,7 @@ echo "Lua: $nlua objects, helper a $la compiles, helper b $lb, identical"
 cd "$SCRATCH/w/hello-2.10" || fail "no hello-2.10"
 
 # A helper killed mid-build: the build stays green and identical.
-na0=$(ok "$SCRATCH/a.log")
+na0=$(ok "$SCRATCH/a.log") nb0=$(ok "$SCRATCH/b.log")
 (
         client --distribute 10.231.1.2/1,10.231.2.2/1 "$PROFILE" -- sh -c 'make clean >/dev/null && make -j2 >/dev/null'
         exit "$RC"
@@ -168,7 +168,7 @@ na1=$(ok "$SCRATCH/a.log")
 [ "$na1" -lt "$((na0 + nobj))" ] || fail "helper a ran every compile before it was killed"
 nb1=$(ok "$SCRATCH/b.log")
 same_as_local "build with a killed helper"
-echo "killed helper: a ran $((na1 - na0)) compiles before SIGKILL, b $((nb1 - nb)), the rest here; identical"
+echo "killed helper: a ran $((na1 - na0)) compiles before SIGKILL, b $((nb1 - nb0)), the rest here; identical"
 
 # A helper serving another compiler: its cc1 differs by one byte (in a
 # store of hard links, with cc1 replaced, not written to).
