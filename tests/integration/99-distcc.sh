@@ -88,7 +88,7 @@ client() { # client [RUN OPTIONS] -- COMMAND: distcc's log in $SCRATCH/logs/clie
 }
 # Without -g: distcc compiles the preprocessed text, whose columns differ
 # where a macro expands, and DWARF records columns (docs/scale.md).
-client "$PROFILE" -- sh -c './configure CFLAGS=-O2 >/dev/null && make -j2 >/dev/null'
+client "$PROFILE" -- sh -c "./configure --build=$TRIPLET CFLAGS=-O2 >/dev/null && make -j2 >/dev/null"
 expect_rc 0 "local hybrid build"
 objects=$(find . -name '*.o' | sort)
 nobj=$(printf '%s\n' "$objects" | wc -l)
@@ -110,7 +110,7 @@ same_as_local "distributed build"
 na=$(ok "$SCRATCH/a.log") nb=$(ok "$SCRATCH/b.log")
 [ "$na" -gt 0 ] && [ "$nb" -gt 0 ] || fail "both helpers should compile: a ran $na, b ran $nb"
 [ "$((na + nb))" -eq "$nobj" ] || fail "$nobj objects, but the helpers ran $na + $nb compiles"
-grep -q "/run/xhybrid/xh-[0-9a-f]\{16\}-aarch64-linux-gnu-gcc-[0-9]* .*hello.c" "$SCRATCH/a.log" "$SCRATCH/b.log" ||
+grep -q "/run/xhybrid/xh-[0-9a-f]\{16\}-$TRIPLET-gcc-[0-9]* .*hello.c" "$SCRATCH/a.log" "$SCRATCH/b.log" ||
         fail "the helpers' logs do not show hello.c compiled by the served compiler"
 [ -s "$SCRATCH/logs/client.log" ] || fail "distcc left no log in $SCRATCH/logs/client.log"
 ! grep -q "running locally" "$SCRATCH/logs/client.log" || fail "a compile ran locally: $(grep locally "$SCRATCH/logs/client.log")"
@@ -184,7 +184,7 @@ SERVE_STORE=
 rm -f "$SCRATCH/logs/client.log" src/hello.o
 client --distribute 10.231.1.2 "$PROFILE" -- make src/hello.o
 expect_rc 0 "build with another compiler's helper"
-grep -q "lookup of .*/xh-[0-9a-f]*-aarch64-linux-gnu-gcc-[0-9]* in DISTCC_CMDLIST failed" "$SCRATCH/other.log" ||
+grep -q "lookup of .*/xh-[0-9a-f]*-$TRIPLET-gcc-[0-9]* in DISTCC_CMDLIST failed" "$SCRATCH/other.log" ||
         fail "the helper with another compiler did not refuse: $(cat "$SCRATCH/other.log")"
 grep -q "running locally instead" "$SCRATCH/logs/client.log" || fail "the client did not compile locally"
 [ "$(ok "$SCRATCH/other.log")" -eq 0 ] || fail "the helper with another compiler compiled"

@@ -162,7 +162,7 @@ chmod 755 "$SCRATCH"
 cd "$SCRATCH/c/hello-2.10" || fail "no hello-2.10"
 t0=$(date +%s.%N)
 prun -e BUILDER_UID=1234 -e BUILDER_GID=1234 -e XHYBRID_TRACE=/tmp/trace -v "$PWD:/src" -w /src \
-        "$TAG" sh -c './configure >/dev/null && make >/dev/null && ./hello && grep -c " -> native .*gcc" /tmp/trace'
+        "$TAG" sh -c "./configure --build=$TRIPLET >/dev/null && make >/dev/null && ./hello && grep -c ' -> native .*gcc' /tmp/trace"
 expect_rc 0 "GNU hello in the container"
 echo "GNU hello in the container: $(since "$t0") s"
 expect_out "^Hello, world!$" "GNU hello in the container"
@@ -172,7 +172,7 @@ others=$(find . ! -uid 1234 -o ! -gid 1234 | head -3)
 [ -z "$others" ] || fail "files of the build not owned by BUILDER_UID:BUILDER_GID 1234:1234: $others"
 cd "$SCRATCH" || fail "no $SCRATCH"
 capture "$XHYBRID" run --ephemeral --bind "$SCRATCH/s/hello-2.10:/src" "$PROFILE" -- \
-        sh -c 'cd /src && ./configure >/dev/null && make >/dev/null'
+        sh -c "cd /src && ./configure --build=$TRIPLET >/dev/null && make >/dev/null"
 expect_rc 0 "GNU hello in a hybrid session"
 capture "$XHYBRID" compare "$SCRATCH/s/hello-2.10" "$SCRATCH/c/hello-2.10"
 printf '%s\n' "$OUT"

@@ -28,7 +28,7 @@ has() {
         grep -q "^exec${tab}[0-9.]*${tab}[0-9]*${tab}$1${tab}[0-9.]*${tab}$2${tab}$3${tab}" small.trace ||
                 fail "the trace has no '$1 $2 $3' record: $(cat small.trace)"
 }
-has native exit:0 "/usr/bin/aarch64-linux-gnu-gcc-[0-9]*"
+has native exit:0 "/usr/bin/$TRIPLET-gcc-[0-9]*"
 has emulated exit:3 ./a
 has emulated exit:3 "$SCRATCH/a"
 has emulated signal:15 /usr/bin/sleep
@@ -44,25 +44,33 @@ expect_rc 0 "an untraced session"
 # GNU hello, configured and built traced.
 STORE=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^# root: \(.*\)\/roots\/.*$/\1/p')
 [ -n "$STORE" ] || fail "cannot find the store"
+# In a twin of the profile whose facts cache starts empty, so that its
+# compiler probes are asked (emulated) in this session, not answered from
+# what earlier sessions kept.
+export XDG_CONFIG_HOME="$SCRATCH/config"
+P=xhtest-trace
+twin_profile $P
+rm -rf "$STORE/cache/$P"
+trap 'rm -rf "$SCRATCH" "$STORE/cache/'$P'" "$STORE/sessions/'$P'" "$STORE/sessions/'$P'.lock"' EXIT
 XHYBRID_STORE=$STORE SUITE=bookworm sh "$XH_SOURCE_DIR/scripts/fetch-source" --upstream hello \
         "$SCRATCH/hello" >/dev/null || fail "cannot fetch Debian's hello source package"
 cd "$SCRATCH/hello"
-capture "$XHYBRID" run --ephemeral --trace "$SCRATCH/hello.trace" "$PROFILE" -- sh -c \
-        './configure && make -j2'
+capture "$XHYBRID" run --ephemeral --trace "$SCRATCH/hello.trace" "$P" -- sh -c \
+        "./configure --build=$TRIPLET && make -j2"
 expect_rc 0 "a traced build of GNU hello"
-"$XHYBRID" elf hello | grep -q "ELF 64-bit LSB aarch64" || fail "hello is not an aarch64 program"
+"$XHYBRID" elf hello | grep -q "$ELF_KIND" || fail "hello is not the target's program ($ELF_KIND)"
 capture "$XHYBRID" trace summary "$SCRATCH/hello.trace"
 expect_rc 0 "trace summary"
 printf '%s\n' "$OUT"
-expect_out "(profile $PROFILE): [0-9]* execs: [0-9]* native, [0-9]* copy, [0-9]* emulated, [0-9]* fallback" \
+expect_out "(profile $P): [0-9]* execs: [0-9]* native, [0-9]* copy, [0-9]* emulated, [0-9]* fallback" \
         "the summary's head"
 expect_out "^wall time  [0-9.]* s (exit 0)$" "the session's wall time"
 expect_out "^emulated   [0-9.]* s of the wall time, [0-9.]* % (summed over [0-9]* execs" \
         "the emulated share"
 conftests=$(printf '%s\n' "$OUT" | sed -n 's/^ *\([0-9]*\) *[0-9.]*  emulated  conftest$/\1/p')
 [ "${conftests:-0}" -ge 10 ] || fail "the summary shows ${conftests:-no} emulated conftest runs"
-expect_out "^ *[0-9]* *[0-9.]*  native    aarch64-linux-gnu-gcc-[0-9]*$" "native gcc"
-expect_out "^ *[0-9]* *[0-9.]*  fallback  aarch64-linux-gnu-gcc-[0-9]* (emulated (compiler probe))$" \
+expect_out "^ *[0-9]* *[0-9.]*  native    $TRIPLET-gcc-[0-9]*$" "native gcc"
+expect_out "^ *[0-9]* *[0-9.]*  fallback  $TRIPLET-gcc-[0-9]* (emulated (compiler probe))$" \
         "compiler probes"
 expect_out "^ *[0-9]* *[0-9.]*  copy      sed$" "sed, a plain copy"
 # Emulated rows first: nothing emulated after the first native one.
