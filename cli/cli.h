@@ -110,6 +110,11 @@ void xh_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xh_print_error(const xh_error *err);
 /* Print err, clear it, return code. */
 int xh_cli_fail(xh_error *err, int code);
+/*
+ * Exit the way a command did: its exit code, or the same signal raised at
+ * ourselves with core dumps off (128 + N as pid 1, which cannot die of it).
+ */
+int xh_cli_pass_status(int status);
 /* Notes of the engine (progress, warnings), printed as they come. */
 extern const struct xh_notes xh_cli_notes;
 /*

@@ -31,17 +31,5 @@ int xh_cmd_entrypoint(const struct xh_args *a)
                 xh_print_error(&err);
                 xh_error_clear(&err);
         }
-        if (WIFSIGNALED(status)) {
-                int sig = WTERMSIG(status);
-                /* pid 1 of a container cannot die of a signal it sends itself: 128 + N. */
-                if (getpid() != 1) {
-                        struct rlimit no_core = {0, 0};
-                        setrlimit(RLIMIT_CORE, &no_core);
-                        signal(sig, SIG_DFL);
-                        fflush(NULL);
-                        raise(sig);
-                }
-                return 128 + sig;
-        }
-        return WIFEXITED(status) ? WEXITSTATUS(status) : XH_EXIT_ERROR;
+        return xh_cli_pass_status(status);
 }

@@ -7,22 +7,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-/* Exit the way the command did: same code, or the same signal. */
-static int pass_status(int status)
-{
-        if (WIFSIGNALED(status)) {
-                int sig = WTERMSIG(status);
-                /* The command's core (if any) is its own: xhybrid leaves none. */
-                struct rlimit no_core = {0, 0};
-                setrlimit(RLIMIT_CORE, &no_core);
-                signal(sig, SIG_DFL);
-                fflush(NULL);
-                raise(sig);
-                return 128 + sig;
-        }
-        return WIFEXITED(status) ? WEXITSTATUS(status) : XH_EXIT_ERROR;
-}
-
 int xh_cmd_run(const struct xh_args *a)
 {
         xh_error err = {0};
@@ -73,7 +57,7 @@ int xh_cmd_run(const struct xh_args *a)
                         return xh_cli_fail(&err, XH_EXIT_ERROR);
                 xh_print_error(&err);
                 xh_error_clear(&err);
-                return pass_status(status);
+                return xh_cli_pass_status(status);
         }
-        return pass_status(status);
+        return xh_cli_pass_status(status);
 }

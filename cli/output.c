@@ -6,9 +6,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void __attribute__((format(printf, 2, 0))) vsay(const char *tag, const char *fmt, va_list ap)
 {
@@ -131,4 +135,22 @@ int xh_cli_check_output(const char *option, const char *path)
         xh_say("%s %s: %s", option, path, strerror(e));
         xh_say("hint: choose a file in a directory that exists and is writable");
         return -e;
+}
+
+int xh_cli_pass_status(int status)
+{
+        if (WIFSIGNALED(status)) {
+                int sig = WTERMSIG(status);
+                /* pid 1 (a container's) cannot die of a signal it sends itself: 128 + N. */
+                if (getpid() != 1) {
+                        /* The command's core (if any) is its own: xhybrid leaves none. */
+                        struct rlimit no_core = {0, 0};
+                        setrlimit(RLIMIT_CORE, &no_core);
+                        signal(sig, SIG_DFL);
+                        fflush(NULL);
+                        raise(sig);
+                }
+                return 128 + sig;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : XH_EXIT_ERROR;
 }

@@ -238,19 +238,10 @@ static int run_ccache(const char *store, const struct xh_profile *p, const char 
         int r = xh_store_check(store, p, XH_TREE_TOOLCHAIN, true, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *tree = xh_store_toolchain_path(store, p);
-        _cleanup_free_ char *lock = xh_asprintf("%s.lock", tree);
         _cleanup_close_ int lock_fd = -1;
-        if ((r = xh_store_lock_shared(lock, &lock_fd, err)) == -EBUSY) {
-                xh_fail(err, EBUSY,
-                        "the toolchain layer of profile '%s' is being made or replaced by "
-                        "'xhybrid create' (lock %s)",
-                        p->name, lock);
-                return xh_hint(err, EBUSY, "wait for it to finish, then try again");
-        }
-        if (r < 0)
+        if ((r = xh_store_use_tree(store, p, XH_TREE_TOOLCHAIN, "try again", &lock_fd, err)) < 0)
                 return r;
-        _cleanup_free_ char *tc = xh_asprintf("%s/rootfs", tree);
+        _cleanup_free_ char *tc = xh_store_toolchain_rootfs(store, p);
         _cleanup_free_ char *prog = xh_asprintf("%s%s", tc, XH_CCACHE_PROG);
         if (!is_file(prog)) {
                 xh_fail(err, ENOENT, "the toolchain layer of profile '%s' has no ccache (%s)",

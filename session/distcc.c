@@ -326,17 +326,10 @@ int xh_serve(const struct xh_serve_opts *o, int *status, xh_error *err)
         int r;
         if ((r = xh_store_check(o->store, p, XH_TREE_TOOLCHAIN, false, err)) < 0)
                 return r;
-        _cleanup_free_ char *tree = xh_store_toolchain_path(o->store, p);
-        _cleanup_free_ char *lock = xh_asprintf("%s.lock", tree);
         _cleanup_close_ int lock_fd = -1;
-        if ((r = xh_store_lock_shared(lock, &lock_fd, err)) == -EBUSY) {
-                xh_fail(err, EBUSY,
-                        "the toolchain layer of profile '%s' is being made or replaced by "
-                        "'xhybrid create' (lock %s)",
-                        p->name, lock);
-                return xh_hint(err, EBUSY, "wait for it to finish, then start serve again");
-        }
-        if (r < 0 || (r = xh_store_check(o->store, p, XH_TREE_TOOLCHAIN, true, err)) < 0)
+        if ((r = xh_store_use_tree(o->store, p, XH_TREE_TOOLCHAIN, "start serve again", &lock_fd,
+                                   err)) < 0 ||
+            (r = xh_store_check(o->store, p, XH_TREE_TOOLCHAIN, true, err)) < 0)
                 return r;
         _cleanup_free_ char *tc = xh_store_toolchain_rootfs(o->store, p);
         if ((r = xh_distcc_check_layer(tc, p->name, XH_DISTCCD_PROG, err)) < 0)

@@ -749,23 +749,13 @@ int xh_image_build(const struct xh_image_opts *o, struct xh_image_info *info, xh
             (r = xh_store_check(o->store, p, XH_TREE_TOOLCHAIN, true, err)) < 0)
                 return r;
         /* The trees must not change while they are read: create holds these exclusively. */
-        _cleanup_free_ char *root_tree = xh_store_root_path(o->store, p);
-        _cleanup_free_ char *tc_tree = xh_store_toolchain_path(o->store, p);
-        _cleanup_free_ char *root_lock = xh_asprintf("%s.lock", root_tree);
-        _cleanup_free_ char *tc_lock = xh_asprintf("%s.lock", tc_tree);
         _cleanup_close_ int root_fd = -1;
         _cleanup_close_ int tc_fd = -1;
-        if ((r = xh_store_lock_shared(root_lock, &root_fd, err)) < 0 ||
-            (r = xh_store_lock_shared(tc_lock, &tc_fd, err)) < 0) {
-                if (r == -EBUSY) {
-                        xh_fail(err, EBUSY,
-                                "the trees of profile '%s' are being made by "
-                                "'xhybrid create'",
-                                p->name);
-                        xh_hint(err, EBUSY, "wait for it to finish, then make the image again");
-                }
+        if ((r = xh_store_use_tree(o->store, p, XH_TREE_ROOT, "make the image again", &root_fd,
+                                   err)) < 0 ||
+            (r = xh_store_use_tree(o->store, p, XH_TREE_TOOLCHAIN, "make the image again", &tc_fd,
+                                   err)) < 0)
                 return r;
-        }
 
         _cleanup_free_ char *workdir = xh_asprintf("%s/work", o->store);
         if ((r = xh_mkdir_p(workdir, 0755)) < 0)

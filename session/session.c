@@ -322,19 +322,7 @@ static int check_emulate_env(char *const *env, xh_error *err)
  */
 static int use_tree(const struct xh_session_opts *o, enum xh_tree which, int *fd, xh_error *err)
 {
-        _cleanup_free_ char *tree = which == XH_TREE_ROOT
-                                            ? xh_store_root_path(o->store, o->profile)
-                                            : xh_store_toolchain_path(o->store, o->profile);
-        _cleanup_free_ char *lock = xh_asprintf("%s.lock", tree);
-        int r = xh_store_lock_shared(lock, fd, err);
-        if (r == -EBUSY) {
-                xh_fail(err, EBUSY,
-                        "the %s of profile '%s' is being made or replaced by 'xhybrid create' "
-                        "(lock %s)",
-                        which == XH_TREE_ROOT ? "root" : "toolchain layer", o->profile->name, lock);
-                return xh_hint(err, EBUSY, "wait for it to finish, then start the session again");
-        }
-        return r;
+        return xh_store_use_tree(o->store, o->profile, which, "start the session again", fd, err);
 }
 
 /* /usr/local/bin/NAME -> /usr/bin/TRIPLET-CROSS for the cross tools of a native-cross session. */

@@ -107,6 +107,13 @@ int xh_store_check(const char *store, const struct xh_profile *p, enum xh_tree w
  * store by hand has none) or the caller may not open it.
  */
 int xh_store_lock_shared(const char *path, int *fd, xh_error *err);
+/*
+ * xh_store_lock_shared on the profile's tree which, for a user of it: -EBUSY
+ * with a message naming the tree and its lock when a create holds it, and
+ * the hint "wait for it to finish, then AGAIN".
+ */
+int xh_store_use_tree(const char *store, const struct xh_profile *p, enum xh_tree which,
+                      const char *again, int *fd, xh_error *err);
 /* ROOT/rootfs and TOOLCHAIN/rootfs: the trees themselves. */
 char *xh_store_rootfs(const char *store, const struct xh_profile *p);
 char *xh_store_toolchain_rootfs(const char *store, const struct xh_profile *p);

@@ -435,6 +435,23 @@ int xh_store_lock_shared(const char *path, int *fd_out, xh_error *err)
         return 0;
 }
 
+int xh_store_use_tree(const char *store, const struct xh_profile *p, enum xh_tree which,
+                      const char *again, int *fd, xh_error *err)
+{
+        _cleanup_free_ char *tree = which == XH_TREE_ROOT ? xh_store_root_path(store, p)
+                                                          : xh_store_toolchain_path(store, p);
+        _cleanup_free_ char *lock = xh_asprintf("%s.lock", tree);
+        int r = xh_store_lock_shared(lock, fd, err);
+        if (r == -EBUSY) {
+                xh_fail(err, EBUSY,
+                        "the %s of profile '%s' is being made or replaced by 'xhybrid create' "
+                        "(lock %s)",
+                        which == XH_TREE_ROOT ? "root" : "toolchain layer", p->name, lock);
+                return xh_hint(err, EBUSY, "wait for it to finish, then %s", again);
+        }
+        return r;
+}
+
 static bool env_allowed(const char *entry)
 {
         static const char *const names[] = {
