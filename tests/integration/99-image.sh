@@ -18,23 +18,7 @@ command -v podman >/dev/null || skip "podman is not installed (apt-get install p
 [ "$(id -u)" -eq 0 ] || skip "needs root for podman's own storage"
 scratch
 
-# This machine's podman needs these two settings; write them only when absent.
-conf=/etc/containers/containers.conf
-conf_saved=
-conf_made=
-if ! grep -qs '^ *default_ulimits' "$conf" || ! grep -qs '^ *cgroup_manager' "$conf"; then
-        mkdir -p /etc/containers
-        if [ -e "$conf" ]; then
-                conf_saved=$SCRATCH/containers.conf
-                cp -p "$conf" "$conf_saved"
-        else
-                conf_made=1
-        fi
-        {
-                grep -qs '^ *default_ulimits' "$conf" || printf '[containers]\ndefault_ulimits = []\n'
-                grep -qs '^ *cgroup_manager' "$conf" || printf '[engine]\ncgroup_manager = "cgroupfs"\n'
-        } >>"$conf"
-fi
+podman_setup
 TAG=localhost/xhybrid-test-$$:t
 CTAG=localhost/xhybrid-test-$$:cache
 VOLUME=xhybrid-test-ccache-$$
@@ -42,8 +26,7 @@ cleanup() {
         podman rm -f "xhybrid-test-$$" >/dev/null 2>&1
         podman rmi -f "$TAG" "$CTAG" >/dev/null 2>&1
         podman volume rm -f "$VOLUME" >/dev/null 2>&1
-        [ -n "$conf_saved" ] && cp -p "$conf_saved" "$conf"
-        [ -n "$conf_made" ] && rm -f "$conf"
+        podman_restore
         rm -rf "$SCRATCH"
 }
 trap cleanup EXIT

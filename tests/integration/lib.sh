@@ -344,3 +344,32 @@ CHANGELOG
                 '	dpkg-deb --root-owner-group --build debian/tmp ..' >"$1/debian/rules"
         chmod 755 "$1/debian/rules"
 }
+
+# podman_setup: this kind of machine's podman needs two settings in
+# containers.conf (no default ulimits, the cgroupfs manager); they are written
+# only when absent, and podman_restore (called by the test's EXIT trap) puts
+# the file back as it was. Needs $SCRATCH.
+podman_setup() {
+        PODMAN_CONF=/etc/containers/containers.conf
+        PODMAN_CONF_SAVED=
+        PODMAN_CONF_MADE=
+        if ! grep -qs '^ *default_ulimits' "$PODMAN_CONF" || ! grep -qs '^ *cgroup_manager' "$PODMAN_CONF"; then
+                mkdir -p /etc/containers
+                if [ -e "$PODMAN_CONF" ]; then
+                        PODMAN_CONF_SAVED=$SCRATCH/containers.conf
+                        cp -p "$PODMAN_CONF" "$PODMAN_CONF_SAVED"
+                else
+                        PODMAN_CONF_MADE=1
+                fi
+                {
+                        grep -qs '^ *default_ulimits' "$PODMAN_CONF" || printf '[containers]\ndefault_ulimits = []\n'
+                        grep -qs '^ *cgroup_manager' "$PODMAN_CONF" || printf '[engine]\ncgroup_manager = "cgroupfs"\n'
+                } >>"$PODMAN_CONF"
+        fi
+}
+
+podman_restore() {
+        [ -n "${PODMAN_CONF_SAVED:-}" ] && cp -p "$PODMAN_CONF_SAVED" "$PODMAN_CONF"
+        [ -n "${PODMAN_CONF_MADE:-}" ] && rm -f "$PODMAN_CONF"
+        return 0
+}
