@@ -32,6 +32,8 @@ const char *xh_usage(void)
                "                                  with the profile's cross compiler only\n"
                "  image [OPTIONS] PROFILE -o FILE an image archive of the profile's hybrid root\n"
                "                                  (podman load / docker load)\n"
+               "  image --install DIR PROFILE     install the shim layer into the target root\n"
+               "                                  at DIR (a Dockerfile's RUN step)\n"
                "  entrypoint [--user UID[:GID]] [--] CMD...\n"
                "                                  inside such an image: run CMD with the\n"
                "                                  target's identity and emulator\n"
@@ -92,6 +94,9 @@ const char *xh_usage(void)
                "image options:\n"
                "  -o, --output FILE  the archive to write (required)\n"
                "  --tag NAME[:TAG]   the image's name (default xhybrid/PROFILE:latest)\n"
+               "  --install DIR      no archive: install the shim layer, xhybrid and the\n"
+               "                     emulator into the target root at DIR, whose toolchain\n"
+               "                     layer is at DIR/.xhybrid/toolchain\n"
                "\n"
                "entrypoint options:\n"
                "  --user UID[:GID]   run CMD as these ids (else BUILDER_UID and BUILDER_GID)\n"
@@ -161,6 +166,7 @@ static const struct option options[] = {
         {"-o", CMD(XH_CMD_IMAGE), OPT_STRING, offsetof(struct xh_args, output)},
         {"--output", CMD(XH_CMD_IMAGE), OPT_STRING, offsetof(struct xh_args, output)},
         {"--tag", CMD(XH_CMD_IMAGE), OPT_STRING, offsetof(struct xh_args, tag)},
+        {"--install", CMD(XH_CMD_IMAGE), OPT_STRING, offsetof(struct xh_args, install)},
         {"--user", CMD(XH_CMD_ENTRYPOINT), OPT_STRING, offsetof(struct xh_args, user)},
         {"--store", ALL, OPT_STRING, offsetof(struct xh_args, store)},
         {"-v", ALL, OPT_COUNT, offsetof(struct xh_args, verbose)},
@@ -411,8 +417,19 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
                 if (n < 1)
                         return xh_fail(err, EINVAL, "%s: no profile given", name);
                 a->profile = xh_strdup(ops[used++]);
-                if (c->cmd == XH_CMD_IMAGE && (!a->output || !*a->output))
-                        return xh_fail(err, EINVAL, "image: no archive given (-o FILE)");
+                if (c->cmd == XH_CMD_IMAGE && a->install && a->output)
+                        return xh_fail(err, EINVAL,
+                                       "image: --install DIR and -o FILE exclude each other");
+                if (c->cmd == XH_CMD_IMAGE && a->install && (a->tag || a->cache))
+                        return xh_fail(err, EINVAL,
+                                       "image --install: --%s belongs to the archive (-o FILE)",
+                                       a->tag ? "tag" : "cache");
+                if (c->cmd == XH_CMD_IMAGE && !a->install && (!a->output || !*a->output))
+                        return xh_fail(err, EINVAL,
+                                       "image: no archive given (-o FILE), nor a root to "
+                                       "install into (--install DIR)");
+                if (c->cmd == XH_CMD_IMAGE && a->install && !*a->install)
+                        return xh_fail(err, EINVAL, "image --install: empty directory");
                 if (c->operands == OPERANDS_PROFILE_COMMAND && xh_strv_len(a->rest) == 0)
                         return xh_fail(err, EINVAL, "%s: no command given after '%s'", name,
                                        a->profile);
@@ -645,6 +662,7 @@ void xh_args_free(struct xh_args *a)
         free(a->outdir);
         free(a->output);
         free(a->tag);
+        free(a->install);
         free(a->user);
         free(a->trace);
         *a = (struct xh_args){0};

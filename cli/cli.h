@@ -73,6 +73,7 @@ struct xh_args {
         char *outdir;        /* deb -o DIR, verify --deb -o DIR */
         char *output;        /* image -o FILE */
         char *tag;           /* image --tag NAME[:TAG] */
+        char *install;       /* image --install DIR */
         char *user;          /* entrypoint --user UID[:GID] */
 
         int (*run)(const struct xh_args *a); /* the command's entry point */

@@ -329,6 +329,10 @@ struct build {
         long long epoch;
         struct xh_image_layer layers[3];
         size_t nlayers;
+        /* image --install: the layer goes into o->install_root, no archive */
+        bool install;
+        char *toolchain; /* install: the root's toolchain layer */
+        char **hidden;   /* install: its directories the session hides, emptied */
 };
 
 static int run(char *const *argv, char **out, xh_error *err)
@@ -541,6 +545,9 @@ static int layers_from_plan(struct build *b, const struct xh_plan *plan, const c
                     below(at, toolchain_at)) {
                         /* hidden in the session: left out of the layer, the directory kept */
                         xh_strv_pushf(&hide, ".%s/*", below(at, toolchain_at));
+                        if (b->install)
+                                xh_strv_pushf(&b->hidden, "%s%s", toolchain,
+                                              below(at, toolchain_at));
                 } else if (op->kind == XH_OP_TMPFS) {
                         _cleanup_free_ char *d = xh_asprintf("%s%s", b->layer, at);
                         if ((r = xh_mkdir_p(d, 0755)) < 0 || chmod(d, tmpfs_mode(op->data)) < 0)
@@ -587,6 +594,8 @@ static int layers_from_plan(struct build *b, const struct xh_plan *plan, const c
                 return xh_fail(err, EINVAL, "the session's plan binds no toolchain layer");
         if ((r = keep_root_dirs(b->layer, rootfs, "", err)) < 0)
                 return r;
+        if (b->install)
+                return 0;
         if ((r = tar_layer(b, rootfs, NULL, NULL, false, "the target root", err)) < 0 ||
             (r = tar_layer(b, toolchain, toolchain_at, hide, false, "the toolchain layer", err)) <
                     0)
@@ -603,7 +612,19 @@ static int add_own_files(struct build *b, const char *rootfs, xh_error *err)
         if ((r = copy_in(b->o->xhybrid, self, 0755, err)) < 0)
                 return r;
         _cleanup_free_ char *qemu = NULL;
-        if ((r = xh_qemu_find(p->qemu, &qemu, err)) < 0 || (r = xh_qemu_check(qemu, err)) < 0)
+        /* Installed into a root: the emulator of its toolchain layer (a stage of the build). */
+        _cleanup_free_ char *tc_qemu = b->install && p->qemu[0] != '/'
+                                               ? xh_asprintf("%s/usr/bin/%s", b->toolchain, p->qemu)
+                                               : NULL;
+        if (tc_qemu && access(tc_qemu, F_OK) < 0) {
+                xh_fail(err, ENOENT, "%s: %s", tc_qemu, strerror(errno));
+                return xh_hint(err, ENOENT,
+                               "install qemu-user-static in the toolchain layer (the amd64 "
+                               "stage copied to %s)",
+                               XH_TOOLCHAIN_DIR);
+        }
+        if ((r = xh_qemu_find(tc_qemu ? tc_qemu : p->qemu, &qemu, err)) < 0 ||
+            (r = xh_qemu_check(qemu, err)) < 0)
                 return r;
         _cleanup_free_ char *qemu_at = xh_asprintf(XH_BIN_DIR "/qemu-%s-static", b->arch->qemu);
         _cleanup_free_ char *qemu_in = xh_asprintf("%s%s", b->layer, qemu_at);
@@ -775,8 +796,8 @@ int xh_image_build(const struct xh_image_opts *o, struct xh_image_info *info, xh
         _cleanup_strv_ char **env = NULL;
         if ((r = xh_mkdir_p(blobs, 0755)) < 0 || (r = xh_mkdir_p(b.staging, 0755)) < 0) {
                 xh_fail(err, -r, "%s: %s", b.work, strerror(-r));
-        } else if ((r = xh_session_image_plan(p, o->store, b.staging, o->cache, o->notes, &plan,
-                                              &env, err)) == 0 &&
+        } else if ((r = xh_session_image_plan(p, o->store, NULL, NULL, b.staging, o->cache,
+                                              o->notes, &plan, &env, err)) == 0 &&
                    (r = layers_from_plan(&b, &plan, rootfs, err)) == 0 &&
                    (r = add_own_files(&b, rootfs, err)) == 0 &&
                    (r = tar_layer(&b, b.layer, NULL, NULL, true,
@@ -803,6 +824,223 @@ int xh_image_build(const struct xh_image_opts *o, struct xh_image_info *info, xh
         free(b.layer);
         free(b.out);
         free(b.mtime);
+        return r;
+}
+
+/* ---- installing into a root (image --install) ---- */
+
+/*
+ * Move the generated layer's tree from into the root at to: a directory the
+ * root has too is kept (its mode, owner and times) and entered; anything
+ * else replaces the root's entry by rename(2), hard links kept.
+ */
+static int merge_into(const char *from, const char *to, const char *rel, xh_buf *list,
+                      xh_error *err)
+{
+        DIR *d = opendir(from);
+        if (!d)
+                return xh_fail(err, errno, "%s: %s", from, strerror(errno));
+        struct dirent *e;
+        int r = 0;
+        while (r == 0 && (e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                _cleanup_free_ char *src = xh_asprintf("%s/%s", from, e->d_name);
+                _cleanup_free_ char *dst = xh_asprintf("%s/%s", to, e->d_name);
+                _cleanup_free_ char *sub = xh_asprintf("%s/%s", rel, e->d_name);
+                struct stat st, dt;
+                if (lstat(src, &st) < 0) {
+                        r = xh_fail(err, errno, "%s: %s", src, strerror(errno));
+                        break;
+                }
+                bool have = lstat(dst, &dt) == 0;
+                if (have && S_ISDIR(dt.st_mode) && S_ISDIR(st.st_mode)) {
+                        r = merge_into(src, dst, sub, list, err);
+                        continue;
+                }
+                if (have && S_ISDIR(dt.st_mode) && rmdir(dst) < 0) {
+                        r = xh_fail(err, errno, "%s: %s, where the shim layer puts a %s", dst,
+                                    strerror(errno), S_ISLNK(st.st_mode) ? "link" : "file");
+                        break;
+                }
+                if (rename(src, dst) < 0)
+                        r = xh_fail(err, errno, "rename %s to %s: %s", src, dst, strerror(errno));
+                else if (!S_ISDIR(st.st_mode))
+                        xh_buf_addf(list, "%s\n", sub);
+        }
+        closedir(d);
+        return r;
+}
+
+/* Two regular files with the same bytes. */
+static bool same_bytes(const char *a, const char *b)
+{
+        struct stat sa, sb;
+        if (lstat(a, &sa) < 0 || lstat(b, &sb) < 0 || !S_ISREG(sa.st_mode) ||
+            !S_ISREG(sb.st_mode) || sa.st_size != sb.st_size)
+                return false;
+        _cleanup_close_ int fa = open(a, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fb = open(b, O_RDONLY | O_CLOEXEC);
+        if (fa < 0 || fb < 0)
+                return false;
+        static char ba[65536], bb[65536];
+        for (;;) {
+                ssize_t na = read(fa, ba, sizeof(ba));
+                if (na <= 0)
+                        return na == 0;
+                if (read(fb, bb, (size_t)na) != na || memcmp(ba, bb, (size_t)na) != 0)
+                        return false;
+        }
+}
+
+/*
+ * Undo an earlier install (list: XH_IMAGE_INSTALLED, what it put into the
+ * root), so that a new one chooses from the packages installed since: each
+ * entry that is still the shim, the toolchain's copy or a link of the layer
+ * gives way to the target's original, or to nothing; one that a package
+ * replaced since stays, and its old original goes. The layer's own files
+ * below XH_SESSION_DIR stay: the new install replaces them (this program and
+ * the shim beside it among them).
+ */
+static int uninstall(const char *rootfs, const char *list, xh_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = xh_read_file(list, &text, NULL);
+        if (r < 0)
+                return xh_fail(err, -r, "%s: %s", list, strerror(-r));
+        _cleanup_free_ char *shim = xh_asprintf("%s" XH_SHIM_PATH, rootfs);
+        _cleanup_strv_ char **paths = xh_strv_split(text, "\n");
+        for (char **p = paths; *p; p++) {
+                if (**p != '/' || strstr(*p, "/../") || below(*p, XH_SESSION_DIR))
+                        continue;
+                _cleanup_free_ char *path = xh_asprintf("%s%s", rootfs, *p);
+                _cleanup_free_ char *orig = xh_asprintf("%s" XH_ORIG_DIR "%s", rootfs, *p);
+                _cleanup_free_ char *native = xh_asprintf("%s" XH_TOOLCHAIN_DIR "%s", rootfs, *p);
+                struct stat st;
+                if (lstat(path, &st) < 0)
+                        continue; /* removed since */
+                bool ours = S_ISLNK(st.st_mode)
+                                    ? access(orig, F_OK) < 0
+                                    : same_bytes(path, shim) || same_bytes(path, native);
+                if (!ours)
+                        continue;
+                if (rename(orig, path) < 0 && (errno != ENOENT || unlink(path) < 0))
+                        return xh_fail(err, errno, "%s: %s", path, strerror(errno));
+        }
+        _cleanup_free_ char *orig_dir = xh_asprintf("%s" XH_ORIG_DIR, rootfs);
+        if ((r = xh_rm_rf(orig_dir)) < 0)
+                return xh_fail(err, -r, "%s: %s", orig_dir, strerror(-r));
+        return 0;
+}
+
+/* Empty a directory the session hides (the cross packages' own libc). */
+static int empty_dir(const char *dir, xh_error *err)
+{
+        if (!xh_is_dir(dir))
+                return 0;
+        DIR *d = opendir(dir);
+        if (!d)
+                return xh_fail(err, errno, "%s: %s", dir, strerror(errno));
+        struct dirent *e;
+        int r = 0;
+        while (r == 0 && (e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                _cleanup_free_ char *path = xh_asprintf("%s/%s", dir, e->d_name);
+                if ((r = xh_rm_rf(path)) < 0)
+                        xh_fail(err, -r, "%s: %s", path, strerror(-r));
+        }
+        closedir(d);
+        return r;
+}
+
+int xh_image_install(const struct xh_image_opts *o, struct xh_image_info *info, xh_error *err)
+{
+        *info = (struct xh_image_info){0};
+        double t0 = xh_now();
+        const struct xh_profile *p = o->profile;
+        struct build b = {.o = o, .arch = xh_arch_by_debian(p->arch), .install = true};
+        if (!b.arch)
+                return xh_fail(err, EINVAL, "profile '%s': unknown arch '%s'", p->name, p->arch);
+        char resolved[PATH_MAX];
+        if (!realpath(o->install_root, resolved))
+                return xh_fail(err, errno, "%s: %s", o->install_root, strerror(errno));
+        /* "/" joins as "" ("/usr/bin"), any other root as itself ("/r/usr/bin") */
+        const char *rootfs = strcmp(resolved, "/") == 0 ? "" : resolved;
+        const char *shown = *rootfs ? rootfs : "/";
+        _cleanup_free_ char *status = xh_asprintf("%s/var/lib/dpkg/status", rootfs);
+        if (access(status, R_OK) < 0) {
+                xh_fail(err, errno, "%s: %s", status, strerror(errno));
+                return xh_hint(err, errno, "%s must be a Debian root of the target (%s)", shown,
+                               p->arch);
+        }
+        b.toolchain = xh_asprintf("%s" XH_TOOLCHAIN_DIR, rootfs);
+        _cleanup_free_ char *tc_status = xh_asprintf("%s/var/lib/dpkg/status", b.toolchain);
+        if (access(tc_status, R_OK) < 0) {
+                int e = errno;
+                xh_fail(err, e, "%s: %s", tc_status, strerror(e));
+                free(b.toolchain);
+                _cleanup_free_ char *pkgs = xh_strv_join(p->toolchain_packages, " ");
+                return xh_hint(err, e,
+                               "copy the toolchain layer, an amd64 Debian %s with %s and "
+                               "qemu-user-static, to %s first (COPY --from=STAGE / %s/)",
+                               p->suite, pkgs, XH_TOOLCHAIN_DIR, XH_TOOLCHAIN_DIR);
+        }
+        _cleanup_free_ char *conf = xh_asprintf("%s" XH_IMAGE_CONF, rootfs);
+        _cleanup_free_ char *list = xh_asprintf("%s" XH_IMAGE_INSTALLED, rootfs);
+        int r = 0;
+        if (access(conf, F_OK) == 0 && access(list, F_OK) < 0) {
+                free(b.toolchain);
+                xh_fail(err, EEXIST, "%s: %s holds an image's shim layer already, without %s", conf,
+                        shown, list);
+                return xh_hint(err, EEXIST,
+                               "install into the base image it came from, or make the image "
+                               "again with 'xhybrid image'");
+        }
+        if (access(list, F_OK) == 0 && (r = uninstall(rootfs, list, err)) < 0) {
+                free(b.toolchain);
+                return r;
+        }
+
+        _cleanup_free_ char *tmpl = xh_asprintf("%s" XH_SESSION_DIR "/install.XXXXXX", rootfs);
+        if (!mkdtemp(tmpl)) {
+                free(b.toolchain);
+                return xh_fail(err, errno, "%s: %s", tmpl, strerror(errno));
+        }
+        b.work = tmpl;
+        b.staging = xh_asprintf("%s/stage", b.work);
+        b.layer = xh_asprintf("%s/layer", b.staging);
+        b.hidden = xh_malloc(sizeof(char *));
+        _cleanup_free_ char *root_arg = xh_strdup(shown);
+        struct xh_plan plan = {0};
+        _cleanup_strv_ char **env = NULL;
+        if ((r = xh_mkdir_p(b.staging, 0755)) < 0) {
+                xh_fail(err, -r, "%s: %s", b.staging, strerror(-r));
+        } else if ((r = xh_session_image_plan(p, o->store, root_arg, b.toolchain, b.staging, false,
+                                              o->notes, &plan, &env, err)) == 0 &&
+                   (r = layers_from_plan(&b, &plan, root_arg, err)) == 0 &&
+                   (r = add_own_files(&b, root_arg, err)) == 0) {
+                for (char **h = b.hidden; r == 0 && *h; h++)
+                        r = empty_dir(*h, err);
+                xh_buf installed = {0};
+                xh_buf_add(&installed, "");
+                if (r == 0)
+                        r = merge_into(b.layer, *rootfs ? rootfs : "/", "", &installed, err);
+                _cleanup_free_ char *text = xh_buf_steal(&installed);
+                int w;
+                if (r == 0 && (w = xh_write_file(list, text, strlen(text), 0644)) < 0)
+                        r = xh_fail(err, -w, "%s: %s", list, strerror(-w));
+        }
+        xh_plan_free(&plan);
+        if (r == 0)
+                info->seconds = xh_now() - t0;
+        int rm = xh_rm_rf(b.work);
+        if (r == 0 && rm < 0)
+                XH_INFO("could not remove %s: %s", b.work, strerror(-rm));
+        free(b.staging);
+        free(b.layer);
+        free(b.toolchain);
+        xh_strv_free(b.hidden);
         return r;
 }
 

@@ -209,10 +209,14 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                         struct hybrid *h, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
-        h->toolchain = xh_store_toolchain_rootfs(o->store, p);
-        int r = xh_store_check(o->store, p, XH_TREE_TOOLCHAIN, true, err);
-        if (r < 0)
-                return r;
+        int r;
+        if (o->toolchain_dir) {
+                h->toolchain = xh_strdup(o->toolchain_dir);
+        } else {
+                h->toolchain = xh_store_toolchain_rootfs(o->store, p);
+                if ((r = xh_store_check(o->store, p, XH_TREE_TOOLCHAIN, true, err)) < 0)
+                        return r;
+        }
         if (!(h->shim_dir = shim_dir(err)))
                 return -ENOENT;
         /* Tools named in the session's XHYBRID_EMULATE are left alone from the start. */
@@ -733,14 +737,15 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
         return r;
 }
 
-int xh_session_image_plan(const struct xh_profile *p, const char *store, const char *staging,
-                          bool cache, const struct xh_notes *notes, struct xh_plan *plan,
-                          char ***env, xh_error *err)
+int xh_session_image_plan(const struct xh_profile *p, const char *store, const char *root,
+                          const char *toolchain, const char *staging, bool cache,
+                          const struct xh_notes *notes, struct xh_plan *plan, char ***env,
+                          xh_error *err)
 {
         *env = NULL;
-        _cleanup_free_ char *rootfs = xh_store_rootfs(store, p);
+        _cleanup_free_ char *rootfs = root ? xh_strdup(root) : xh_store_rootfs(store, p);
         int r;
-        if ((r = xh_store_check(store, p, XH_TREE_ROOT, true, err)) < 0)
+        if (!root && (r = xh_store_check(store, p, XH_TREE_ROOT, true, err)) < 0)
                 return r;
         /*
          * A throwaway hybrid session of the profile's root alone: no upper, no
@@ -753,6 +758,7 @@ int xh_session_image_plan(const struct xh_profile *p, const char *store, const c
                                     .ephemeral = true,
                                     .argv = no_argv,
                                     .cache_dir = cache ? staging : NULL,
+                                    .toolchain_dir = toolchain,
                                     .notes = notes};
         _cleanup_strv_ char **session_env = xh_session_env(NULL, p, NULL, "hybrid");
         if ((r = check_emulate_env(session_env, err)) < 0)

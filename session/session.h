@@ -171,6 +171,11 @@ struct xh_session_opts {
          * made (truncated) when the session starts; NULL: no trace.
          */
         const char *trace;
+        /*
+         * Hybrid: a toolchain layer outside the store (image --install: the
+         * image's own copy); NULL: the profile's in the store.
+         */
+        const char *toolchain_dir;
         const struct xh_notes *notes; /* warnings at session start */
 };
 
@@ -187,12 +192,14 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err);
  * persistent upper, working directory "/", no binds, no caches) staged at
  * staging, as an image holds it (image.c); *env receives that session's
  * environment, made from an empty host environment. Warnings of the
- * toolchain's choice go to notes.
+ * toolchain's choice go to notes. root and toolchain: the two trees when
+ * they are not the store's (image --install), else NULL.
  */
 struct xh_plan;
-int xh_session_image_plan(const struct xh_profile *p, const char *store, const char *staging,
-                          bool cache, const struct xh_notes *notes, struct xh_plan *plan,
-                          char ***env, xh_error *err);
+int xh_session_image_plan(const struct xh_profile *p, const char *store, const char *root,
+                          const char *toolchain, const char *staging, bool cache,
+                          const struct xh_notes *notes, struct xh_plan *plan, char ***env,
+                          xh_error *err);
 
 /*
  * Images (image.c): a container image of a hybrid session of a profile, made
@@ -201,6 +208,8 @@ int xh_session_image_plan(const struct xh_profile *p, const char *store, const c
 #define XH_IMAGE_XHYBRID XH_SESSION_DIR "/bin/xhybrid" /* the entrypoint, a static program */
 #define XH_IMAGE_CONF    XH_SESSION_DIR "/image.conf"  /* struct xh_image_conf */
 #define XH_IMAGE_BINFMT  XH_SESSION_DIR "/binfmt"      /* a private binfmt_misc goes here */
+/* image --install: the paths it put into the root, one per line */
+#define XH_IMAGE_INSTALLED XH_SESSION_DIR "/installed"
 
 /* What the entrypoint needs to know of the image (XH_IMAGE_CONF: "key = value" lines). */
 struct xh_image_conf {
@@ -255,6 +264,11 @@ struct xh_image_opts {
          * named volume is mounted there).
          */
         bool cache;
+        /*
+         * xh_image_install: the root to install into (a container's during
+         * its image's build), whose toolchain layer is at XH_TOOLCHAIN_DIR.
+         */
+        const char *install_root;
         const struct xh_notes *notes;
 };
 struct xh_image_info {
@@ -272,6 +286,19 @@ struct xh_image_info {
  * STORE/work/image-PROFILE.XXXXXX, removed at the end.
  */
 int xh_image_build(const struct xh_image_opts *o, struct xh_image_info *info, xh_error *err);
+/*
+ * What xh_image_build puts into the image's third layer (the shim layer,
+ * xhybrid and the emulator), installed instead into the file system at
+ * o->install_root, whose toolchain layer is already at XH_TOOLCHAIN_DIR: the
+ * target's programs the layer covers move to XH_ORIG_DIR, the toolchain's
+ * copy of the cross packages' own libc is emptied, and the emulator is the
+ * toolchain's. Installed again (XH_IMAGE_INSTALLED lists what the last
+ * install put there), it first gives the target's programs back, so the
+ * choice is made anew from the packages installed since; refused in an
+ * image made by xh_image_build. For an image built by a container engine
+ * from a Dockerfile; only info->seconds is set.
+ */
+int xh_image_install(const struct xh_image_opts *o, struct xh_image_info *info, xh_error *err);
 void xh_image_info_clear(struct xh_image_info *info);
 
 /*

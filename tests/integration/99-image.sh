@@ -11,9 +11,9 @@
 # images loaded here are removed at exit, and containers.conf is restored.
 . "$(dirname "$0")/lib.sh"
 need_root
+target_facts
 STORE=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^# root: \(.*\)\/roots\/.*$/\1/p')
 [ -n "$STORE" ] || fail "cannot find the store"
-ARCH=$("$XHYBRID" profiles show "$PROFILE" | sed -n 's/^arch *= *//p')
 command -v podman >/dev/null || skip "podman is not installed (apt-get install podman runc)"
 [ "$(id -u)" -eq 0 ] || skip "needs root for podman's own storage"
 scratch
@@ -32,15 +32,6 @@ cleanup() {
 trap cleanup EXIT
 podman info >/dev/null 2>&1 || skip "podman cannot run here: $(podman info 2>&1 | tail -1)"
 
-# uname_of_arch: what qemu calls the profile's machine, as in its binfmt_misc entries.
-uname_of_arch() {
-        case $ARCH in
-        arm64) echo aarch64 ;;
-        armel | armhf) echo arm ;;
-        ppc64el) echo ppc64le ;;
-        *) echo "$ARCH" ;;
-        esac
-}
 binfmt_entries() {
         ls /proc/sys/fs/binfmt_misc 2>/dev/null | tr '\n' ' '
 }
@@ -75,6 +66,16 @@ t0=$(date +%s.%N)
 capture podman load -i "$SCRATCH/a.tar"
 expect_rc 0 "podman load"
 echo "podman load: $(since "$t0") s"
+id=$(podman image inspect --format '{{.Id}}' "$TAG")
+# docker load reads the docker-archive side of the file: podman's docker-archive
+# transport reads it the same way (manifest.json, the config, the layers).
+podman rmi -f "$TAG" >/dev/null
+capture podman pull -q "docker-archive:$SCRATCH/a.tar"
+expect_rc 0 "podman pull docker-archive:"
+capture podman image inspect --format '{{.Id}}' "$TAG"
+expect_rc 0 "the image from the docker-archive, by its tag"
+[ "$OUT" = "$id" ] || fail "the docker-archive gives image $OUT, podman load gave $id"
+echo "docker-archive: the same image, $id"
 rm -f "$SCRATCH/a.tar"
 capture podman image inspect --format '{{.Os}}/{{.Architecture}}' "$TAG"
 expect_rc 0 "podman image inspect"
@@ -107,7 +108,7 @@ podman rm -f "$name" >/dev/null 2>&1
 echo "signals: the command's trap 42, killed by SIGTERM 143"
 
 # A foreign program: the host's entry, or the private instance in the container.
-host_entry=$(grep -ls "^interpreter.*$(uname_of_arch)" /proc/sys/fs/binfmt_misc/* 2>/dev/null)
+host_entry=$(grep -ls "^interpreter.*$QEMU" /proc/sys/fs/binfmt_misc/* 2>/dev/null)
 prun "$TAG" sh -c 'dpkg --print-architecture; grep -c " /.xhybrid/binfmt " /proc/self/mountinfo'
 expect_rc 0 "a foreign program in the container"
 echo "dpkg --print-architecture, private binfmt_misc mounts: $(echo $OUT)"
@@ -133,6 +134,36 @@ JSON
         printf '%s\n' "$OUT" | grep -q ran && fail "the command ran without an emulator"
         echo "without a user namespace: $ERR"
 fi
+
+# The other way: a host with a binfmt_misc entry for the target (Debian's
+# rule from /usr/lib/binfmt.d, flag F), which the entrypoint must use as it
+# is, with no private instance. Without changing the host: a user namespace
+# of this test has a binfmt_misc instance of its own with that entry, which
+# the programs started in it see as their host's, and runs the entrypoint
+# chrooted into a container's file system (podman mount), as an engine would
+# start it.
+rule=/usr/lib/binfmt.d/qemu-$QEMU.conf
+[ -r "$rule" ] || skip "no $rule (apt-get install qemu-user-static)"
+cid=$(podman create "$TAG" true 2>/dev/null) || fail "podman create"
+mnt=$(podman mount "$cid") || fail "podman mount"
+capture unshare --user --map-root-user --mount --pid --fork --propagation private sh -c '
+        set -e
+        mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+        cat "$1" >/proc/sys/fs/binfmt_misc/register
+        mount --rbind /dev "$2/dev"
+        mount -t proc proc "$2/proc"
+        mount -t binfmt_misc binfmt_misc "$2/proc/sys/fs/binfmt_misc"
+        ls "$2/proc/sys/fs/binfmt_misc" | grep -v "^register$\|^status$" | sed "s/^/entry in the namespace: /" >&2
+        exec chroot "$2" /.xhybrid/bin/xhybrid entrypoint -- sh -c \
+                "dpkg --print-architecture; uname -m; grep -c \" /.xhybrid/binfmt \" /proc/self/mountinfo || :"
+' sh "$rule" "$mnt"
+podman umount "$cid" >/dev/null
+podman rm -f "$cid" >/dev/null
+echo "with an entry of its host: $(echo $OUT) ($ERR)"
+expect_rc 0 "the entrypoint where its host has an entry"
+[ "$(echo $OUT)" = "$ARCH $MACHINE 0" ] ||
+        fail "where its host has an entry, the entrypoint printed '$OUT', expected '$ARCH', '$MACHINE' and no private binfmt_misc (0)"
+[ "$(binfmt_entries)" = "$BINFMT_BEFORE" ] || fail "the namespace's entry reached the host"
 
 # GNU hello 2.10, as BUILDER_UID, with native tools, the same as a hybrid session's build.
 XHYBRID_STORE=$STORE SUITE=bookworm sh "$XH_SOURCE_DIR/scripts/fetch-source" --upstream hello \

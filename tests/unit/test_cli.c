@@ -382,6 +382,13 @@ START_TEST(test_args_image_entrypoint)
         ck_assert_str_eq(a.profile, "p");
         ck_assert_str_eq(a.output, "out.tar");
         ck_assert_str_eq(a.tag, "x/y:1");
+        ck_assert_ptr_null(a.install);
+        xh_args_free(&a);
+        const char *install[] = {"image", "--install", "/", "p", NULL};
+        ck_assert_int_eq(parse(install, &a, &err), 0);
+        ck_assert_str_eq(a.install, "/");
+        ck_assert_ptr_null(a.output);
+        ck_assert_str_eq(a.profile, "p");
         xh_args_free(&a);
         const char *entry[] = {"entrypoint", "--user", "1000:1001", "--", "sh", "-c", "id", NULL};
         ck_assert_int_eq(parse(entry, &a, &err), 0);
@@ -587,8 +594,17 @@ static const struct bad_args bad_args[] = {
          "target's compiler runs here"},
         {{"deb", "--distribute", "h", "p", "s"}, "deb: unknown option '--distribute'"},
         /* 90: image and entrypoint */
-        {{"image", "p"}, "image: no archive given (-o FILE)"},
-        {{"image", "-o", "", "p"}, "image: no archive given (-o FILE)"},
+        {{"image", "p"},
+         "image: no archive given (-o FILE), nor a root to install into (--install DIR)"},
+        {{"image", "-o", "", "p"},
+         "image: no archive given (-o FILE), nor a root to install into (--install DIR)"},
+        {{"image", "--install", "/", "-o", "f", "p"},
+         "image: --install DIR and -o FILE exclude each other"},
+        {{"image", "--install", "/", "--tag", "a/b", "p"},
+         "image --install: --tag belongs to the archive (-o FILE)"},
+        {{"image", "--install", "/", "--cache", "p"},
+         "image --install: --cache belongs to the archive (-o FILE)"},
+        {{"image", "--install", "", "p"}, "image --install: empty directory"},
         {{"image", "-o", "f.tar"}, "image: no profile given"},
         {{"image", "-o", "f.tar", "p", "q"}, "image: unexpected argument 'q'"},
         {{"image", "--tag"}, "option --tag needs a value"},
