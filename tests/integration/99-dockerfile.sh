@@ -80,7 +80,7 @@ tar -C "$toolchain/rootfs" -c . | podman import - "$TC" >/dev/null ||
         fail "podman import of the toolchain layer"
 echo "base images imported in $(since "$t0") s"
 t0=$(date +%s.%N)
-capture podman build --runtime runc --build-arg BASE="$BASE" --build-arg TOOLCHAIN_BASE="$TC" \
+capture podman build --runtime runc --format docker --build-arg BASE="$BASE" --build-arg TOOLCHAIN_BASE="$TC" \
         --build-arg TOOLCHAIN_PACKAGES="$packages" -t "$TAG" "$ctx"
 printf '%s\n' "$OUT" | grep -v "^Get:\|^Selecting\|^Preparing\|^Unpacking\|^Setting up\|^Copying blob" | tail -25
 expect_rc 0 "podman build of the Dockerfile (stderr: $ERR)"
@@ -99,7 +99,9 @@ echo "uname -m, dpkg --print-architecture, the RUN step's program and native com
 set -- $OUT
 [ "$1" = "$MACHINE" ] || fail "uname -m says '$1', expected $MACHINE"
 [ "$2" = "$ARCH" ] || fail "dpkg --print-architecture says '$2', expected $ARCH"
-[ "$6" -gt 0 ] 2>/dev/null || fail "the RUN step ran no native compiler: $OUT"
+[ "$3 $4 $5 $6" = "hi from 64-bit code" ] || [ "$3 $4 $5 $6" = "hi from 32-bit code" ] ||
+        fail "the RUN step's program printed '$3 $4 $5 $6'"
+[ "$7" -gt 0 ] 2>/dev/null || fail "the RUN step ran no native compiler: $OUT"
 
 # The RUN step's object and program against a hybrid session's compile of the same file.
 mkdir "$SCRATCH/img" "$SCRATCH/ses"
