@@ -32,21 +32,28 @@ static int print_tools(const char *store, const struct xh_profile *p, xh_error *
                xh_skew_policy_name(p->skew));
         char **tp = xh_malloc((n + 1) * sizeof(char *));
         char **cp = xh_malloc((n + 1) * sizeof(char *));
-        int wpath = 4, wt = 14, wc = 17;
+        int wtool = 4, wpath = 4, wt = 14, wc = 17, wrule = 4;
         for (size_t i = 0; i < n; i++) {
                 tp[i] = xh_package_text(b[i].target_pkg, b[i].target_ver, b[i].target_src);
-                cp[i] = b[i].decision == XH_TOOL_NO_NATIVE
+                cp[i] = b[i].decision == XH_TOOL_NO_NATIVE || b[i].decision == XH_TOOL_DENIED
                                 ? xh_strdup("-")
                                 : xh_package_text(b[i].tc_pkg, b[i].tc_ver, b[i].tc_src);
+                wtool = widest(wtool, b[i].canonical);
                 wpath = widest(wpath, b[i].path);
                 wt = widest(wt, tp[i]);
                 wc = widest(wc, cp[i]);
+                wrule = widest(wrule, b[i].from_package ? b[i].from_package : "shim");
         }
-        printf("#   %-*s  %-*s  %-*s  %s\n", wpath, "path", wt, "target package", wc,
-               "toolchain package", "runs");
-        for (size_t i = 0; i < n; i++)
-                printf("#   %-*s  %-*s  %-*s  %s\n", wpath, b[i].path, wt, tp[i], wc, cp[i],
-                       xh_tool_decision_name(b[i].decision));
+        printf("#   %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wtool, "tool", wpath, "path", wrule,
+               "from", wt, "target package", wc, "toolchain package", "runs");
+        for (size_t i = 0; i < n; i++) {
+                printf("#   %-*s  %-*s  %-*s  %-*s  %-*s  %s", wtool, b[i].canonical, wpath,
+                       b[i].path, wrule, b[i].from_package ? b[i].from_package : "shim", wt, tp[i],
+                       wc, cp[i], xh_tool_decision_name(b[i].decision));
+                if (b[i].deny_reason)
+                        printf(": %s", b[i].deny_reason);
+                putchar('\n');
+        }
         xh_strv_free(tp);
         xh_strv_free(cp);
         xh_tool_choices_free(b, n);

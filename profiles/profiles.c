@@ -50,6 +50,9 @@ enum field {
         F_CPU,
         F_TC_PACKAGES,
         F_EMULATE,
+        F_NATIVE,
+        F_NATIVE_OVERRIDE,
+        F_NATIVE_PACKAGES,
         F_SKEW,
         F_ENV,
         F_CACHE,
@@ -259,14 +262,54 @@ static int check_cpu(struct parse_ctx *c, const char *v)
                            "[A-Za-z0-9_.,=+-])");
 }
 
-/* emulate names tools of the shim's table: any other name would change nothing. */
+/*
+ * emulate names tools of the shim's table or programs that may run native
+ * (the package-derived set depends on the root): any other name would change
+ * nothing.
+ */
 static int check_tool(struct parse_ctx *c, const char *v)
 {
         if (xh_shim_lookup(v))
                 return 0;
+        if (xh_native_may_name(v))
+                return 0;
+        const char *denied = xh_native_denied(v);
+        if (denied) {
+                ctx_fail(c, "'%s' in emulate never runs native: %s", v, denied);
+                return ctx_hint(c, "remove it from emulate: it runs emulated anyway");
+        }
         _cleanup_free_ char *known = xh_shim_tool_names();
         ctx_fail(c, "unknown tool '%s' in emulate", v);
-        return ctx_hint(c, "emulate names tools that a hybrid session replaces: %s", known);
+        return ctx_hint(c,
+                        "emulate names tools that a hybrid session replaces: %s, or a program "
+                        "name of the native set (xhybrid profiles show PROFILE lists it)",
+                        known);
+}
+
+/* native adds programs to the native set; a denied one only through native_override. */
+static int check_native(struct parse_ctx *c, const char *v)
+{
+        if (!xh_native_name_valid(v)) {
+                ctx_fail(c, "invalid program name '%s' in native", v);
+                return ctx_hint(c, "native names programs of /usr/bin or /usr/sbin of the target "
+                                   "([A-Za-z0-9_.+-[], no '/')");
+        }
+        const char *denied = xh_native_denied(v);
+        if (!denied)
+                return 0;
+        ctx_fail(c, "'%s' may not run native: %s", v, denied);
+        return ctx_hint(c, "remove it from native; if you have proven that the native program "
+                           "gives the target's results, name it in native_override instead");
+}
+
+/* native_override names denied programs only: a deliberate choice, never a slip. */
+static int check_override(struct parse_ctx *c, const char *v)
+{
+        if (xh_native_name_valid(v) && xh_native_denied(v))
+                return 0;
+        ctx_fail(c, "'%s' in native_override is not a denied program", v);
+        return ctx_hint(c, "native_override only lifts the deny list (xhybrid profiles show "
+                           "PROFILE gives each reason); add other programs with native =");
 }
 
 static int check_skew(struct parse_ctx *c, const char *v)
@@ -331,6 +374,9 @@ static const struct key_def keys[] = {
         {"emulator", "cpu", F_CPU, NULL, true, check_cpu},
         {"toolchain", "packages", F_TC_PACKAGES, LIST_SEPS, false, check_package},
         {"toolchain", "emulate", F_EMULATE, LIST_SEPS, false, check_tool},
+        {"toolchain", "native", F_NATIVE, LIST_SEPS, false, check_native},
+        {"toolchain", "native_override", F_NATIVE_OVERRIDE, LIST_SEPS, false, check_override},
+        {"toolchain", "native_packages", F_NATIVE_PACKAGES, LIST_SEPS, false, check_package},
         {"toolchain", "skew", F_SKEW, NULL, false, check_skew},
         /* Values may contain commas (CFLAGS=-Wl,-z,now): split on whitespace only. */
         {"session", "env", F_ENV, SPACES, false, check_env},
@@ -591,6 +637,9 @@ static int resolve(struct parse_ctx *c, const char *name, struct xh_profile **ou
         }
         p->toolchain_packages = sorted_unique(p->toolchain_packages);
         p->emulate = sorted_unique(steal_pointer(&c->f[F_EMULATE].list));
+        p->native = sorted_unique(steal_pointer(&c->f[F_NATIVE].list));
+        p->native_override = sorted_unique(steal_pointer(&c->f[F_NATIVE_OVERRIDE].list));
+        p->native_packages = sorted_unique(steal_pointer(&c->f[F_NATIVE_PACKAGES].list));
         p->skew = XH_SKEW_FALLBACK;
         for (size_t i = 0; c->f[F_SKEW].value && i < XH_ARRAY_SIZE(skew_names); i++)
                 if (!strcmp(c->f[F_SKEW].value, skew_names[i]))
@@ -814,6 +863,9 @@ void xh_profile_dump(const struct xh_profile *p, FILE *out)
         fputs("\n[toolchain]\n", out);
         dump_list(out, "packages", p->toolchain_packages);
         dump_list(out, "emulate", p->emulate);
+        dump_list(out, "native", p->native);
+        dump_list(out, "native_override", p->native_override);
+        dump_list(out, "native_packages", p->native_packages);
         dump_scalar(out, "skew", xh_skew_policy_name(p->skew));
 
         fputs("\n[session]\n", out);
@@ -860,6 +912,9 @@ void xh_profile_free(struct xh_profile *p)
         free(p->qemu_cpu);
         xh_strv_free(p->toolchain_packages);
         xh_strv_free(p->emulate);
+        xh_strv_free(p->native);
+        xh_strv_free(p->native_override);
+        xh_strv_free(p->native_packages);
         xh_strv_free(p->env);
         free(p->cache_dir);
         free(p);

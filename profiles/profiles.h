@@ -39,6 +39,14 @@ struct xh_profile {
         /* [toolchain] */
         char **toolchain_packages; /* packages of the amd64 toolchain layer */
         char **emulate;            /* tools always sent to their emulated originals */
+        /*
+         * The native set beyond the built-in packages: programs (native),
+         * denied programs run native all the same (native_override), and
+         * packages whose programs are considered (native_packages).
+         */
+        char **native;
+        char **native_override;
+        char **native_packages;
         enum xh_skew_policy skew;
 
         /* [session] */

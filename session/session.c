@@ -239,6 +239,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 switch (b->decision) {
                 case XH_TOOL_NATIVE:
                 case XH_TOOL_NATIVE_SKEW:
+                case XH_TOOL_OVERRIDDEN:
                         /* Traced, every native tool runs through the shim, which records it. */
                         xh_strv_push(b->direct && !o->trace ? &h->direct : &h->targets, b->path);
                         break;
@@ -256,6 +257,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 case XH_TOOL_SHADOWED:
                 case XH_TOOL_NO_NATIVE:
                 case XH_TOOL_EMULATE:
+                case XH_TOOL_DENIED:
                         break;
                 }
         }
@@ -269,6 +271,16 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
         if (o->distcc_hosts && (r = distcc_setup(o, h, err)) < 0)
                 return r;
 
+        /* Traced, the package-derived plain tools run behind the shim, which must know them. */
+        _cleanup_strv_ char **native = xh_malloc(sizeof(char *));
+        for (size_t i = 0; o->trace && i < h->nchoices; i++) {
+                const struct xh_tool_choice *b = &h->choices[i];
+                if (b->from_package && !xh_shim_lookup(b->canonical) &&
+                    (b->decision == XH_TOOL_NATIVE || b->decision == XH_TOOL_NATIVE_SKEW ||
+                     b->decision == XH_TOOL_OVERRIDDEN) &&
+                    !xh_strv_contains(native, b->canonical))
+                        xh_strv_push(&native, b->canonical);
+        }
         const struct xh_arch *arch = xh_arch_by_debian(p->arch);
         struct xh_shim_config conf = {
                 .triplet = p->triplet,
@@ -276,6 +288,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 .hosttype = (char *)arch->hosttype,
                 .machtype = (char *)arch->machtype,
                 .emulate = p->emulate,
+                .native = native,
                 .ccache = h->ccache_conf ? XH_TOOLCHAIN_DIR XH_CCACHE_PROG : NULL,
                 .distcc = h->distcc_id ? XH_TOOLCHAIN_DIR XH_DISTCC_PROG : NULL,
                 .distcc_id = h->distcc_id,

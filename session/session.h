@@ -428,6 +428,8 @@ enum xh_tool_decision {
         XH_TOOL_NO_NATIVE,     /* no program at that path in the toolchain layer */
         XH_TOOL_EMULATE,       /* the profile's emulate list names it */
         XH_TOOL_SHADOWED,      /* the profile's upper holds its own file there: emulated */
+        XH_TOOL_DENIED,        /* on the deny list (deny_reason): emulated */
+        XH_TOOL_OVERRIDDEN,    /* on the deny list, run native: profile says native_override */
 };
 
 struct xh_tool_choice {
@@ -450,6 +452,13 @@ struct xh_tool_choice {
         bool tc_cross; /* the toolchain package comes from another source package */
         enum xh_tool_decision decision;
         bool direct; /* native with no decision per run: the program itself in its place */
+        /*
+         * The package of the native set that brought it (coreutils ...), or
+         * NULL for a tool of the shim's table.
+         */
+        char *from_package;
+        /* Why it never runs native (XH_TOOL_DENIED), from the deny list. */
+        const char *deny_reason;
 };
 
 /*

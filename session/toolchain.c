@@ -322,13 +322,88 @@ char *xh_upstream_version(const char *v)
         return dash ? xh_strndup(v, (size_t)(dash - v)) : xh_strdup(v);
 }
 
-static void add_choice(struct xh_tool_choice **list, size_t *n, const char *name, const char *path)
+static struct xh_tool_choice *add_choice(struct xh_tool_choice **list, size_t *n, const char *name,
+                                         const char *path)
 {
         for (size_t i = 0; i < *n; i++)
                 if (strcmp((*list)[i].path, path) == 0)
-                        return;
+                        return NULL;
         *list = xh_realloc(*list, (*n + 1) * sizeof(**list));
         (*list)[(*n)++] = (struct xh_tool_choice){.name = xh_strdup(name), .path = xh_strdup(path)};
+        return &(*list)[*n - 1];
+}
+
+static bool is_program_dir(const char *path, size_t dirlen)
+{
+        static const char *const dirs[] = {"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(dirs); i++)
+                if (strlen(dirs[i]) == dirlen && strncmp(path, dirs[i], dirlen) == 0)
+                        return true;
+        return false;
+}
+
+/*
+ * A program of the native set at path (as a package's file list or a
+ * profile's native key names it) into the list: path resolved in the root
+ * must be a file of a program directory that is executable there. A name
+ * on the deny list (the listed one or the file's) keeps its reason.
+ */
+static void add_program(const struct xh_profile *p, const char *rootfs, const char *path,
+                        const char *from, struct xh_tool_choice **list, size_t *n)
+{
+        const char *base = strrchr(path, '/');
+        if (!base || !is_program_dir(path, (size_t)(base - path + 1)) || !base[1])
+                return;
+        _cleanup_free_ char *res = xh_resolve_in_root(rootfs, path);
+        if (!res)
+                return;
+        const char *rbase = strrchr(res, '/');
+        _cleanup_free_ char *host = xh_asprintf("%s%s", rootfs, res);
+        struct stat st;
+        if (!is_program_dir(res, (size_t)(rbase - res + 1)) || lstat(host, &st) < 0 ||
+            !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+                return;
+        _cleanup_free_ char *canon = xh_shim_canonical(rbase + 1, p->triplet);
+        /* The shim's table decides about its own tools. */
+        if (xh_shim_lookup(canon))
+                return;
+        const char *reason = xh_native_denied(canon);
+        if (!reason)
+                reason = xh_native_denied(base + 1);
+        struct xh_tool_choice *b = add_choice(list, n, canon, res);
+        if (!b)
+                return;
+        b->from_package = xh_strdup(from);
+        b->deny_reason = reason;
+}
+
+/* The programs of one package of the native set, from ROOT/var/lib/dpkg/info/PKG[:ARCH].list. */
+static int add_package(const struct xh_profile *p, const char *rootfs, const char *pkg,
+                       struct xh_tool_choice **list, size_t *n, xh_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *file = xh_asprintf("%s/var/lib/dpkg/info/%s.list", rootfs, pkg);
+        int r = xh_read_file(file, &text, NULL);
+        if (r == -ENOENT) {
+                free(file);
+                file = xh_asprintf("%s/var/lib/dpkg/info/%s:%s.list", rootfs, pkg, p->arch);
+                r = xh_read_file(file, &text, NULL);
+        }
+        if (r == -ENOENT) /* not installed in the target */
+                return 0;
+        if (r < 0) {
+                xh_fail(err, -r, "cannot read the dpkg database %s: %s", file, strerror(-r));
+                return xh_hint(err, -r,
+                               "the tree looks damaged; recreate it with xhybrid create --force");
+        }
+        for (char *l = text; l && *l;) {
+                char *nl = strchr(l, '\n');
+                if (nl)
+                        *nl = '\0';
+                add_program(p, rootfs, l, pkg, list, n);
+                l = nl ? nl + 1 : NULL;
+        }
+        return 0;
 }
 
 /* The status file of the target: the upper's when a package operation in a session wrote one. */
@@ -375,6 +450,27 @@ int xh_toolchain_choose(const struct xh_profile *p, const char *rootfs, const ch
                 }
         }
 
+        /* The native set: the programs of its packages, the profile's own additions. */
+        int r = 0;
+        for (const char *const *pk = xh_native_packages(); r == 0 && *pk; pk++)
+                r = add_package(p, rootfs, *pk, &list, &n, err);
+        for (char *const *pk = p->native_packages; r == 0 && pk && *pk; pk++)
+                if (!xh_strv_contains((char *const *)xh_native_packages(), *pk))
+                        r = add_package(p, rootfs, *pk, &list, &n, err);
+        if (r < 0) {
+                xh_tool_choices_free(list, n);
+                return r;
+        }
+        char *const *extra[] = {p->native, p->native_override};
+        for (size_t e = 0; e < XH_ARRAY_SIZE(extra); e++) {
+                for (char *const *t = extra[e]; t && *t; t++) {
+                        _cleanup_free_ char *bin = xh_asprintf("/usr/bin/%s", *t);
+                        _cleanup_free_ char *sbin = xh_asprintf("/usr/sbin/%s", *t);
+                        add_program(p, rootfs, bin, "native =", &list, &n);
+                        add_program(p, rootfs, sbin, "native =", &list, &n);
+                }
+        }
+
         char **paths = xh_malloc((n + 1) * sizeof(char *));
         char **towners = xh_malloc((n + 1) * sizeof(char *));
         char **cowners = xh_malloc((n + 1) * sizeof(char *));
@@ -383,7 +479,6 @@ int xh_toolchain_choose(const struct xh_profile *p, const char *rootfs, const ch
         struct dpkg_db tdb = {0}, cdb = {0};
         _cleanup_free_ char *tstatus = target_status(upper, rootfs);
         _cleanup_free_ char *cstatus = xh_asprintf("%s/var/lib/dpkg/status", toolchain);
-        int r = 0;
         if ((upper && (r = find_owners(upper, true, paths, towners, n, err)) < 0) ||
             (r = find_owners(rootfs, false, paths, towners, n, err)) < 0 ||
             (r = find_owners(toolchain, false, paths, cowners, n, err)) < 0 ||
@@ -402,6 +497,14 @@ int xh_toolchain_choose(const struct xh_profile *p, const char *rootfs, const ch
                         b->target_src = source_of(tp);
                 }
 
+                bool overridden = false;
+                if (b->deny_reason) {
+                        overridden = xh_strv_contains(p->native_override, b->canonical);
+                        if (!overridden) {
+                                b->decision = XH_TOOL_DENIED;
+                                continue;
+                        }
+                }
                 _cleanup_free_ char *native = xh_asprintf("%s%s", toolchain, b->path);
                 struct stat st;
                 if (lstat(native, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
@@ -434,7 +537,7 @@ int xh_toolchain_choose(const struct xh_profile *p, const char *rootfs, const ch
                         continue;
                 }
                 if (b->target_src && b->tc_src && strcmp(b->target_src, b->tc_src) == 0)
-                        b->decision = XH_TOOL_NATIVE;
+                        b->decision = overridden ? XH_TOOL_OVERRIDDEN : XH_TOOL_NATIVE;
                 else if (p->skew == XH_SKEW_NATIVE)
                         b->decision = XH_TOOL_NATIVE_SKEW;
                 else if (p->skew == XH_SKEW_ERROR)
@@ -443,7 +546,8 @@ int xh_toolchain_choose(const struct xh_profile *p, const char *rootfs, const ch
                         b->decision = XH_TOOL_SKEW_FALLBACK;
                 /* Plain tools need no decision per run: the native program itself. */
                 const struct xh_shim_tool *t = xh_shim_lookup(b->canonical);
-                b->direct = t && t->strategy == XH_SHIM_NATIVE && !t->never_direct;
+                b->direct = t ? t->strategy == XH_SHIM_NATIVE && !t->never_direct
+                              : b->from_package != NULL;
         }
 out:
         dpkg_db_clear(&tdb);
@@ -481,6 +585,10 @@ const char *xh_tool_decision_name(enum xh_tool_decision d)
                 return "emulated (profile: emulate)";
         case XH_TOOL_SHADOWED:
                 return "emulated (replaced in the session upper)";
+        case XH_TOOL_DENIED:
+                return "emulated (denied)";
+        case XH_TOOL_OVERRIDDEN:
+                return "native (denied; profile says native_override)";
         }
         return "?";
 }
@@ -631,6 +739,7 @@ void xh_tool_choices_free(struct xh_tool_choice *list, size_t n)
                 free(list[i].tc_ver);
                 free(list[i].target_src);
                 free(list[i].tc_src);
+                free(list[i].from_package);
         }
         free(list);
 }

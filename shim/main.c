@@ -656,7 +656,8 @@ int main(int argc, char **argv)
                 unsetenv(XH_TRACE_WHY_ENV);
                 _cleanup_free_ char *name = xh_shim_canonical(strrchr(exe, '/') + 1, conf.triplet);
                 const struct xh_shim_tool *t = xh_shim_lookup(name);
-                bool copy = t && t->strategy == XH_SHIM_NATIVE && !t->never_direct;
+                bool copy = t ? t->strategy == XH_SHIM_NATIVE && !t->never_direct
+                              : xh_strv_contains(conf.native, name);
                 run_traced(conf.trace, "xhybrid-shim", x.path, x.argv, exe,
                            copy ? XH_TRACE_COPY : XH_TRACE_NATIVE, x.why);
         }

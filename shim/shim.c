@@ -12,38 +12,21 @@ static const struct xh_shim_tool tools[] = {
         {"ar", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "ar"},
         {"arch", XH_SHIM_IDENTITY, XH_LANG_NONE, .never_direct = true},
         {"as", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "as"},
-        {"basename", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"bash", XH_SHIM_BASH, XH_LANG_NONE, .version_args = VERSION_ARGS("--version")},
         {"c++", XH_SHIM_GCC, XH_LANG_CXX, .cross = "g++"},
         {"c++filt", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"cat", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"cc", XH_SHIM_GCC, XH_LANG_C, .cross = "gcc"},
-        {"chmod", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"cmp", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"cp", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"cpp", XH_SHIM_GCC, XH_LANG_C, .cross = "cpp"},
-        {"cut", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"dash", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"diff", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"dirname", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"elfedit", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"expr", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"g++", XH_SHIM_GCC, XH_LANG_CXX, .cross = "g++"},
         {"gcc", XH_SHIM_GCC, XH_LANG_C, .cross = "gcc"},
         {"gprof", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"grep", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"head", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"hostname", XH_SHIM_IDENTITY, XH_LANG_NONE, .never_direct = true},
         {"ld", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "ld"},
         {"ld.bfd", XH_SHIM_BINUTIL, XH_LANG_NONE},
         {"ld.gold", XH_SHIM_BINUTIL, XH_LANG_NONE},
-        {"ln", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"ls", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"make", XH_SHIM_NATIVE, XH_LANG_NONE, .version_args = VERSION_ARGS("--version", "-v"),
          .never_direct = true},
-        {"mawk", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"mkdir", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"mv", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"nm", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "nm"},
         {"objcopy", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "objcopy"},
         {"objdump", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "objdump"},
@@ -51,21 +34,86 @@ static const struct xh_shim_tool tools[] = {
         {"pkgconf", XH_SHIM_PKGCONFIG, XH_LANG_NONE},
         {"ranlib", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "ranlib"},
         {"readelf", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "readelf"},
-        {"rm", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"rmdir", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"sed", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"sh", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"size", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "size"},
-        {"sort", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"strings", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "strings"},
         {"strip", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "strip"},
-        {"tail", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"touch", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"tr", XH_SHIM_NATIVE, XH_LANG_NONE},
         {"uname", XH_SHIM_IDENTITY, XH_LANG_NONE, .never_direct = true},
-        {"uniq", XH_SHIM_NATIVE, XH_LANG_NONE},
-        {"wc", XH_SHIM_NATIVE, XH_LANG_NONE},
 };
+
+/*
+ * The packages whose programs run native: every program a package ships in
+ * the target root (its dpkg file list) that the toolchain layer has at the
+ * same path, built from the same source version, and that is not denied
+ * below. Arch-neutral tools whose output depends on nothing but their input.
+ */
+static const char *const native_packages[] = {
+        "bzip2",       "cmake", "coreutils", "dash", "debianutils", "diffutils",
+        "findutils",   "gawk",  "grep",      "gzip", "m4",          "mawk",
+        "ninja-build", "patch", "sed",       "tar",  "xz-utils",    NULL,
+};
+
+/*
+ * Programs of those packages (and others a profile may name) that never run
+ * native unless a profile names them in native_override, with the reason.
+ * A name ending in '*' stands for every name it begins. Sorted by name.
+ */
+static const struct xh_native_deny deny[] = {
+        {"dpkg*", "dpkg knows the architecture it was built for (dpkg --print-architecture)"},
+        {"file", "loads libmagic and its compiled magic database"},
+        {"getconf", "prints the C library's limits and type sizes, which are the architecture's"},
+        {"installkernel", "installs a kernel of the target system"},
+        {"ldconfig", "writes the target loader's cache, whose format is the architecture's"},
+        {"ldd", "runs the target's dynamic loader"},
+        {"numfmt", "computes in long double, whose format is the architecture's"},
+        {"od", "-t fL reads long double and -t x2/d4... follow the byte order, both the "
+               "architecture's"},
+        {"perl*",
+         "not proven faithful: its Config and compiled modules describe the build machine"},
+        {"pinky", "reads utmp records, whose layout is the architecture's"},
+        {"printf",
+         "computes in long double, whose format is the architecture's (printf %.25f 0.1)"},
+        {"python*",
+         "not proven faithful: sysconfig and compiled modules describe the build machine"},
+        {"seq", "computes in long double, whose format is the architecture's"},
+        {"stdbuf", "preloads libstdbuf.so, a library of its own architecture, into the program "
+                   "it runs"},
+        {"stty", "stty -g prints the terminal flags as numbers, which are the architecture's"},
+        {"users", "reads utmp records, whose layout is the architecture's"},
+        {"who", "reads utmp records, whose layout is the architecture's"},
+};
+
+const char *const *xh_native_packages(void)
+{
+        return native_packages;
+}
+
+const struct xh_native_deny *xh_native_deny_table(size_t *n)
+{
+        *n = XH_ARRAY_SIZE(deny);
+        return deny;
+}
+
+const char *xh_native_denied(const char *name)
+{
+        for (size_t i = 0; i < XH_ARRAY_SIZE(deny); i++) {
+                size_t len = strlen(deny[i].name);
+                if (deny[i].name[len - 1] == '*' ? strncmp(name, deny[i].name, len - 1) == 0
+                                                 : strcmp(name, deny[i].name) == 0)
+                        return deny[i].reason;
+        }
+        return NULL;
+}
+
+bool xh_native_name_valid(const char *name)
+{
+        if (!name || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return false;
+        for (const char *s = name; *s; s++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-[",
+                            *s))
+                        return false;
+        return true;
+}
 
 const struct xh_shim_tool *xh_shim_table(size_t *n)
 {
@@ -91,12 +139,26 @@ char *xh_shim_tool_names(void)
         return xh_buf_steal(&b);
 }
 
+/* "gcc-12" for "gcc": a tool of the table under a versioned name. */
+static bool table_tool_alias(const char *name)
+{
+        _cleanup_free_ char *canon = xh_shim_canonical(name, NULL);
+        return strcmp(canon, name) != 0 && xh_shim_lookup(canon);
+}
+
+bool xh_native_may_name(const char *name)
+{
+        return xh_native_name_valid(name) && !xh_native_denied(name) && !table_tool_alias(name) &&
+               strcmp(name, "all") != 0;
+}
+
 char **xh_shim_unknown_tools(const char *list)
 {
         _cleanup_strv_ char **names = xh_strv_split(list ? list : "", ", :");
         char **unknown = xh_malloc(sizeof(char *));
         for (char **n = names; *n; n++)
-                if (strcmp(*n, "all") != 0 && !xh_shim_lookup(*n) && !xh_strv_contains(unknown, *n))
+                if (strcmp(*n, "all") != 0 && !xh_shim_lookup(*n) && !xh_native_may_name(*n) &&
+                    !xh_strv_contains(unknown, *n))
                         xh_strv_push(&unknown, *n);
         return unknown;
 }
@@ -137,6 +199,7 @@ int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *e
 {
         *c = (struct xh_shim_config){0};
         c->emulate = xh_malloc(sizeof(char *));
+        c->native = xh_malloc(sizeof(char *));
         int lineno = 0;
         for (const char *s = text; s && *s;) {
                 size_t n = strcspn(s, "\n");
@@ -156,6 +219,11 @@ int xh_shim_config_parse(const char *text, struct xh_shim_config *c, xh_error *e
                 if (strcmp(line, "emulate") == 0) {
                         xh_strv_free(c->emulate);
                         c->emulate = xh_strv_split(value, ", ");
+                        continue;
+                }
+                if (strcmp(line, "native") == 0) {
+                        xh_strv_free(c->native);
+                        c->native = xh_strv_split(value, ", ");
                         continue;
                 }
                 bool known = false;
@@ -192,6 +260,10 @@ char *xh_shim_config_format(const struct xh_shim_config *c)
         }
         _cleanup_free_ char *em = xh_strv_join(c->emulate, ",");
         xh_buf_addf(&b, "emulate=%s\n", em);
+        if (c->native && c->native[0]) {
+                _cleanup_free_ char *nat = xh_strv_join(c->native, ",");
+                xh_buf_addf(&b, "native=%s\n", nat);
+        }
         return xh_buf_steal(&b);
 }
 
@@ -202,6 +274,7 @@ void xh_shim_config_clear(struct xh_shim_config *c)
                 free(*field);
         }
         xh_strv_free(c->emulate);
+        xh_strv_free(c->native);
         *c = (struct xh_shim_config){0};
 }
 
@@ -548,7 +621,11 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                 return xh_fail(err, EINVAL, "bad invocation");
         const char *base = strrchr(exe, '/') + 1;
         _cleanup_free_ char *name = xh_shim_canonical(base, c->triplet);
+        /* A program of the package-derived set: run as it is. */
+        static const struct xh_shim_tool plain = {"", XH_SHIM_NATIVE, XH_LANG_NONE};
         const struct xh_shim_tool *t = xh_shim_lookup(name);
+        if (!t && c->native && xh_strv_contains(c->native, name))
+                t = &plain;
         if (!t)
                 return xh_fail(err, ENOENT, "'%s' (%s) is not a tool the shim knows", base, exe);
 

@@ -69,8 +69,9 @@ const struct xh_shim_tool *xh_shim_lookup(const char *name);
 char *xh_shim_tool_names(void);
 /*
  * The names of an XHYBRID_EMULATE value (separated by commas, spaces or
- * colons) that are neither in the table nor "all"; an empty vector when
- * every name is known. The caller frees it.
+ * colons) that are neither in the table nor "all" nor a program name that
+ * may run native (xh_native_may_name: the package-derived set depends on
+ * the root); an empty vector when every name is known. The caller frees it.
  */
 char **xh_shim_unknown_tools(const char *list);
 /*
@@ -80,6 +81,30 @@ char **xh_shim_unknown_tools(const char *list);
  */
 char *xh_shim_canonical(const char *basename, const char *triplet);
 
+/*
+ * The native set beyond the table: programs of these packages (NULL-ended)
+ * run native, as copies of the toolchain layer's program, when the
+ * toolchain layer has the same path built from the same source version
+ * (session/toolchain.c), unless denied.
+ */
+const char *const *xh_native_packages(void);
+/* A program that never runs native by accident, and why. */
+struct xh_native_deny {
+        const char *name; /* a program name; "dpkg*": every name it begins */
+        const char *reason;
+};
+const struct xh_native_deny *xh_native_deny_table(size_t *n);
+/* The reason a program never runs native unless overridden, or NULL. */
+const char *xh_native_denied(const char *name);
+/* Whether name can be a program name ([A-Za-z0-9_.+-[], not "." or ".."). */
+bool xh_native_name_valid(const char *name);
+/*
+ * Whether a list of tools (emulate, XHYBRID_EMULATE) may name it beside the
+ * table's tools: a program name that may run native, neither denied, nor
+ * "all", nor a table tool's versioned name ("gcc-12").
+ */
+bool xh_native_may_name(const char *name);
+
 /* The session's shim configuration (XH_SHIM_CONF, "key=value" lines). */
 struct xh_shim_config {
         char *triplet;    /* aarch64-linux-gnu */
@@ -87,6 +112,11 @@ struct xh_shim_config {
         char *hosttype;   /* bash HOSTTYPE inside: aarch64 */
         char *machtype;   /* bash MACHTYPE inside: aarch64-unknown-linux-gnu */
         char **emulate;   /* tools the session always emulates */
+        /*
+         * Programs beyond the table that run native as they are (the
+         * package-derived set): behind the shim only in a traced session.
+         */
+        char **native;
         /*
          * The compile cache's program (ccache) when the session has the
          * cache on, else NULL: native compiles and links run through it.

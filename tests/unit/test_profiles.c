@@ -314,11 +314,14 @@ static const struct bad_case bad_cases[] = {
         {"[target]\nsuite = \xc3\xa9t\xc3\xa9\n", ORIGIN ":2: ", {"invalid suite"}, NULL},
         /* 34: an empty unknown section at the end of the file */
         {TARGET "[session]\n\n[extra]\n", ORIGIN ":6: ", {"unknown section [extra]"}, "[session]"},
-        /* 35: emulate names the shim's tools only ("all" is XHYBRID_EMULATE's) */
+        /*
+         * 35: emulate names the shim's tools or programs that may run native
+         * ("all" is XHYBRID_EMULATE's; a denied program never runs native)
+         */
         {TARGET "[toolchain]\nemulate = gcc\n  perl make\n",
          ORIGIN ":6: ",
-         {"unknown tool 'perl' in emulate"},
-         "addr2line, ar, arch, as,"},
+         {"'perl' in emulate never runs native: not proven faithful"},
+         "runs emulated anyway"},
         {TARGET "[toolchain]\nemulate = all\n", ORIGIN ":5: ", {"unknown tool 'all'"}, "gcc"},
         {TARGET "[toolchain]\nemulate = gcc-12\n", ORIGIN ":5: ", {"unknown tool 'gcc-12'"}, NULL},
         /* 38: cache is yes, no or an absolute path without . or .. */
@@ -331,6 +334,28 @@ static const struct bad_case bad_cases[] = {
         {TARGET "[session]\ncache = yes\ncache = no\n",
          ORIGIN ":6: ",
          {"duplicate key 'cache'"},
+         NULL},
+        /* 44: a denied program in native: the file, the line and the reason */
+        {TARGET "[toolchain]\nnative = cmake\n  printf\n",
+         ORIGIN ":6: ",
+         {"'printf' may not run native: computes in long double"},
+         "native_override"},
+        {TARGET "[toolchain]\nnative = dpkg-architecture\n",
+         ORIGIN ":5: ",
+         {"'dpkg-architecture' may not run native: dpkg knows the architecture"},
+         NULL},
+        {TARGET "[toolchain]\nnative = ../sed\n",
+         ORIGIN ":5: ",
+         {"invalid program name '../sed' in native"},
+         NULL},
+        /* native_override lifts the deny list only */
+        {TARGET "[toolchain]\nnative_override = sed\n",
+         ORIGIN ":5: ",
+         {"'sed' in native_override is not a denied program"},
+         "native ="},
+        {TARGET "[toolchain]\nnative_packages = M4\n",
+         ORIGIN ":5: ",
+         {"invalid package name 'M4'"},
          NULL},
 };
 
