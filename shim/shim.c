@@ -35,6 +35,7 @@ static const struct xh_shim_tool tools[] = {
         {"ranlib", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "ranlib"},
         {"readelf", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "readelf"},
         {"size", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "size"},
+        {"sort", XH_SHIM_SORT, XH_LANG_NONE, .never_direct = true},
         {"strings", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "strings"},
         {"strip", XH_SHIM_BINUTIL, XH_LANG_NONE, .cross = "strip"},
         {"uname", XH_SHIM_IDENTITY, XH_LANG_NONE, .never_direct = true},
@@ -612,6 +613,32 @@ static bool loads_target_plugin(char *const *argv)
         return false;
 }
 
+/*
+ * Whether a sort may compare as general numbers (-g, --general-numeric-sort,
+ * --sort=general-numeric, a key such as -k2g), which it does in long double:
+ * 80 bits on x86-64, 128 on arm64, so "2e-1" and "0.200000000000000000001"
+ * are equal natively and not on the target. Conservative: any option before
+ * "--" with a 'g' in it, and the key or sort word after -k, --key, --sort.
+ */
+static bool sorts_general_numeric(char *const *argv)
+{
+        for (size_t i = 1; argv[i]; i++) {
+                const char *a = argv[i];
+                if (strcmp(a, "--") == 0)
+                        break;
+                if (a[0] != '-' || !a[1])
+                        continue;
+                if (strchr(a, 'g'))
+                        return true;
+                bool takes_spec = a[1] == '-' ? !strchr(a, '=') && (starts_with("--key", a) ||
+                                                                    starts_with("--sort", a))
+                                              : a[strlen(a) - 1] == 'k';
+                if (takes_spec && argv[i + 1] && strchr(argv[i + 1], 'g'))
+                        return true;
+        }
+        return false;
+}
+
 int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const *argv,
                    const char *emulate_env, const struct xh_shim_facts *facts,
                    struct xh_shim_exec *out, xh_error *err)
@@ -664,6 +691,10 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
                 emulate = true;
                 why = "emulated (uname(2) gives the host's machine: no supervisor)";
         }
+        if (!emulate && t->strategy == XH_SHIM_SORT && sorts_general_numeric(argv)) {
+                emulate = true;
+                why = "emulated (general numeric sort: long double)";
+        }
         if (!emulate && t->strategy == XH_SHIM_BINUTIL && loads_target_plugin(argv)) {
                 emulate = true;
                 why = "emulated (target plugin)";
@@ -703,6 +734,7 @@ int xh_shim_decide(const struct xh_shim_config *c, const char *exe, char *const 
         case XH_SHIM_NATIVE:
         case XH_SHIM_BINUTIL:
         case XH_SHIM_IDENTITY:
+        case XH_SHIM_SORT:
                 break;
         }
         for (size_t i = 0; argv[i]; i++)

@@ -37,6 +37,11 @@ enum xh_shim_strategy {
          * no user namespace), the target's program, emulated.
          */
         XH_SHIM_IDENTITY,
+        /*
+         * sort: native, except a general numeric sort (-g, a key with g),
+         * which compares in long double, whose format is the machine's.
+         */
+        XH_SHIM_SORT,
 };
 
 enum xh_shim_lang {

@@ -71,7 +71,7 @@ q "hostid" "$p/usr/bin/hostid"
 EOF
 head -c 100000 /dev/urandom >sizes.bin
 printf '%s\n' 0.1 1e-400 1e400 0x1p-1074 -0 nan 0.10000000000000000001 0.1000000000000000000 \
-        1.0000000000000000000001 1 inf 2.5e-310 >floats.txt
+        1.0000000000000000000001 1 inf 2.5e-310 2e-1 0.200000000000000000001 >floats.txt
 
 capture "$XHYBRID" run --ephemeral "$PROFILE" -- sh -c '
 for f in /usr/bin/cat /usr/bin/find /usr/bin/printf; do

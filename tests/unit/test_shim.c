@@ -727,6 +727,35 @@ static const struct decide_case decide_cases[] = {
         EMULATED(TAIL, "", "tail", "-n", "1", "f"),
         EMULATED(TAIL, "make", "tail", "-n", "1", "f"),
 #undef EMULATED
+/* sort: a general numeric comparison (long double) runs the target's */
+#define SORT_G(...)                                                                                \
+        {                                                                                          \
+                .exe = "/usr/bin/sort", .argv = {"sort", __VA_ARGS__, NULL}, .no_facts = true,     \
+                .path = ORIG("/usr/bin/sort"), .same_argv = true, .emulated = true,                \
+                .why = "emulated (general numeric sort: long double)"                              \
+        }
+        SORT_G("-g", "f"),
+        SORT_G("-rg"),
+        SORT_G("-k2,2g", "f"),
+        SORT_G("-t", ":", "-k", "3g"),
+        SORT_G("-rk", "1g"),
+        SORT_G("--general-numeric-sort"),
+        SORT_G("--sort=general-numeric"),
+        SORT_G("--so", "g"),
+        SORT_G("--key", "2g"),
+        SORT_G("--debug", "f"),
+#undef SORT_G
+#define SORT_NATIVE(...)                                                                           \
+        {                                                                                          \
+                .exe = "/usr/bin/sort", .argv = {"sort", __VA_ARGS__, NULL}, .no_facts = true,     \
+                .path = TC("/usr/bin/sort"), .same_argv = true, .why = "native"                    \
+        }
+        SORT_NATIVE("-n", "f"),
+        SORT_NATIVE("-u", "-k2,2n", "g"),
+        SORT_NATIVE("-o", "g.out", "f"),
+        SORT_NATIVE("--", "-g"),
+        SORT_NATIVE("-t", "g", "-k1,1"),
+#undef SORT_NATIVE
         /* other names, or names that are only part of the list, do not emulate */
         {.exe = GCC,
          .argv = {"gcc", "-c", "x.c", NULL},
