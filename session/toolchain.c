@@ -5,11 +5,14 @@
  * shim's table, the target's /usr/bin/NAME (and /usr/bin/TRIPLET-NAME) is
  * resolved inside the target root; the toolchain layer must hold a program
  * at that same path (Debian's cross packages use the target's own file names,
- * e.g. /usr/bin/aarch64-linux-gnu-gcc-12). The packages owning both files
- * are looked up in each root's dpkg database, and a native program runs only
- * when it was built from the same source version as the target's, Debian
- * revision included: the same code generator, the same fixes. Otherwise the
- * profile's skew rule decides what runs.
+ * e.g. /usr/bin/aarch64-linux-gnu-gcc-12). Beside the table's tools, the
+ * native set: the programs that the packages of xh_native_packages (and the
+ * profile's native_packages and native) ship in the target root, read from
+ * its dpkg file lists, each with the reason when it is on the deny list.
+ * The packages owning both files are looked up in each root's dpkg database, and a native program
+ * runs only when it was built from the same source version as the target's, Debian revision
+ * included: the same code generator, the same fixes. Otherwise the profile's skew rule decides what
+ * runs.
  */
 #include "session.h"
 #include "shim.h"
