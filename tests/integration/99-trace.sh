@@ -1,7 +1,8 @@
 # run --trace FILE records every exec of a hybrid session, and trace summary
 # accounts for it. A small session first: a target program's exit status,
-# its argv[0] (binfmt P flag: bash's exec -a) and a signal pass through the
-# tracing binfmt interpreter unchanged, native tools (through the shim and
+# its argv[0] (binfmt P flag: bash's exec -a) and a signal (to the target's
+# sleep: the session's own is a native copy) pass through the tracing binfmt
+# interpreter unchanged, native tools (through the shim and
 # the plain copies) and emulated programs are recorded with their strategy
 # and status; a session without --trace has neither the interpreter nor the
 # trace file. Then GNU hello 2.10 is configured and built traced: the
@@ -18,7 +19,7 @@ cat >a.c <<'SRC'
 int main(int argc, char **argv) { printf("argv0=%s argc=%d\n", argv[0], argc); return 3; }
 SRC
 capture "$XHYBRID" run --ephemeral --trace small.trace "$PROFILE" -- bash -c \
-        'gcc a.c -o a; ./a x; echo "rc=$?"; (exec -a funny ./a); sleep 5 & p=$!; sleep 1; kill $p; wait $p; echo "killed=$?"; sed -n 1p a.c >/dev/null; exit 4'
+        'gcc a.c -o a; ./a x; echo "rc=$?"; (exec -a funny ./a); /.xhybrid/orig/usr/bin/sleep 5 & p=$!; sleep 1; kill $p; wait $p; echo "killed=$?"; sed -n 1p a.c >/dev/null; exit 4'
 expect_rc 4 "a traced session exits with its command's status"
 [ "$OUT" = "$(printf 'argv0=./a argc=2\nrc=3\nargv0=funny argc=1\nkilled=143')" ] ||
         fail "a traced session's programs printed '$OUT' (stderr: $ERR)"
@@ -31,7 +32,8 @@ has() {
 has native exit:0 "/usr/bin/$TRIPLET-gcc-[0-9]*"
 has emulated exit:3 ./a
 has emulated exit:3 "$SCRATCH/a"
-has emulated signal:15 /usr/bin/sleep
+has fallback signal:15 /usr/bin/sleep
+has copy exit:0 /usr/bin/sleep
 has copy exit:0 /usr/bin/sed
 has native exit:4 /usr/bin/bash
 grep -q "^session${tab}[0-9.]*${tab}[0-9.]*${tab}exit:4${tab}$PROFILE\$" small.trace ||
