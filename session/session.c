@@ -204,6 +204,39 @@ static int distcc_setup(const struct xh_session_opts *o, struct hybrid *h, xh_er
  * directory, see xh_store_upper_view), shown: where the upper lies, for the
  * warning.
  */
+/*
+ * Every name in the profile's emulate key and in XHYBRID_EMULATE must be a
+ * tool of this session's choice (the shim's table and the programs of the
+ * native packages that this root has): a name nothing answers to would
+ * silently change nothing.
+ */
+static int check_emulate_names(const struct xh_profile *p, char *const *emulate,
+                               const struct xh_tool_choice *c, size_t n, xh_error *err)
+{
+        _cleanup_strv_ char **unknown = xh_malloc(sizeof(char *));
+        char *const *lists[] = {p->emulate, emulate};
+        for (size_t l = 0; l < XH_ARRAY_SIZE(lists); l++)
+                for (char *const *e = lists[l]; e && *e; e++) {
+                        bool found = strcmp(*e, "all") == 0 && l == 1;
+                        for (size_t i = 0; i < n && !found; i++)
+                                found = strcmp(c[i].canonical, *e) == 0;
+                        if (!found && !xh_strv_contains(unknown, *e))
+                                xh_strv_push(&unknown, *e);
+                }
+        if (!unknown[0])
+                return 0;
+        _cleanup_free_ char *list = xh_strv_join(unknown, ", ");
+        xh_fail(err, EINVAL,
+                "profile '%s': emulate or XHYBRID_EMULATE names %s that no native tool of this "
+                "root answers to: %s",
+                p->name, unknown[1] ? "programs" : "a program", list);
+        return xh_hint(err, EINVAL,
+                       "'xhybrid profiles show %s' lists the tools a hybrid session replaces; "
+                       "fix the name in the profile's emulate key, --env XHYBRID_EMULATE or the "
+                       "profile's [session] env",
+                       p->name);
+}
+
 static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, const char *upper,
                         const char *shown, char *const *env, const struct xh_binfmt_emulator *emu,
                         struct hybrid *h, xh_error *err)
@@ -226,7 +259,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                         emulate = xh_strv_split(*e + 16, ", :");
         r = xh_toolchain_choose(p, rootfs, upper, h->toolchain, emulate, &h->choices, &h->nchoices,
                                 err);
-        if (r < 0)
+        if (r < 0 || (r = check_emulate_names(p, emulate, h->choices, h->nchoices, err)) < 0)
                 return r;
 
         h->targets = xh_malloc(sizeof(char *));

@@ -53,6 +53,15 @@ twin_profile xhtest-emenv 's|^env =.*$|env = XHYBRID_EMULATE=sed,bo/gus|'
 capture "$XHYBRID" run --dry-run xhtest-emenv -- true
 expect_rc 125 "unknown tool in the profile's XHYBRID_EMULATE"
 expect_err "XHYBRID_EMULATE names a tool the shim does not know: bo/gus" "profile XHYBRID_EMULATE"
+# A well-formed name that no tool of the root answers to (a typo) is an error at session start.
+capture "$XHYBRID" run --dry-run --env XHYBRID_EMULATE=sed,bogus "$PROFILE" -- true
+expect_rc 125 "a name no tool answers to in XHYBRID_EMULATE"
+expect_err "names a program that no native tool of this root answers to: bogus" "XHYBRID_EMULATE=sed,bogus"
+expect_err "hint: 'xhybrid profiles show $PROFILE' lists the tools" "XHYBRID_EMULATE=sed,bogus"
+twin_profile xhtest-emkey 's|^emulate =.*$|emulate = gcc sedd|'
+capture "$XHYBRID" run --dry-run xhtest-emkey -- true
+expect_rc 125 "a name no tool answers to in emulate"
+expect_err "names a program that no native tool of this root answers to: sedd" "emulate = gcc sedd"
 # Known names and "all" start sessions; the named tools are left emulated.
 capture "$XHYBRID" run --ephemeral --env XHYBRID_EMULATE=all "$PROFILE" -- true
 expect_rc 0 "XHYBRID_EMULATE=all"
