@@ -206,9 +206,9 @@ static int distcc_setup(const struct xh_session_opts *o, struct hybrid *h, xh_er
  */
 /*
  * Every name in the profile's emulate key and in XHYBRID_EMULATE must be a
- * tool of this session's choice (the shim's table and the programs of the
- * native packages that this root has): a name nothing answers to would
- * silently change nothing.
+ * name of the shim's table (cc, gcc, ld ...) or a program of the native
+ * packages that this root has: a name nothing answers to would silently
+ * change nothing.
  */
 static int check_emulate_names(const struct xh_profile *p, char *const *emulate,
                                const struct xh_tool_choice *c, size_t n, xh_error *err)
@@ -217,7 +217,7 @@ static int check_emulate_names(const struct xh_profile *p, char *const *emulate,
         char *const *lists[] = {p->emulate, emulate};
         for (size_t l = 0; l < XH_ARRAY_SIZE(lists); l++)
                 for (char *const *e = lists[l]; e && *e; e++) {
-                        bool found = strcmp(*e, "all") == 0 && l == 1;
+                        bool found = (strcmp(*e, "all") == 0 && l == 1) || xh_shim_lookup(*e);
                         for (size_t i = 0; i < n && !found; i++)
                                 found = strcmp(c[i].canonical, *e) == 0;
                         if (!found && !xh_strv_contains(unknown, *e))
