@@ -11,7 +11,7 @@ capture "$XHYBRID" bench --runs 2 --json "$SCRATCH/b.json" --markdown "$SCRATCH/
 expect_rc 0 "bench"
 expect_out "emulated / hybrid" "bench ratios"
 expect_out "hybrid / native-cross" "bench ratios"
-decision=$("$XHYBRID" profiles show "$PROFILE" | sed -n "s/^#   \/usr\/bin\/$TRIPLET-gcc-[0-9]*  .*  \([a-z].*\)\$/\1/p")
+decision=$("$XHYBRID" profiles show "$PROFILE" | sed -n "s/^#   gcc  *\/usr\/bin\/$TRIPLET-gcc-[0-9]*  .*  \([a-z].*\)\$/\1/p" | head -1)
 [ -n "$decision" ] || fail "profiles show names no decision for gcc"
 /usr/bin/python3 - "$XH_SOURCE_DIR/docs/bench-json-schema.json" "$SCRATCH/b.json" "$decision" <<'PY' || fail "bench JSON does not follow the schema"
 import json, sys

@@ -57,5 +57,5 @@ expect_rc 0 "hybrid session"
 set -- $OUT
 [ "$*" = "arm-ok 62 40 armv7l armv7l" ] || fail "hybrid session printed: $OUT"
 capture "$XHYBRID" profiles show x
-printf '%s\n' "$OUT" | grep -q '^#   /usr/bin/sed .* native$' || fail "profiles show x: sed is not native: $OUT"
+printf '%s\n' "$OUT" | grep -q '^#   sed  */usr/bin/sed .* native$' || fail "profiles show x: sed is not native: $OUT"
 pass
