@@ -10,10 +10,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 
 struct report {
@@ -253,6 +255,72 @@ static const struct {
 /* Not root: session/namespace.c maps the caller's subordinate ids with these. */
 static const char *const id_map_programs[] = {XH_NEWUIDMAP, XH_NEWGIDMAP};
 
+/* What the caller loses without its subordinate ids (one id mapped: itself as 0). */
+#define XH_ONE_ID_LOSS                                                                             \
+        "sessions map only the caller (as 0): create, and apt-get or dpkg in a session, need the " \
+        "other ids of a root"
+
+/*
+ * Not root: the caller's range in /etc/subuid or /etc/subgid (file, with the
+ * usermod option that adds one), which newuidmap maps after the caller.
+ */
+static void check_subids(struct report *rep, const char *file, const char *option, const char *user)
+{
+        uid_t uid = getuid();
+        _cleanup_free_ char *what = xh_asprintf("subordinate ids (%s)", file);
+        _cleanup_free_ char *text = NULL;
+        int r = xh_read_file(file, &text, NULL);
+        if (r < 0 && r != -ENOENT) {
+                _cleanup_free_ char *d =
+                        xh_asprintf("cannot read %s: %s; " XH_ONE_ID_LOSS, file, strerror(-r));
+                _cleanup_free_ char *fix = xh_asprintf("chmod 644 %s (as root)", file);
+                line(rep, 1, what, d, fix);
+                return;
+        }
+        unsigned long start = xh_subid_free_start(text ? text : "");
+        _cleanup_free_ char *name = user ? xh_strdup(user) : xh_asprintf("%u", (unsigned)uid);
+        _cleanup_free_ char *add =
+                xh_asprintf("usermod %s %lu-%lu %s (as root)", option, start, start + 65535, name);
+        struct xh_subid id;
+        if (!text || xh_subid_find(text, user, uid, &id) != 1) {
+                _cleanup_free_ char *d =
+                        xh_asprintf("no range for user %s (uid %u) in %s; " XH_ONE_ID_LOSS, name,
+                                    (unsigned)uid, file);
+                line(rep, 1, what, d, add);
+                return;
+        }
+        _cleanup_free_ char *d = xh_asprintf("%lu-%lu for %s (%lu ids)%s", id.start,
+                                             id.start + id.count - 1, name, id.count,
+                                             id.count < 65535 ? ", fewer than a root's 65536: "
+                                                                "ids above it (nobody is 65534) "
+                                                                "cannot be owned in a session"
+                                                              : "");
+        line(rep, id.count < 65535 ? 1 : 0, what, d, add);
+}
+
+/* newuidmap and newgidmap write maps for a plain user only as setuid root (or with file caps). */
+static void check_id_map_program(struct report *rep, const char *p)
+{
+        _cleanup_free_ char *what = xh_asprintf("%s (id range, not root)", strrchr(p, '/') + 1);
+        struct stat st;
+        if (stat(p, &st) < 0 || access(p, X_OK) < 0) {
+                _cleanup_free_ char *d = xh_asprintf("%s: %s; " XH_ONE_ID_LOSS, p, strerror(errno));
+                line(rep, 1, what, d, "apt-get install uidmap (as root)");
+                return;
+        }
+        bool caps = getxattr(p, "security.capability", NULL, 0) > 0;
+        if (!(st.st_uid == 0 && (st.st_mode & S_ISUID)) && !caps) {
+                _cleanup_free_ char *d = xh_asprintf(
+                        "%s is neither setuid root nor has file capabilities; " XH_ONE_ID_LOSS, p);
+                _cleanup_free_ char *fix = xh_asprintf("chown root %s && chmod u+s %s (as root), "
+                                                       "or apt-get install --reinstall uidmap",
+                                                       p, p);
+                line(rep, 1, what, d, fix);
+                return;
+        }
+        line(rep, 0, what, p, NULL);
+}
+
 static void check_create_programs(struct report *rep)
 {
         const char *path = xh_host_path();
@@ -265,14 +333,29 @@ static void check_create_programs(struct report *rep)
         }
         if (geteuid() == 0)
                 return;
-        for (size_t i = 0; i < XH_ARRAY_SIZE(id_map_programs); i++) {
-                const char *p = id_map_programs[i];
-                _cleanup_free_ char *what =
-                        xh_asprintf("%s (id range, not root)", strrchr(p, '/') + 1);
-                bool ok = access(p, X_OK) == 0;
-                _cleanup_free_ char *d = ok ? NULL : xh_asprintf("%s: %s", p, strerror(errno));
-                line(rep, ok ? 0 : 1, what, ok ? p : d, "apt-get install uidmap");
+        for (size_t i = 0; i < XH_ARRAY_SIZE(id_map_programs); i++)
+                check_id_map_program(rep, id_map_programs[i]);
+        struct passwd *pw = getpwuid(getuid());
+        if (!pw) {
+                _cleanup_free_ char *d =
+                        xh_asprintf("uid %u has no name (no entry in /etc/passwd), which newuidmap "
+                                    "needs; " XH_ONE_ID_LOSS,
+                                    (unsigned)getuid());
+                line(rep, 1, "user name (for newuidmap)", d,
+                     "add the user to /etc/passwd (useradd, as root)");
         }
+        check_subids(rep, XH_SUBUID, "--add-subuids", pw ? pw->pw_name : NULL);
+        check_subids(rep, XH_SUBGID, "--add-subgids", pw ? pw->pw_name : NULL);
+}
+
+/* Kernel settings that stop user namespaces: one line each, with its fix. */
+static void check_userns_settings(struct report *rep)
+{
+        struct xh_block *b = NULL;
+        int n = xh_userns_blocks("/proc/sys", geteuid() == 0, &b);
+        for (int i = 0; i < n; i++)
+                line(rep, 2, "user namespaces", b[i].what, b[i].fix);
+        xh_blocks_free(b);
 }
 
 static void check_store(struct report *rep, const char *store, struct store_info *st)
@@ -369,6 +452,7 @@ int xh_cmd_doctor(const struct xh_args *a)
         }
 
         check_kernel(&rep);
+        check_userns_settings(&rep);
         _cleanup_free_ char *rule = NULL;
         struct xh_profile **profiles = xh_malloc((xh_strv_len(names) + 1) * sizeof(*profiles));
         size_t np = 0;

@@ -86,29 +86,11 @@ static int write_text(const char *path, const char *text)
         return xh_write_file(path, text, strlen(text), 0644) < 0 ? -errno : 0;
 }
 
-/* The first subordinate range of the caller in /etc/subuid or /etc/subgid. */
-static bool sub_range(const char *file, const char *user, unsigned id, unsigned long *start,
-                      unsigned long *count)
+/* The caller's first subordinate range in file (/etc/subuid or /etc/subgid), by name or uid. */
+static bool sub_range(const char *file, const char *user, uid_t uid, struct xh_subid *r)
 {
-        _cleanup_fclose_ FILE *f = fopen(file, "re");
-        if (!f)
-                return false;
-        char line[256];
-        _cleanup_free_ char *ids = xh_asprintf("%u", id);
-        while (fgets(line, sizeof(line), f)) {
-                char *save = NULL;
-                char *name = strtok_r(line, ":\n", &save);
-                char *s = strtok_r(NULL, ":\n", &save);
-                char *c = strtok_r(NULL, ":\n", &save);
-                if (!name || !s || !c)
-                        continue;
-                if ((user && strcmp(name, user) == 0) || strcmp(name, ids) == 0) {
-                        *start = strtoul(s, NULL, 10);
-                        *count = strtoul(c, NULL, 10);
-                        return *count > 0;
-                }
-        }
-        return false;
+        _cleanup_free_ char *text = NULL;
+        return xh_read_file(file, &text, NULL) == 0 && xh_subid_find(text, user, uid, r) == 1;
 }
 
 /*
@@ -136,16 +118,17 @@ static int write_id_maps(pid_t pid, xh_error *err)
         gid_t gid = getgid();
         struct passwd *pw = getpwuid(uid);
         const char *user = pw ? pw->pw_name : NULL;
-        unsigned long us, uc, gs, gc;
-        if (sub_range("/etc/subuid", user, uid, &us, &uc) &&
-            sub_range("/etc/subgid", user, gid, &gs, &gc) && xh_path_exists(XH_NEWUIDMAP)) {
+        struct xh_subid us, gs;
+        /* newgidmap looks up /etc/subgid by the user's name or uid too, not by its gid. */
+        if (sub_range(XH_SUBUID, user, uid, &us) && sub_range(XH_SUBGID, user, uid, &gs) &&
+            xh_path_exists(XH_NEWUIDMAP) && xh_path_exists(XH_NEWGIDMAP)) {
                 _cleanup_free_ char *p = xh_asprintf("%d", (int)pid);
                 _cleanup_free_ char *u0 = xh_asprintf("%u", uid);
                 _cleanup_free_ char *g0 = xh_asprintf("%u", gid);
-                _cleanup_free_ char *u1 = xh_asprintf("%lu", us);
-                _cleanup_free_ char *g1 = xh_asprintf("%lu", gs);
-                _cleanup_free_ char *uc1 = xh_asprintf("%lu", uc);
-                _cleanup_free_ char *gc1 = xh_asprintf("%lu", gc);
+                _cleanup_free_ char *u1 = xh_asprintf("%lu", us.start);
+                _cleanup_free_ char *g1 = xh_asprintf("%lu", gs.start);
+                _cleanup_free_ char *uc1 = xh_asprintf("%lu", us.count);
+                _cleanup_free_ char *gc1 = xh_asprintf("%lu", gs.count);
                 char *const uargv[] = {XH_NEWUIDMAP, p, "0", u0, "1", "1", u1, uc1, NULL};
                 char *const gargv[] = {XH_NEWGIDMAP, p, "0", g0, "1", "1", g1, gc1, NULL};
                 struct xh_spawn su = {.argv = uargv}, sg = {.argv = gargv};

@@ -32,6 +32,8 @@ enum {
 /* The setuid helpers that map a plain user's subordinate ids (package uidmap). */
 #define XH_NEWUIDMAP "/usr/bin/newuidmap"
 #define XH_NEWGIDMAP "/usr/bin/newgidmap"
+#define XH_SUBUID    "/etc/subuid"
+#define XH_SUBGID    "/etc/subgid"
 
 /* The store: where roots, layers and persistent uppers live. */
 char *xh_store_dir(const char *option);
@@ -384,6 +386,32 @@ int xh_ns_run_entry(const struct xh_plan *plan, char *const *argv, char *const *
  * ("FILE: bad interpreter NAME: No such file or directory").
  */
 int xh_exec_failure(const char *file, const char *path, int e, xh_error *err);
+
+/*
+ * Subordinate ids of a caller who is not root (session/ids.c). text is the
+ * contents of /etc/subuid or /etc/subgid ("OWNER:START:COUNT" lines).
+ * xh_subid_find: 1 and *out the first range of user (a name; may be NULL),
+ * else of uid in decimal, as newuidmap and newgidmap look them up (both by
+ * the user's uid); 0 when there is none. Malformed lines are skipped.
+ * xh_subid_free_start: a start above every range in text, at least 100000.
+ */
+struct xh_subid {
+        unsigned long start, count;
+};
+int xh_subid_find(const char *text, const char *user, unsigned long uid, struct xh_subid *out);
+unsigned long xh_subid_free_start(const char *text);
+
+/*
+ * The kernel settings below proc_sys (/proc/sys) that stop this caller (root
+ * or not) from making the user namespaces of a session: *out is an array of
+ * what blocks and the fix of each, ended by {0}; returns their number. A
+ * setting the kernel does not have blocks nothing. Free with xh_blocks_free.
+ */
+struct xh_block {
+        char *what, *fix;
+};
+int xh_userns_blocks(const char *proc_sys, bool root, struct xh_block **out);
+void xh_blocks_free(struct xh_block *b);
 
 /*
  * The id map of a nested user namespace that maps every id of its parent to

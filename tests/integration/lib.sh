@@ -167,6 +167,50 @@ private_scratch() {
                 while read -r _m; do umount -l "$_m"; done; rm -rf "$SCRATCH"' EXIT
 }
 
+# plain_user UID NAME [START:COUNT]: in a test in its own mount namespace
+# (in_private_mounts, private_scratch), make UID a user named NAME, as
+# newuidmap and newgidmap need one, with the subordinate range START:COUNT in
+# /etc/subuid and /etc/subgid (none when it is empty): copies of /etc/passwd,
+# /etc/group, /etc/subuid and /etc/subgid with its lines are bound over the
+# host's, which stay as they are. newuidmap (setuid root) reads them in the
+# caller's mount namespace. Sets USER_HOME, a directory of its own, and
+# USER_STORE, its store; run xhybrid as it with as_plain_user (after
+# xhybrid_for_user).
+plain_user() {
+        command -v setpriv >/dev/null || skip "setpriv is missing (apt-get install util-linux)"
+        [ -x /usr/bin/newuidmap ] && [ -x /usr/bin/newgidmap ] ||
+                skip "newuidmap or newgidmap is missing (apt-get install uidmap)"
+        PLAIN_UID=$1 PLAIN_NAME=$2
+        USER_HOME=$SCRATCH/home-$2 USER_STORE=$SCRATCH/store-$2
+        mkdir -p "$USER_HOME" "$USER_STORE" "$SCRATCH/etc"
+        chown "$1:$1" "$USER_HOME" "$USER_STORE"
+        { grep -v "^$2:" /etc/passwd; echo "$2:x:$1:$1:xhybrid test:$USER_HOME:/bin/sh"; } >"$SCRATCH/etc/passwd"
+        { grep -v "^$2:" /etc/group; echo "$2:x:$1:"; } >"$SCRATCH/etc/group"
+        plain_range "${3:-}"
+        for f in passwd group; do
+                mount --bind "$SCRATCH/etc/$f" "/etc/$f" || fail "cannot bind a copy over /etc/$f"
+        done
+}
+
+# plain_range [START:COUNT]: the subordinate range of the plain_user (none
+# when empty), in /etc/subuid and /etc/subgid (the other users' lines kept).
+plain_range() {
+        for f in subuid subgid; do
+                [ -f "/etc/$f" ] || skip "no /etc/$f to bind a copy over (apt-get install uidmap)"
+                umount "/etc/$f" 2>/dev/null
+                { grep -v "^$PLAIN_NAME:" "/etc/$f"; [ -z "$1" ] || echo "$PLAIN_NAME:$1"; } >"$SCRATCH/etc/$f.new"
+                mv "$SCRATCH/etc/$f.new" "$SCRATCH/etc/$f"
+                mount --bind "$SCRATCH/etc/$f" "/etc/$f" || fail "cannot bind a copy over /etc/$f"
+        done
+}
+
+# as_plain_user CMD...: xhybrid (the copy xhybrid_for_user made) run as the
+# plain_user, in the current directory, with its home and store.
+as_plain_user() {
+        setpriv --reuid="$PLAIN_UID" --regid="$PLAIN_UID" --clear-groups \
+                env HOME="$USER_HOME" XHYBRID_STORE="$USER_STORE" "$USER_XHYBRID" "$@"
+}
+
 # link_copy SRC DIR: SRC copied into DIR as hard links (a scratch store made
 # from the shared one in a second; nothing may write to an existing file of
 # it), or as a plain copy where DIR is on another file system.
