@@ -289,6 +289,21 @@ static void check_subids(struct report *rep, const char *file, const char *optio
                 line(rep, 1, what, d, add);
                 return;
         }
+        /* The kernel refuses a map whose range overlaps the caller's own id (mapped as 0). */
+        unsigned own = strcmp(file, XH_SUBGID) == 0 ? (unsigned)getgid() : (unsigned)uid;
+        if (own >= id.start && own - id.start < id.count) {
+                _cleanup_free_ char *d = xh_asprintf(
+                        "%lu-%lu for %s holds the caller's own id %u, which the kernel refuses "
+                        "to map twice; " XH_ONE_ID_LOSS,
+                        id.start, id.start + id.count - 1, name, own);
+                bool gid = strcmp(file, XH_SUBGID) == 0;
+                _cleanup_free_ char *fix = xh_asprintf(
+                        "usermod --del-sub%cids %lu-%lu --add-sub%cids %lu-%lu %s (as root)",
+                        gid ? 'g' : 'u', id.start, id.start + id.count - 1, gid ? 'g' : 'u', start,
+                        start + 65535, name);
+                line(rep, 1, what, d, fix);
+                return;
+        }
         _cleanup_free_ char *d = xh_asprintf("%lu-%lu for %s (%lu ids)%s", id.start,
                                              id.start + id.count - 1, name, id.count,
                                              id.count < 65535 ? ", fewer than a root's 65536: "

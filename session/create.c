@@ -229,6 +229,17 @@ static int drop_upper(const struct xh_create_opts *o, int *lock_fd, xh_error *er
         return 0;
 }
 
+/*
+ * Not root: a tree's owners other than root (_apt, shadow ...) are the
+ * caller's subordinate ids, which must be there before anything is built or
+ * dropped.
+ */
+static int check_ids(xh_error *err)
+{
+        struct xh_subid u, g;
+        return geteuid() == 0 ? 0 : xh_ns_subids(&u, &g, err);
+}
+
 int xh_create(const struct xh_create_opts *o, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
@@ -262,7 +273,7 @@ int xh_create(const struct xh_create_opts *o, xh_error *err)
         if (r == 0)
                 xh_note(o->notes, XH_NOTE_PROGRESS, "root for '%s' exists: %s/rootfs", p->name,
                         root.path);
-        else if (r > 0 && (r = drop_upper(o, &upper_lock, err)) == 0)
+        else if (r > 0 && (r = check_ids(err)) == 0 && (r = drop_upper(o, &upper_lock, err)) == 0)
                 r = build_tree(p, &root, o->notes, err);
         if (root.lock_fd >= 0)
                 close(root.lock_fd);
@@ -271,7 +282,7 @@ int xh_create(const struct xh_create_opts *o, xh_error *err)
                 if (r == 0)
                         xh_note(o->notes, XH_NOTE_PROGRESS,
                                 "toolchain layer for '%s' exists: %s/rootfs", p->name, tc.path);
-                else if (r > 0)
+                else if (r > 0 && (r = check_ids(err)) == 0)
                         r = build_tree(p, &tc, o->notes, err);
                 if (tc.lock_fd >= 0)
                         close(tc.lock_fd);

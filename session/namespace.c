@@ -87,19 +87,84 @@ static int write_text(const char *path, const char *text)
 }
 
 /* The caller's first subordinate range in file (/etc/subuid or /etc/subgid), by name or uid. */
-static bool sub_range(const char *file, const char *user, uid_t uid, struct xh_subid *r)
+static int sub_range(const char *file, const char *user, uid_t uid, struct xh_subid *r,
+                     xh_error *err)
 {
         _cleanup_free_ char *text = NULL;
-        return xh_read_file(file, &text, NULL) == 0 && xh_subid_find(text, user, uid, r) == 1;
+        int e = xh_read_file(file, &text, NULL);
+        if (e < 0 && e != -ENOENT)
+                return xh_fail(err, -e, "cannot read %s: %s", file, strerror(-e));
+        if (text && xh_subid_find(text, user, uid, r) == 1)
+                return 0;
+        bool gid = strcmp(file, XH_SUBGID) == 0;
+        unsigned long start = xh_subid_free_start(text ? text : "");
+        xh_fail(err, ENOENT,
+                "no range for user %s (uid %u) in %s: a root's owners other than root (_apt, "
+                "shadow ...) need the caller's subordinate %cids",
+                user, (unsigned)uid, file, gid ? 'g' : 'u');
+        return xh_hint(err, ENOENT,
+                       "add one as root: usermod --add-sub%cids %lu-%lu %s ('xhybrid doctor' "
+                       "lists what is missing)",
+                       gid ? 'g' : 'u', start, start + 65535, user);
+}
+
+int xh_ns_subids(struct xh_subid *u, struct xh_subid *g, xh_error *err)
+{
+        uid_t uid = getuid();
+        struct passwd *pw = getpwuid(uid);
+        if (!pw) {
+                xh_fail(err, ENOENT,
+                        "uid %u has no user name (no entry in /etc/passwd), which newuidmap needs "
+                        "to find its subordinate ids",
+                        (unsigned)uid);
+                return xh_hint(err, ENOENT, "add the user as root (useradd), or run as root");
+        }
+        static const char *const helpers[] = {XH_NEWUIDMAP, XH_NEWGIDMAP};
+        for (size_t i = 0; i < XH_ARRAY_SIZE(helpers); i++)
+                if (access(helpers[i], X_OK) < 0) {
+                        xh_fail(err, errno,
+                                "%s: %s; it maps the caller's subordinate ids, which a root's "
+                                "owners other than root need",
+                                helpers[i], strerror(errno));
+                        return xh_hint(err, errno, "install it as root: apt-get install uidmap");
+                }
+        _cleanup_free_ char *name = xh_strdup(pw->pw_name);
+        int r = sub_range(XH_SUBUID, name, uid, u, err);
+        if (r == 0)
+                r = sub_range(XH_SUBGID, name, uid, g, err); /* newgidmap looks up the uid too */
+        return r;
+}
+
+/* newuidmap or newgidmap (prog) for pid: 0 is id, 1 to count its range. */
+static int new_map(const char *prog, pid_t pid, unsigned id, const struct xh_subid *r,
+                   xh_error *err)
+{
+        _cleanup_free_ char *p = xh_asprintf("%d", (int)pid);
+        _cleanup_free_ char *id0 = xh_asprintf("%u", id);
+        _cleanup_free_ char *start = xh_asprintf("%lu", r->start);
+        _cleanup_free_ char *count = xh_asprintf("%lu", r->count);
+        char *const argv[] = {(char *)prog, p, "0", id0, "1", "1", start, count, NULL};
+        struct xh_spawn sp = {.argv = argv, .capture_fd = 2};
+        _cleanup_free_ char *out = NULL;
+        int e = xh_spawn(&sp, &out, NULL, err);
+        if (e < 0 && out && *out) {
+                out[strcspn(out, "\n")] = '\0';
+                xh_error_clear(err);
+                xh_fail(err, -e, "%s failed: %s", prog, out);
+        }
+        if (e < 0)
+                xh_hint(err, -e, "run 'xhybrid doctor', which checks what it needs");
+        return e;
 }
 
 /*
  * Map ids for the namespace of pid. Real root: ids 0-65535 map to themselves,
  * so that a root built with many owners keeps them. A plain user: 0 inside is
  * the caller (files it creates in bound directories are the caller's), plus
- * its subordinate range through newuidmap when it has one.
+ * its subordinate range through newuidmap when it has one. With need_range
+ * (create), a plain user without one, or whose newuidmap fails, is an error.
  */
-static int write_id_maps(pid_t pid, xh_error *err)
+static int write_id_maps(pid_t pid, bool need_range, xh_error *err)
 {
         _cleanup_free_ char *uid_map = xh_asprintf("/proc/%d/uid_map", (int)pid);
         _cleanup_free_ char *gid_map = xh_asprintf("/proc/%d/gid_map", (int)pid);
@@ -116,26 +181,22 @@ static int write_id_maps(pid_t pid, xh_error *err)
 
         uid_t uid = getuid();
         gid_t gid = getgid();
-        struct passwd *pw = getpwuid(uid);
-        const char *user = pw ? pw->pw_name : NULL;
         struct xh_subid us, gs;
-        /* newgidmap looks up /etc/subgid by the user's name or uid too, not by its gid. */
-        if (sub_range(XH_SUBUID, user, uid, &us) && sub_range(XH_SUBGID, user, uid, &gs) &&
-            xh_path_exists(XH_NEWUIDMAP) && xh_path_exists(XH_NEWGIDMAP)) {
-                _cleanup_free_ char *p = xh_asprintf("%d", (int)pid);
-                _cleanup_free_ char *u0 = xh_asprintf("%u", uid);
-                _cleanup_free_ char *g0 = xh_asprintf("%u", gid);
-                _cleanup_free_ char *u1 = xh_asprintf("%lu", us.start);
-                _cleanup_free_ char *g1 = xh_asprintf("%lu", gs.start);
-                _cleanup_free_ char *uc1 = xh_asprintf("%lu", us.count);
-                _cleanup_free_ char *gc1 = xh_asprintf("%lu", gs.count);
-                char *const uargv[] = {XH_NEWUIDMAP, p, "0", u0, "1", "1", u1, uc1, NULL};
-                char *const gargv[] = {XH_NEWGIDMAP, p, "0", g0, "1", "1", g1, gc1, NULL};
-                struct xh_spawn su = {.argv = uargv}, sg = {.argv = gargv};
-                if (xh_spawn(&su, NULL, NULL, NULL) == 0 && xh_spawn(&sg, NULL, NULL, NULL) == 0)
+        xh_error why = {0};
+        if (xh_ns_subids(&us, &gs, &why) == 0) {
+                r = new_map(XH_NEWUIDMAP, pid, uid, &us, &why);
+                if (r == 0 && (r = new_map(XH_NEWGIDMAP, pid, gid, &gs, &why)) < 0)
+                        need_range = true; /* the uid map is written: no way back */
+                if (r == 0)
                         return 0;
-                XH_INFO("newuidmap/newgidmap failed; mapping only the caller");
+                if (!need_range)
+                        XH_INFO("%s; mapping only the caller", why.msg);
         }
+        if (need_range) {
+                *err = why;
+                return -(err->code ? err->code : EPERM);
+        }
+        xh_error_clear(&why);
         _cleanup_free_ char *um = xh_asprintf("0 %u 1\n", uid);
         _cleanup_free_ char *gm = xh_asprintf("0 %u 1\n", gid);
         if ((r = write_text(setgroups, "deny\n")) < 0 || (r = write_text(uid_map, um)) < 0 ||
@@ -302,6 +363,7 @@ struct ns_job {
          * running apt-get or dpkg before it ends, which can take minutes.
          */
         int grace;
+        bool need_range; /* not root: map a subordinate range or fail (create) */
 };
 
 int xh_ns_identity_map(const char *map, char **out)
@@ -884,7 +946,7 @@ static int ns_run(const struct ns_job *job, int *status, xh_error *err)
 
         int r = job->no_ns        ? 0
                 : job->entry_maps ? write_entry_maps(pid, err)
-                                  : write_id_maps(pid, err);
+                                  : write_id_maps(pid, job->need_range, err);
         if (r == 0 && write(lifeline, "1", 1) != 1)
                 r = xh_fail(err, errno, "cannot start the session: %s", strerror(errno));
         if (r < 0) {
@@ -1009,6 +1071,7 @@ int xh_ns_exec_binfmt(const struct xh_profile *p, char *const *argv, char *const
                              .envp = envp,
                              .lock = false,
                              .grace = XH_STOP_GRACE,
+                             .need_range = true,
                              .uid = -1,
                              .gid = -1};
         r = ns_run(&job, status, err);

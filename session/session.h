@@ -402,6 +402,14 @@ int xh_subid_find(const char *text, const char *user, unsigned long uid, struct 
 unsigned long xh_subid_free_start(const char *text);
 
 /*
+ * A caller who is not root: its ranges in /etc/subuid (*u) and /etc/subgid
+ * (*g), which sessions map after the caller. An error naming what is missing
+ * (a user name, newuidmap or newgidmap, a range) with the command that adds
+ * it, when they cannot be mapped.
+ */
+int xh_ns_subids(struct xh_subid *u, struct xh_subid *g, xh_error *err);
+
+/*
  * The kernel settings below proc_sys (/proc/sys) that stop this caller (root
  * or not) from making the user namespaces of a session: *out is an array of
  * what blocks and the fix of each, ended by {0}; returns their number. A

@@ -4,7 +4,8 @@
 # and a kernel with a binfmt_misc per namespace (6.7). The host is not
 # changed: the user, its ranges and the kernel setting are copies bound over
 # the host's files in a mount namespace of the test's own, and the old
-# kernel is what uname says under setarch --uname-2.6.
+# kernel is what uname says under setarch --uname-2.6. create, without a
+# range, stops before it builds anything, with the same fix.
 . "$(dirname "$0")/lib.sh"
 in_private_mounts
 need_sessions
@@ -29,6 +30,32 @@ for f in subuid subgid; do
 done
 has_line "${fix_indent}fix: usermod --add-subuids $start-$((start + 65535)) xh-plain (as root)" "the fix for /etc/subuid"
 printf '%s\n' "$OUT" | grep -qx "sessions can run on this host" || fail "doctor without a range: $OUT"
+
+# create refuses to start without a range (mmdebstrap would fail at the first
+# file of another owner), with the same fix, and builds nothing.
+export XDG_CONFIG_HOME="$SCRATCH/config"
+small_profile xh-small
+capture as_plain_user create xh-small
+expect_rc 125 "create without a range"
+expect_err "^xhybrid: no range for user xh-plain (uid 47013) in /etc/subuid: " "create without a range"
+expect_err "^xhybrid: hint: add one as root: usermod --add-subuids $start-$((start + 65535)) xh-plain " \
+        "create without a range"
+[ -z "$(ls "$USER_STORE/roots" 2>/dev/null | grep -v '\.lock$')" ] || fail "create without a range left $(ls "$USER_STORE/roots")"
+# A range newuidmap refuses (it holds the caller's own uid, which the kernel
+# takes as an overlap): create fails with newuidmap's own message.
+plain_range 40000:65536
+capture as_plain_user create xh-small
+expect_rc 125 "create with a range newuidmap refuses"
+expect_err "^xhybrid: /usr/bin/newuidmap failed: newuidmap: " "create with a range newuidmap refuses"
+[ -z "$(ls "$USER_STORE/roots" 2>/dev/null | grep -v '\.lock$')" ] || fail "a failed create left $(ls "$USER_STORE/roots")"
+
+capture as_plain_user doctor "$PROFILE"
+expect_rc 0 "doctor with a range that holds the caller's uid"
+has_line "warn  subordinate ids (/etc/subuid)      40000-105535 for xh-plain holds the caller's own id 47013, which the kernel refuses to map twice; sessions map only the caller (as 0): create, and apt-get or dpkg in a session, need the other ids of a root" \
+        "a range that holds the caller's uid"
+fixed=$(awk -F: 'BEGIN { m = 100000 } NF == 3 && $2 + $3 > m { m = $2 + $3 } END { print m }' /etc/subuid)
+has_line "${fix_indent}fix: usermod --del-subuids 40000-105535 --add-subuids $fixed-$((fixed + 65535)) xh-plain (as root)" \
+        "the fix of a range that holds the caller's uid"
 
 # A range: both lines are ok and name it.
 plain_range 400000:65536
