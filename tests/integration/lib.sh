@@ -177,6 +177,7 @@ private_scratch() {
 # USER_STORE, its store; run xhybrid as it with as_plain_user (after
 # xhybrid_for_user).
 plain_user() {
+        [ -n "${XH_PRIVATE_MOUNTS:-}" ] || fail "plain_user binds over /etc: call in_private_mounts first"
         command -v setpriv >/dev/null || skip "setpriv is missing (apt-get install util-linux)"
         [ -x /usr/bin/newuidmap ] && [ -x /usr/bin/newgidmap ] ||
                 skip "newuidmap or newgidmap is missing (apt-get install uidmap)"
