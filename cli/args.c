@@ -25,6 +25,9 @@ const char *xh_usage(void)
                "  verify [OPTIONS] PROFILE SOURCE build emulated and hybrid, compare the results\n"
                "  cache stats PROFILE             the compile cache's hits, misses and size\n"
                "  cache clear PROFILE             empty the compile cache\n"
+               "  toolchain build [--force] PROFILE\n"
+               "                                  build the cross compiler from the target's\n"
+               "                                  compiler source (a layer of the store)\n"
                "  deb [OPTIONS] PROFILE SOURCE [-- DPKG_BUILDPACKAGE_OPTIONS...]\n"
                "                                  build a Debian source's packages in a\n"
                "                                  throwaway session\n"
@@ -133,7 +136,8 @@ struct option {
 };
 
 static const struct option options[] = {
-        {"--force", CMD(XH_CMD_CREATE), OPT_FLAG, offsetof(struct xh_args, force)},
+        {"--force", CMD(XH_CMD_CREATE) | CMD(XH_CMD_TOOLCHAIN), OPT_FLAG,
+         offsetof(struct xh_args, force)},
         {"--emulated", SESSIONS | DEB, OPT_FLAG, offsetof(struct xh_args, emulated)},
         {"--ephemeral", SESSIONS, OPT_FLAG, offsetof(struct xh_args, ephemeral)},
         {"--dry-run", SESSIONS | SERVE, OPT_FLAG, offsetof(struct xh_args, dry_run)},
@@ -273,6 +277,7 @@ enum operands {
         OPERANDS_PROFILES,               /* profiles: [list | show PROFILE] */
         OPERANDS_CACHE,                  /* cache: stats PROFILE | clear PROFILE */
         OPERANDS_TRACE,                  /* trace: summary FILE */
+        OPERANDS_TOOLCHAIN,              /* toolchain: build PROFILE */
         OPERANDS_FILES,                  /* elf: FILE... (at least one) */
         OPERANDS_TWO,                    /* compare: A B */
         OPERANDS_ANY,                    /* doctor: [PROFILE...] */
@@ -311,6 +316,7 @@ static const struct command {
         {"profiles", XH_CMD_PROFILES, OPERANDS_PROFILES, xh_cmd_profiles},
         {"run", XH_CMD_RUN, OPERANDS_PROFILE_COMMAND, xh_cmd_run},
         {"serve", XH_CMD_SERVE, OPERANDS_PROFILE, xh_cmd_serve},
+        {"toolchain", XH_CMD_TOOLCHAIN, OPERANDS_TOOLCHAIN, xh_cmd_toolchain},
         {"trace", XH_CMD_TRACE, OPERANDS_TRACE, xh_cmd_trace},
         {"verify", XH_CMD_VERIFY, OPERANDS_PROFILE_SOURCE, xh_cmd_verify},
         {"version", XH_CMD_VERSION, OPERANDS_NONE, cmd_version},
@@ -466,6 +472,17 @@ static int take_operands(const struct command *c, char **ops, struct xh_args *a,
                                        a->subcommand);
                 if (used >= n)
                         return xh_fail(err, EINVAL, "cache %s: no profile given", a->subcommand);
+                a->profile = xh_strdup(ops[used++]);
+                break;
+        case OPERANDS_TOOLCHAIN:
+                if (n < 1)
+                        return xh_fail(err, EINVAL, "toolchain: no subcommand given (build)");
+                a->subcommand = xh_strdup(ops[used++]);
+                if (strcmp(a->subcommand, "build") != 0)
+                        return xh_fail(err, EINVAL, "toolchain: unknown subcommand '%s' (build)",
+                                       a->subcommand);
+                if (used >= n)
+                        return xh_fail(err, EINVAL, "toolchain build: no profile given");
                 a->profile = xh_strdup(ops[used++]);
                 break;
         case OPERANDS_TRACE:

@@ -32,6 +32,7 @@ enum xh_cmd {
         XH_CMD_IMAGE,
         XH_CMD_ENTRYPOINT,
         XH_CMD_TRACE,
+        XH_CMD_TOOLCHAIN,
 };
 
 struct xh_args {
@@ -94,6 +95,9 @@ int xh_cmd_profiles(const struct xh_args *a);
 int xh_cmd_doctor(const struct xh_args *a);
 int xh_cmd_elf(const struct xh_args *a);
 int xh_cmd_cache(const struct xh_args *a);
+int xh_cmd_toolchain(const struct xh_args *a);
+/* The profile's rebuilt compiler (toolchain build, create with skew = rebuild); an exit status. */
+int xh_cli_toolchain_build(const struct xh_profile *p, const char *store, bool force);
 int xh_cmd_trace(const struct xh_args *a);
 
 int xh_cmd_compare(const struct xh_args *a);

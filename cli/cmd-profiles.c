@@ -27,6 +27,14 @@ static int print_tools(const char *store, const struct xh_profile *p, xh_error *
                 xh_rm_rf(upper);
         if (r < 0)
                 return r;
+        struct xh_compiler_layer l;
+        if ((r = xh_compiler_apply(p, store, b, n, &l, err)) < 0) {
+                xh_tool_choices_free(b, n);
+                return r;
+        }
+        if (l.dir)
+                printf("# rebuilt compiler: %s (from %s)\n", l.dir, l.source);
+        xh_compiler_layer_clear(&l);
         printf("# tools of a hybrid session (skew = %s; native only when built from the target's "
                "source version):\n",
                xh_skew_policy_name(p->skew));
@@ -49,7 +57,7 @@ static int print_tools(const char *store, const struct xh_profile *p, xh_error *
         for (size_t i = 0; i < n; i++) {
                 printf("#   %-*s  %-*s  %-*s  %-*s  %-*s  %s", wtool, b[i].canonical, wpath,
                        b[i].path, wrule, b[i].from_package ? b[i].from_package : "shim", wt, tp[i],
-                       wc, cp[i], xh_tool_decision_name(b[i].decision));
+                       wc, cp[i], xh_tool_choice_decision(&b[i]));
                 if (b[i].deny_reason)
                         printf(": %s", b[i].deny_reason);
                 putchar('\n');

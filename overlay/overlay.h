@@ -126,6 +126,11 @@ struct xh_session_spec {
          * host's program interpreter, loader_at below).
          */
         const char *toolchain;
+        /*
+         * Files of a rebuilt compiler bound read-only over the toolchain
+         * layer's (may be NULL): pairs of host file, path inside the layer.
+         */
+        const char *const *rebuilt;
         const char *const *hide;
         const char *shim_dir;
         /*

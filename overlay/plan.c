@@ -417,6 +417,10 @@ int xh_plan_session(const struct xh_session_spec *spec, struct xh_plan *plan, xh
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, own, own_at, NULL);
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->rootfs, orig, NULL);
                 add_op(plan, XH_OP_BIND, XH_F_RDONLY, spec->toolchain, tc, NULL);
+                for (const char *const *f = spec->rebuilt; f && f[0] && f[1]; f += 2) {
+                        _cleanup_free_ char *at = in_root(tc, f[1]);
+                        add_op(plan, XH_OP_BIND, XH_F_RDONLY | XH_F_FILE, f[0], at, NULL);
+                }
                 _cleanup_free_ char *host_libs = xh_asprintf("/usr/lib/%s", spec->host_libdir);
                 _cleanup_free_ char *libs_from = in_root(spec->toolchain, host_libs);
                 _cleanup_free_ char *libs_at = in_root(root, host_libs);

@@ -96,6 +96,7 @@ static const char *const skew_names[] = {
         [XH_SKEW_FALLBACK] = "fallback",
         [XH_SKEW_NATIVE] = "native",
         [XH_SKEW_ERROR] = "error",
+        [XH_SKEW_REBUILD] = "rebuild",
 };
 
 static char *__attribute__((format(printf, 1, 0))) vfmt(const char *fmt, va_list ap)
@@ -318,7 +319,7 @@ static int check_skew(struct parse_ctx *c, const char *v)
                 if (!strcmp(v, skew_names[i]))
                         return 0;
         ctx_fail(c, "unknown skew policy '%s'", v);
-        return ctx_hint(c, "skew is one of fallback, native, error");
+        return ctx_hint(c, "skew is one of fallback, native, error, rebuild");
 }
 
 static int check_env(struct parse_ctx *c, const char *v)

@@ -17,6 +17,7 @@ enum xh_skew_policy {
         XH_SKEW_FALLBACK, /* built from another source version: run the emulated original, warn */
         XH_SKEW_NATIVE,   /* run native anyway */
         XH_SKEW_ERROR,    /* refuse to run the tool */
+        XH_SKEW_REBUILD,  /* create builds the compiler from the target's source; else fallback */
 };
 
 struct xh_profile {

@@ -108,6 +108,9 @@ struct hybrid {
         char **hide;
         struct xh_tool_choice *choices;
         size_t nchoices;
+        bool image;                       /* an image's plan: no rebuilt compiler */
+        struct xh_compiler_layer rebuilt; /* the rebuilt compiler the session binds, or none */
+        char **rebuilt_files;             /* its files: host path, path in the layer, ... */
 };
 
 static void hybrid_clear(struct hybrid *h)
@@ -121,6 +124,8 @@ static void hybrid_clear(struct hybrid *h)
         xh_strv_free(h->direct);
         xh_strv_free(h->hide);
         xh_tool_choices_free(h->choices, h->nchoices);
+        xh_compiler_layer_clear(&h->rebuilt);
+        xh_strv_free(h->rebuilt_files);
         *h = (struct hybrid){0};
 }
 
@@ -184,6 +189,13 @@ static int cache_setup(const struct xh_session_opts *o, struct hybrid *h, xh_err
 static int distcc_setup(const struct xh_session_opts *o, struct hybrid *h, xh_error *err)
 {
         const struct xh_profile *p = o->profile;
+        if (h->rebuilt.dir) {
+                xh_fail(err, ENOTSUP,
+                        "--distribute: the helpers serve the toolchain layer's compiler, not the "
+                        "rebuilt one of %s that this session runs",
+                        h->rebuilt.dir);
+                return xh_hint(err, ENOTSUP, "run without --distribute");
+        }
         int r = xh_distcc_check_layer(h->toolchain, p->name, XH_DISTCC_PROG, err);
         if (r < 0)
                 return r;
@@ -261,6 +273,15 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                                 err);
         if (r < 0 || (r = check_emulate_names(p, emulate, h->choices, h->nchoices, err)) < 0)
                 return r;
+        /* A compiler rebuilt from the target's source, bound over the toolchain layer's. */
+        if (!h->image &&
+            (r = xh_compiler_apply(p, o->store, h->choices, h->nchoices, &h->rebuilt, err)) < 0)
+                return r;
+        h->rebuilt_files = xh_malloc(sizeof(char *));
+        for (char **f = h->rebuilt.files; f && *f; f++) {
+                xh_strv_pushf(&h->rebuilt_files, "%s/rootfs%s", h->rebuilt.dir, *f);
+                xh_strv_push(&h->rebuilt_files, *f);
+        }
 
         h->targets = xh_malloc(sizeof(char *));
         h->direct = xh_malloc(sizeof(char *));
@@ -673,6 +694,7 @@ int xh_session_run(const struct xh_session_opts *o, int *status, xh_error *err)
                         return r;
                 }
                 spec.toolchain = h.toolchain;
+                spec.rebuilt = (const char *const *)h.rebuilt_files;
                 spec.hide = (const char *const *)h.hide;
                 spec.shim_dir = h.shim_dir;
                 spec.cache_dir = cache;
@@ -809,7 +831,7 @@ int xh_session_image_plan(const struct xh_profile *p, const char *store, const c
         _cleanup_strv_ char **session_env = xh_session_env(NULL, p, NULL, "hybrid");
         if ((r = check_emulate_env(session_env, err)) < 0)
                 return r;
-        struct hybrid h = {0};
+        struct hybrid h = {.image = true};
         if ((r = hybrid_setup(&o, rootfs, NULL, NULL, session_env, NULL, &h, err)) < 0) {
                 hybrid_clear(&h);
                 return r;

@@ -495,6 +495,7 @@ struct xh_tool_choice {
         char *from_package;
         /* Why it never runs native (XH_TOOL_DENIED), from the deny list. */
         const char *deny_reason;
+        bool rebuilt; /* native from a rebuilt compiler layer (xh_compiler_apply) */
 };
 
 /*
@@ -506,6 +507,8 @@ int xh_toolchain_choose(const struct xh_profile *p, const char *rootfs, const ch
                         const char *toolchain, char *const *emulate, struct xh_tool_choice **out,
                         size_t *count, xh_error *err);
 const char *xh_tool_decision_name(enum xh_tool_decision d);
+/* The decision as reports show it: xh_tool_decision_name, or that the compiler is rebuilt. */
+const char *xh_tool_choice_decision(const struct xh_tool_choice *b);
 void xh_tool_choices_free(struct xh_tool_choice *list, size_t n);
 /*
  * What a session start says about these choices, one line each: one per
@@ -545,15 +548,83 @@ int xh_loader_link(const char *rootfs, const char *toolchain, char **at, char **
  */
 char *xh_package_text(const char *pkg, const char *ver, const char *src);
 
+/*
+ * Rebuilt cross compilers (session/compiler.c): a cross compiler built from
+ * exactly the target's compiler source, kept in the store as a layer,
+ * STORE/layers/gcc-cross-ARCH-SOURCE_VERSION-HASH, whose rootfs holds the
+ * installed compiler and whose record/var/lib/dpkg holds a dpkg record of it
+ * (status: one package with Source "NAME (VERSION)"; info/PACKAGE.list: the
+ * programs a session binds over the toolchain layer's files of the same path).
+ */
+/*
+ * The layer's name for the target's compiler source target_src ("gcc-12
+ * 12.2.0-14+deb12u1") and the toolchain layer's cross package it replaces
+ * (whose configure options it takes); NULL when target_src is no "gcc-N
+ * VERSION" or an argument is missing.
+ */
+char *xh_compiler_layer_name(const char *arch, const char *triplet, const char *target_src,
+                             const char *cross_pkg, const char *cross_ver);
+char *xh_compiler_layer_path(const char *store, const char *name);
+struct xh_compiler_layer {
+        char *dir;     /* STORE/layers/NAME */
+        char *pkg;     /* its package, xhybrid-gcc-12-aarch64-linux-gnu */
+        char *version; /* 12.2.0-14+deb12u1 */
+        char *source;  /* what it was built from: "gcc-12 12.2.0-14+deb12u1" */
+        char **files;  /* paths inside the toolchain layer it replaces, sorted */
+};
+/*
+ * Read and check a layer: its record loads, and every file it lists is a
+ * regular file of its rootfs. -errno with a message naming the layer and
+ * what is wrong, and the hint to build it again.
+ */
+int xh_compiler_layer_load(const char *dir, struct xh_compiler_layer *l, xh_error *err);
+void xh_compiler_layer_clear(struct xh_compiler_layer *l);
+/*
+ * Choices whose toolchain program was built from another source than the
+ * target's become native (rebuilt) when the store holds the layer built
+ * from the target's source for that cross package and it lists the path;
+ * *used receives that layer (all NULL when none applies). A layer that is
+ * there but incomplete or damaged is an error.
+ */
+int xh_compiler_apply(const struct xh_profile *p, const char *store, struct xh_tool_choice *b,
+                      size_t n, struct xh_compiler_layer *used, xh_error *err);
+
+struct xh_compiler_build_opts {
+        const struct xh_profile *profile;
+        const char *store;
+        bool force;                   /* build again although the layer exists */
+        const struct xh_notes *notes; /* progress: each phase, with the log's path */
+};
+struct xh_compiler_build_result {
+        bool needed;    /* false: the toolchain layer's compiler is already the target's */
+        bool reused;    /* the layer was there already */
+        char *source;   /* the target's compiler source, "gcc-12 12.2.0-14+deb12u1" */
+        char *layer;    /* STORE/layers/NAME */
+        char *log;      /* the build log */
+        size_t files;   /* programs it replaces */
+        double seconds; /* the build's time */
+};
+/*
+ * Build the profile's rebuilt cross compiler in a throwaway session of its
+ * toolchain layer (phases source, patch, configure, build, install; the log
+ * at STORE/work/NAME.log, kept as LAYER/build.log), in a temporary directory
+ * renamed to the layer when complete.
+ */
+int xh_compiler_build(const struct xh_compiler_build_opts *o, struct xh_compiler_build_result *res,
+                      xh_error *err);
+void xh_compiler_build_result_clear(struct xh_compiler_build_result *r);
+
 /* The compilers of a profile as reports show them. */
 struct xh_gcc_facts {
         char *target;         /* the target's gcc: "gcc-12 12.2.0-14+deb12u1" */
         char *cross;          /* the toolchain layer's, with the source it was built from */
         const char *decision; /* what a hybrid session runs: xh_tool_decision_name() */
         bool native;          /* built from the same source version */
+        char *layer;          /* the rebuilt compiler's layer it runs, or NULL */
 };
 /*
- * Fill f for p's gcc; all NULL while the root or the toolchain layer is
+ * Fill f for p's gcc (a rebuilt compiler's layer counted, xh_compiler_apply);
+ * all NULL while the root or the toolchain layer is
  * missing. Fails when a dpkg database cannot be read.
  */
 int xh_toolchain_gcc_facts(const struct xh_profile *p, const char *store, struct xh_gcc_facts *f,

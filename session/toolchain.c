@@ -596,6 +596,13 @@ const char *xh_tool_decision_name(enum xh_tool_decision d)
         return "?";
 }
 
+const char *xh_tool_choice_decision(const struct xh_tool_choice *b)
+{
+        if (b->rebuilt)
+                return "native (rebuilt from the target's source)";
+        return xh_tool_decision_name(b->decision);
+}
+
 /*
  * Whether a created profile's hybrid session runs every one of tools native
  * (built from its target's sources); true for one not created yet, which
@@ -609,8 +616,14 @@ static bool runs_native(const struct xh_profile *o, const char *store, char *con
         _cleanup_free_ char *tcfs = xh_store_toolchain_rootfs(store, o);
         struct xh_tool_choice *b = NULL;
         size_t n = 0;
+        struct xh_compiler_layer l;
         if (xh_toolchain_choose(o, rootfs, NULL, tcfs, NULL, &b, &n, NULL) < 0)
                 return false;
+        if (xh_compiler_apply(o, store, b, n, &l, NULL) < 0) {
+                xh_tool_choices_free(b, n);
+                return false;
+        }
+        xh_compiler_layer_clear(&l);
         bool native = true;
         for (char *const *t = tools; *t && native; t++) {
                 bool found = false;
@@ -670,15 +683,24 @@ static char *skew_warning(const struct xh_profile *p, const char *store,
                                    "skew = native",
                                    names, csrc, tpkg, tsrc, p->name);
         _cleanup_free_ char *others = first->tc_cross ? other_suites(p, store, tools) : NULL;
+        _cleanup_free_ char *layer =
+                first->tc_cross ? xh_compiler_layer_name(p->arch, p->triplet, first->target_src,
+                                                         first->tc_pkg, first->tc_ver)
+                                : NULL;
+        _cleanup_free_ char *rebuild =
+                layer ? xh_asprintf("build them from the target's source (xhybrid toolchain "
+                                    "build %s) or ",
+                                    p->name)
+                      : NULL;
         _cleanup_free_ char *how =
-                first->tc_cross
-                        ? xh_asprintf("for native ones use a profile whose suite's cross "
-                                      "packages are built from its target's sources%s%s%s",
-                                      others ? " (" : "", others ? others : "", others ? ")" : "")
-                        : xh_asprintf("for native ones recreate the root and the toolchain "
-                                      "layer from one state of the archive (xhybrid create "
-                                      "--force %s)",
-                                      p->name);
+                first->tc_cross ? xh_asprintf("for native ones %suse a profile whose suite's cross "
+                                              "packages are built from its target's sources%s%s%s",
+                                              rebuild ? rebuild : "", others ? " (" : "",
+                                              others ? others : "", others ? ")" : "")
+                                : xh_asprintf("for native ones recreate the root and the toolchain "
+                                              "layer from one state of the archive (xhybrid create "
+                                              "--force %s)",
+                                              p->name);
         return xh_asprintf("running the target's %s emulated: built from %s, the toolchain "
                            "layer's (%s) from %s; %s, or accept the difference knowingly with "
                            "skew = native in the profile",
@@ -770,12 +792,19 @@ int xh_toolchain_gcc_facts(const struct xh_profile *p, const char *store, struct
         int r = xh_toolchain_choose(p, rootfs, NULL, tcfs, NULL, &b, &n, err);
         if (r < 0)
                 return r;
+        struct xh_compiler_layer l;
+        if ((r = xh_compiler_apply(p, store, b, n, &l, err)) < 0) {
+                xh_tool_choices_free(b, n);
+                return r;
+        }
+        f->layer = l.dir ? xh_strdup(l.dir) : NULL;
+        xh_compiler_layer_clear(&l);
         for (size_t i = 0; i < n; i++) {
                 if (strcmp(b[i].canonical, "gcc") != 0)
                         continue;
                 f->target = xh_package_text(b[i].target_pkg, b[i].target_ver, b[i].target_src);
                 f->cross = xh_package_text(b[i].tc_pkg, b[i].tc_ver, b[i].tc_src);
-                f->decision = xh_tool_decision_name(b[i].decision);
+                f->decision = xh_tool_choice_decision(&b[i]);
                 f->native = b[i].decision == XH_TOOL_NATIVE;
                 break;
         }
@@ -787,5 +816,6 @@ void xh_gcc_facts_clear(struct xh_gcc_facts *f)
 {
         free(f->target);
         free(f->cross);
+        free(f->layer);
         *f = (struct xh_gcc_facts){0};
 }

@@ -234,6 +234,19 @@ static const struct good_args good_args[] = {
          .profile = "p",
          .env = "",
          .rest = ""},
+        {{"toolchain", "build", "p"},
+         XH_CMD_TOOLCHAIN,
+         .profile = "p",
+         .subcommand = "build",
+         .env = "",
+         .rest = ""},
+        {{"toolchain", "build", "--force", "p"},
+         XH_CMD_TOOLCHAIN,
+         .force = true,
+         .profile = "p",
+         .subcommand = "build",
+         .env = "",
+         .rest = ""},
 };
 
 START_TEST(test_args_good)
@@ -614,6 +627,11 @@ static const struct bad_args bad_args[] = {
         {{"entrypoint", "--"}, "entrypoint: no command given"},
         {{"entrypoint", "--user"}, "option --user needs a value"},
         {{"run", "--tag", "t", "p", "x"}, "run: unknown option '--tag'"},
+        {{"toolchain"}, "toolchain: no subcommand given (build)"},
+        {{"toolchain", "make", "p"}, "toolchain: unknown subcommand 'make' (build)"},
+        {{"toolchain", "build"}, "toolchain build: no profile given"},
+        {{"toolchain", "build", "p", "q"}, "toolchain: unexpected argument 'q'"},
+        {{"toolchain", "build", "--cache", "p"}, "toolchain: unknown option '--cache'"},
 };
 
 START_TEST(test_args_bad)
@@ -1232,8 +1250,9 @@ START_TEST(test_toolchain_decisions)
         ck_assert_str_eq(w[0], "running the target's cpp, g++, gcc emulated: built from gcc-12 "
                                "12.2.0-14+deb12u1, the toolchain layer's "
                                "(gcc-12-aarch64-linux-gnu 12.2.0-14cross1) from gcc-12 12.2.0-14; "
-                               "for native ones use a profile whose suite's cross packages are "
-                               "built from its target's sources (arm64-trixie), or accept the "
+                               "for native ones build them from the target's source (xhybrid "
+                               "toolchain build t) or use a profile whose suite's cross packages "
+                               "are built from its target's sources (arm64-trixie), or accept the "
                                "difference knowingly with skew = native in the profile");
         ck_assert_str_eq(w[1], "running the target's grep emulated: built from grep 3.8-5, the "
                                "toolchain layer's (grep 3.8-5+deb12u1) from grep 3.8-5+deb12u1; "
@@ -1336,6 +1355,196 @@ START_TEST(test_toolchain_matching_cross)
         ck_assert_int_eq(choice(b, n, GCC)->decision, XH_TOOL_SKEW_FALLBACK);
         ck_assert_str_eq(choice(b, n, GCC)->tc_src, "gcc-14-cross 1");
         xh_tool_choices_free(b, n);
+        tc_dirs_clear(&d);
+}
+END_TEST
+
+/* ---- rebuilt compilers: the layer's name, its record, what it replaces ---- */
+
+#define TARGET_SRC "gcc-12 12.2.0-14+deb12u1"
+#define CROSS_PKG  "gcc-12-aarch64-linux-gnu"
+#define CC1        "/usr/lib/gcc-cross/aarch64-linux-gnu/12/cc1"
+
+START_TEST(test_compiler_layer_name)
+{
+        _cleanup_free_ char *a = xh_compiler_layer_name("arm64", "aarch64-linux-gnu", TARGET_SRC,
+                                                        CROSS_PKG, "12.2.0-14cross1");
+        _cleanup_free_ char *again = xh_compiler_layer_name(
+                "arm64", "aarch64-linux-gnu", TARGET_SRC, CROSS_PKG, "12.2.0-14cross1");
+        _cleanup_free_ char *other = xh_compiler_layer_name(
+                "arm64", "aarch64-linux-gnu", TARGET_SRC, CROSS_PKG, "12.2.0-14cross2");
+        _cleanup_free_ char *epoch = xh_compiler_layer_name("arm64", "aarch64-linux-gnu",
+                                                            "gcc-9 1:9.3-1", "gcc-9-x", "1");
+        ck_assert_ptr_nonnull(a);
+        const char *prefix = "gcc-cross-arm64-gcc-12_12.2.0-14+deb12u1-";
+        ck_assert_msg(strncmp(a, prefix, strlen(prefix)) == 0, "%s", a);
+        ck_assert_uint_eq(strlen(a), strlen(prefix) + 12);
+        ck_assert_uint_eq(strspn(a + strlen(prefix), "0123456789abcdef"), 12);
+        ck_assert_str_eq(a, again);
+        ck_assert_str_ne(a, other);
+        ck_assert_ptr_nonnull(epoch);
+        ck_assert_ptr_null(strchr(epoch, ':'));
+        /* Only a compiler source gcc-N with a version, and every part given. */
+        ck_assert_ptr_null(xh_compiler_layer_name("arm64", "aarch64-linux-gnu", "binutils 2.40-2",
+                                                  "binutils-aarch64-linux-gnu", "2.40-2"));
+        ck_assert_ptr_null(
+                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", "gcc-12", CROSS_PKG, "1"));
+        ck_assert_ptr_null(
+                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", "gcc-12 1/2", CROSS_PKG, "1"));
+        ck_assert_ptr_null(
+                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", NULL, CROSS_PKG, "1"));
+        ck_assert_ptr_null(
+                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", TARGET_SRC, NULL, "1"));
+        ck_assert_ptr_null(
+                xh_compiler_layer_name("", "aarch64-linux-gnu", TARGET_SRC, CROSS_PKG, "1"));
+}
+END_TEST
+
+/*
+ * A fake rebuilt layer in the store dir: rootfs with the given files, a
+ * record with status (NULL: none) and a list of listed.
+ */
+static char *fake_layer(const char *store, const char *name, const char *status,
+                        const char *const *files, const char *listed)
+{
+        char *dir = xh_asprintf("%s/layers/%s", store, name);
+        _cleanup_free_ char *rootfs = xh_asprintf("%s/rootfs", dir);
+        _cleanup_free_ char *record = xh_asprintf("%s/record", dir);
+        ck_assert_int_eq(xh_mkdir_p(rootfs, 0755), 0);
+        for (const char *const *f = files; f && *f; f++)
+                put(rootfs, *f,
+                    "\x7f"
+                    "ELF",
+                    0755);
+        if (status)
+                put(record, "/var/lib/dpkg/status", status, 0644);
+        put(record, "/var/lib/dpkg/info/xhybrid-" CROSS_PKG ".list", listed, 0644);
+        return dir;
+}
+
+#define REBUILT_STATUS                                                                             \
+        "Package: xhybrid-" CROSS_PKG "\nStatus: install ok installed\nArchitecture: amd64\n"      \
+        "Source: gcc-12 (12.2.0-14+deb12u1)\nVersion: 12.2.0-14+deb12u1\n\n"
+
+START_TEST(test_compiler_layer_apply)
+{
+        struct tc_dirs d;
+        tc_dirs_make(&d, target_pkgs, tc_pkgs);
+        struct xh_profile p = {.name = "t",
+                               .arch = "arm64",
+                               .suite = "bookworm",
+                               .triplet = "aarch64-linux-gnu",
+                               .skew = XH_SKEW_REBUILD};
+        xh_error err = {0};
+        struct xh_tool_choice *b = NULL;
+        size_t n = 0;
+        struct xh_compiler_layer l;
+        _cleanup_free_ char *name =
+                xh_compiler_layer_name(p.arch, p.triplet, TARGET_SRC, CROSS_PKG, "12.2.0-14cross1");
+
+        /* No layer: skew = rebuild runs the target's compiler emulated, as fallback does. */
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(xh_compiler_apply(&p, d.dir, b, n, &l, &err), 0);
+        ck_assert_ptr_null(l.dir);
+        ck_assert_int_eq(choice(b, n, GCC)->decision, XH_TOOL_SKEW_FALLBACK);
+        ck_assert_str_eq(xh_tool_choice_decision(choice(b, n, GCC)),
+                         "emulated (built from another source)");
+        xh_tool_choices_free(b, n);
+
+        /* A half-built one (built under another name until complete) is never found. */
+        _cleanup_free_ char *half_name = xh_asprintf(".%s.tmp", name);
+        _cleanup_free_ char *half =
+                fake_layer(d.dir, half_name, REBUILT_STATUS, (const char *const[]){GCC, CC1, NULL},
+                           GCC "\n" CC1 "\n");
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(xh_compiler_apply(&p, d.dir, b, n, &l, &err), 0);
+        ck_assert_ptr_null(l.dir);
+        ck_assert_int_eq(choice(b, n, GCC)->decision, XH_TOOL_SKEW_FALLBACK);
+        xh_tool_choices_free(b, n);
+
+        /* The layer: gcc and cc1 rebuilt, g++ not (it stays emulated). */
+        _cleanup_free_ char *dir =
+                fake_layer(d.dir, name, REBUILT_STATUS, (const char *const[]){GCC, CC1, NULL},
+                           GCC "\n" CC1 "\n");
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(xh_compiler_apply(&p, d.dir, b, n, &l, &err), 0);
+        ck_assert_str_eq(l.dir, dir);
+        ck_assert_str_eq(l.source, TARGET_SRC);
+        ck_assert_str_eq(l.pkg, "xhybrid-" CROSS_PKG);
+        ck_assert_uint_eq(xh_strv_len(l.files), 2);
+        ck_assert_str_eq(l.files[0], GCC);
+        ck_assert_str_eq(l.files[1], CC1);
+        const struct xh_tool_choice *g = choice(b, n, GCC);
+        ck_assert_int_eq(g->decision, XH_TOOL_NATIVE);
+        ck_assert(g->rebuilt);
+        ck_assert(!g->direct);
+        ck_assert_str_eq(g->tc_src, TARGET_SRC);
+        ck_assert_str_eq(g->tc_pkg, "xhybrid-" CROSS_PKG);
+        ck_assert_str_eq(xh_tool_choice_decision(g), "native (rebuilt from the target's source)");
+        ck_assert_int_eq(choice(b, n, GXX)->decision, XH_TOOL_SKEW_FALLBACK);
+        ck_assert(!choice(b, n, GXX)->rebuilt);
+        /* Tools from the same source stay as they were. */
+        ck_assert(!choice(b, n, "/usr/bin/sed")->rebuilt);
+        xh_compiler_layer_clear(&l);
+        xh_tool_choices_free(b, n);
+
+        /* The profile's emulate list still wins. */
+        char *emulate[] = {"gcc", NULL};
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, emulate, &b, &n, &err), 0);
+        ck_assert_int_eq(xh_compiler_apply(&p, d.dir, b, n, &l, &err), 0);
+        ck_assert_int_eq(choice(b, n, GCC)->decision, XH_TOOL_EMULATE);
+        xh_compiler_layer_clear(&l);
+        xh_tool_choices_free(b, n);
+
+        /* A layer built from another source version is not the target's. */
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+        free(fake_layer(d.dir, name,
+                        "Package: x\nStatus: install ok installed\nSource: gcc-12 (12.2.0-14)\n"
+                        "Version: 1\n",
+                        (const char *const[]){GCC, NULL}, GCC "\n"));
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+        free(fake_layer(d.dir, name,
+                        "Package: xhybrid-" CROSS_PKG "\nStatus: install ok installed\n"
+                        "Source: gcc-12 (12.2.0-14)\nVersion: 1\n",
+                        (const char *const[]){GCC, NULL}, GCC "\n"));
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(xh_compiler_apply(&p, d.dir, b, n, &l, &err), 0);
+        ck_assert_ptr_null(l.dir);
+        ck_assert_int_eq(choice(b, n, GCC)->decision, XH_TOOL_SKEW_FALLBACK);
+        xh_tool_choices_free(b, n);
+
+        /* Damaged layers are refused with their path and what to do. */
+        const struct {
+                const char *status, *listed;
+                const char *const *files;
+                const char *says;
+        } bad[] = {
+                {NULL, GCC "\n", (const char *const[]){GCC, NULL}, "cannot read"},
+                {"Package: xhybrid-" CROSS_PKG "\nVersion: 1\nSource: gcc-12 (1)\n", GCC "\n",
+                 (const char *const[]){GCC, NULL}, "Status: install ok installed"},
+                {"Package: xhybrid-" CROSS_PKG "\nStatus: install ok installed\nVersion: 1\n"
+                 "Source: gcc-12\n",
+                 GCC "\n", (const char *const[]){GCC, NULL}, "Source is not"},
+                {REBUILT_STATUS, GCC "\n" CC1 "\n", (const char *const[]){GCC, NULL},
+                 "names " CC1 ", which is no file"},
+                {REBUILT_STATUS, "", (const char *const[]){GCC, NULL}, "lists no file"},
+                {REBUILT_STATUS, "usr/bin/x\n", (const char *const[]){GCC, NULL},
+                 "which is no file"},
+        };
+        for (size_t i = 0; i < XH_ARRAY_SIZE(bad); i++) {
+                ck_assert_int_eq(xh_rm_rf(dir), 0);
+                free(fake_layer(d.dir, name, bad[i].status, bad[i].files, bad[i].listed));
+                ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err),
+                                 0);
+                xh_error_clear(&err);
+                ck_assert_int_lt(xh_compiler_apply(&p, d.dir, b, n, &l, &err), 0);
+                ck_assert_msg(err.msg && strstr(err.msg, dir) && strstr(err.msg, bad[i].says),
+                              "case %zu: %s", i, err.msg ? err.msg : "(none)");
+                ck_assert_msg(err.hint && strstr(err.hint, "xhybrid toolchain build"),
+                              "case %zu: %s", i, err.hint ? err.hint : "(none)");
+                xh_error_clear(&err);
+                xh_tool_choices_free(b, n);
+        }
         tc_dirs_clear(&d);
 }
 END_TEST
@@ -1608,6 +1817,8 @@ static Suite *cli_suite(void)
         tcase_add_test(tc, test_toolchain_decisions);
         tcase_add_test(tc, test_toolchain_matching_cross);
         tcase_add_test(tc, test_toolchain_unreadable_db);
+        tcase_add_test(tc, test_compiler_layer_name);
+        tcase_add_test(tc, test_compiler_layer_apply);
         tcase_add_test(tc, test_loader_link);
         suite_add_tcase(s, tc);
 

@@ -281,7 +281,7 @@ static const struct bad_case bad_cases[] = {
         {TARGET "[toolchain]\nskew = sometimes\n",
          ORIGIN ":5: ",
          {"unknown skew policy 'sometimes'"},
-         "fallback, native, error"},
+         "fallback, native, error, rebuild"},
         {TARGET "[session]\nenv = A=1\n  1FOO=x\n",
          ORIGIN ":6: ",
          {"invalid env entry '1FOO=x'"},
