@@ -416,12 +416,16 @@ static void check_compiler(struct report *rep, const char *store, const struct x
                 return;
         }
         if (f.decision) {
-                _cleanup_free_ char *d = xh_asprintf("%s: target %s, toolchain layer %s",
-                                                     f.decision, f.target, f.cross);
-                line(rep, f.native ? 0 : 1, what, d,
-                     "for a native compiler use a profile whose suite's cross compiler is built "
-                     "from its target's compiler source, or accept the difference with skew = "
-                     "native in the profile (docs/hybrid.md, Versions)");
+                _cleanup_free_ char *d =
+                        xh_asprintf("%s: target %s, %s %s", f.decision, f.target,
+                                    f.layer ? "rebuilt" : "toolchain layer", f.cross);
+                _cleanup_free_ char *hint = xh_asprintf(
+                        "for a native compiler build it from the target's source (xhybrid "
+                        "toolchain build %s), use a profile whose suite's cross compiler is built "
+                        "from its target's compiler source, or accept the difference with skew = "
+                        "native in the profile (docs/hybrid.md, Versions)",
+                        p->name);
+                line(rep, f.native ? 0 : 1, what, d, hint);
         }
         xh_gcc_facts_clear(&f);
 }

@@ -225,6 +225,8 @@ static char *build_script(const struct xh_profile *p, const char *src_name, cons
         xh_buf_addf(
                 &b,
                 "set -eu\n"
+                /* the host compiler builds it: not the session's cross links (/usr/local/bin) */
+                "export PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
                 "export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8\n"
                 "phase() { echo \"$1\" >&3; echo \"== xhybrid toolchain build: $1\"; }\n"
                 "phase source\n"
@@ -481,6 +483,22 @@ int xh_compiler_build(const struct xh_compiler_build_opts *o, struct xh_compiler
                 return 0;
         }
 
+        /* One build of a layer at a time. */
+        _cleanup_free_ char *lock = xh_asprintf("%s/work/%s.lock", o->store, name);
+        _cleanup_close_ int lock_fd = -1;
+        _cleanup_free_ char *holder = NULL;
+        if ((r = xh_store_lock(lock, &lock_fd, &holder, err)) < 0) {
+                if (r != -EBUSY)
+                        return r;
+                xh_error_clear(err);
+                xh_fail(err, EBUSY, "the compiler %s is being built by process %s (lock %s)", name,
+                        holder ? holder : "?", lock);
+                return xh_hint(err, EBUSY, "wait for it to finish, then run the command again");
+        }
+        if (xh_is_dir(res->layer) && !o->force) {
+                res->reused = true; /* built meanwhile */
+                return 0;
+        }
         _cleanup_free_ char *work = xh_asprintf("%s/work/%s", o->store, name);
         _cleanup_free_ char *log = xh_asprintf("%s/work/%s.log", o->store, name);
         _cleanup_free_ char *tmp = xh_asprintf("%s/layers/.%s.tmp", o->store, name);
