@@ -975,6 +975,42 @@ START_TEST(test_hybrid_shim_layer)
 END_TEST
 
 /*
+ * A rebuilt compiler: each of its files bound read-only over the toolchain
+ * layer's file of the same path, right after the layer itself; none without.
+ */
+START_TEST(test_hybrid_rebuilt_compiler)
+{
+        static const char *const rebuilt[] = {
+                "/store/layers/gcc-cross/rootfs/usr/bin/aarch64-linux-gnu-gcc-12",
+                "/usr/bin/aarch64-linux-gnu-gcc-12",
+                "/store/layers/gcc-cross/rootfs/usr/lib/gcc-cross/aarch64-linux-gnu/12/cc1",
+                "/usr/lib/gcc-cross/aarch64-linux-gnu/12/cc1", NULL};
+        struct xh_session_spec spec = hybrid_spec();
+        spec.rebuilt = rebuilt;
+        struct xh_plan plan;
+        plan_ok(&spec, &plan);
+        long tc = find_op(&plan, XH_OP_BIND, ROOT "/.xhybrid/toolchain");
+        ck_assert_int_ge(tc, 0);
+        for (size_t i = 0; rebuilt[i]; i += 2) {
+                _cleanup_free_ char *at = xh_asprintf(ROOT "/.xhybrid/toolchain%s", rebuilt[i + 1]);
+                long k = find_op(&plan, XH_OP_BIND, at);
+                ck_assert_msg(k == tc + 1 + (long)i / 2, "no bind at %s right after the layer", at);
+                ck_assert_str_eq(plan.ops[k].src, rebuilt[i]);
+                ck_assert_uint_eq(plan.ops[k].flags, XH_F_RDONLY | XH_F_FILE);
+        }
+        xh_plan_free(&plan);
+
+        spec = hybrid_spec();
+        plan_ok(&spec, &plan);
+        for (size_t i = 0; i < plan.n; i++)
+                ck_assert_msg(!(plan.ops[i].flags & XH_F_FILE) ||
+                                      !strstr(plan.ops[i].dst, "/.xhybrid/toolchain/"),
+                              "a file bound over the toolchain layer: %s", plan.ops[i].dst);
+        xh_plan_free(&plan);
+}
+END_TEST
+
+/*
  * What a session must not change is mounted read-only, so that, once locked
  * in the command's own namespaces (session/namespace.c), it stays so: the
  * target root, the toolchain layer and its libraries, and /.xhybrid itself,
@@ -1329,6 +1365,7 @@ static Suite *plan_suite(void)
         tc = tcase_create("hybrid");
         tcase_add_test(tc, test_hybrid_shim_layer);
         tcase_add_test(tc, test_hybrid_read_only);
+        tcase_add_test(tc, test_hybrid_rebuilt_compiler);
         tcase_add_test(tc, test_hybrid_compile_cache);
         tcase_add_test(tc, test_hybrid_loader_link);
         tcase_add_test(tc, test_hybrid_bad_target);
