@@ -51,17 +51,16 @@ static bool split_source(const char *src, char **name, char **version)
 }
 
 char *xh_compiler_layer_name(const char *arch, const char *triplet, const char *target_src,
-                             const char *cross_pkg, const char *cross_ver)
+                             const char *cross_src)
 {
         _cleanup_free_ char *name = NULL;
         _cleanup_free_ char *version = NULL;
-        if (!arch || !*arch || !triplet || !*triplet || !cross_pkg || !*cross_pkg || !cross_ver ||
-            !*cross_ver || strchr(arch, '/') || !split_source(target_src, &name, &version) ||
+        if (!arch || !*arch || !triplet || !*triplet || !cross_src || !*cross_src ||
+            strchr(arch, '/') || !split_source(target_src, &name, &version) ||
             strncmp(name, "gcc-", 4) != 0)
                 return NULL;
-        _cleanup_free_ char *key =
-                xh_asprintf("gcc-cross " RECIPE_VERSION "\n%s\n%s\n%s %s\n%s %s\n", arch, triplet,
-                            name, version, cross_pkg, cross_ver);
+        _cleanup_free_ char *key = xh_asprintf("gcc-cross " RECIPE_VERSION "\n%s\n%s\n%s %s\n%s\n",
+                                               arch, triplet, name, version, cross_src);
         /* ':' (an epoch) is no character for a directory name that overlayfs options may hold */
         for (char *c = version; *c; c++)
                 if (*c == ':')
@@ -180,10 +179,10 @@ int xh_compiler_apply(const struct xh_profile *p, const char *store, struct xh_t
         *used = (struct xh_compiler_layer){0};
         for (size_t i = 0; i < n; i++) {
                 struct xh_tool_choice *c = &b[i];
-                if (!skewed(c->decision) || !c->tc_cross || !c->target_src || !c->tc_pkg)
+                if (!skewed(c->decision) || !c->tc_cross || !c->target_src || !c->tc_src)
                         continue;
-                _cleanup_free_ char *name = xh_compiler_layer_name(
-                        p->arch, p->triplet, c->target_src, c->tc_pkg, c->tc_ver);
+                _cleanup_free_ char *name =
+                        xh_compiler_layer_name(p->arch, p->triplet, c->target_src, c->tc_src);
                 if (!name)
                         continue;
                 _cleanup_free_ char *dir = xh_compiler_layer_path(store, name);
@@ -441,6 +440,7 @@ int xh_compiler_build(const struct xh_compiler_build_opts *o, struct xh_compiler
                 gcc && gcc->target_src ? xh_strdup(gcc->target_src) : NULL;
         _cleanup_free_ char *tc_pkg = gcc && gcc->tc_pkg ? xh_strdup(gcc->tc_pkg) : NULL;
         _cleanup_free_ char *tc_ver = gcc && gcc->tc_ver ? xh_strdup(gcc->tc_ver) : NULL;
+        _cleanup_free_ char *tc_src = gcc && gcc->tc_src ? xh_strdup(gcc->tc_src) : NULL;
         bool same = gcc && gcc->decision == XH_TOOL_NATIVE;
         bool cross = gcc && gcc->tc_cross;
         xh_tool_choices_free(b, n);
@@ -456,8 +456,7 @@ int xh_compiler_build(const struct xh_compiler_build_opts *o, struct xh_compiler
         }
         _cleanup_free_ char *src_name = NULL;
         _cleanup_free_ char *src_ver = NULL;
-        _cleanup_free_ char *name =
-                xh_compiler_layer_name(p->arch, p->triplet, target_src, tc_pkg, tc_ver);
+        _cleanup_free_ char *name = xh_compiler_layer_name(p->arch, p->triplet, target_src, tc_src);
         if (!cross || !name || !split_source(target_src, &src_name, &src_ver)) {
                 xh_fail(err, EINVAL,
                         "profile '%s': the toolchain layer's gcc (%s %s) is no Debian cross "

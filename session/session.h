@@ -558,12 +558,13 @@ char *xh_package_text(const char *pkg, const char *ver, const char *src);
  */
 /*
  * The layer's name for the target's compiler source target_src ("gcc-12
- * 12.2.0-14+deb12u1") and the toolchain layer's cross package it replaces
- * (whose configure options it takes); NULL when target_src is no "gcc-N
- * VERSION" or an argument is missing.
+ * 12.2.0-14+deb12u1") and the source the toolchain layer's cross compiler
+ * (all its drivers: gcc, g++, cpp) was built from, cross_src ("gcc-12
+ * 12.2.0-14"), whose configure options it takes; NULL when target_src is no
+ * "gcc-N VERSION" or an argument is missing.
  */
 char *xh_compiler_layer_name(const char *arch, const char *triplet, const char *target_src,
-                             const char *cross_pkg, const char *cross_ver);
+                             const char *cross_src);
 char *xh_compiler_layer_path(const char *store, const char *name);
 struct xh_compiler_layer {
         char *dir;     /* STORE/layers/NAME */

@@ -685,7 +685,7 @@ static char *skew_warning(const struct xh_profile *p, const char *store,
         _cleanup_free_ char *others = first->tc_cross ? other_suites(p, store, tools) : NULL;
         _cleanup_free_ char *layer =
                 first->tc_cross ? xh_compiler_layer_name(p->arch, p->triplet, first->target_src,
-                                                         first->tc_pkg, first->tc_ver)
+                                                         first->tc_src)
                                 : NULL;
         _cleanup_free_ char *rebuild =
                 layer ? xh_asprintf("build them from the target's source (xhybrid toolchain "

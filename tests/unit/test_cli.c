@@ -1363,18 +1363,19 @@ END_TEST
 
 #define TARGET_SRC "gcc-12 12.2.0-14+deb12u1"
 #define CROSS_PKG  "gcc-12-aarch64-linux-gnu"
+#define CROSS_SRC  "gcc-12 12.2.0-14"
 #define CC1        "/usr/lib/gcc-cross/aarch64-linux-gnu/12/cc1"
 
 START_TEST(test_compiler_layer_name)
 {
-        _cleanup_free_ char *a = xh_compiler_layer_name("arm64", "aarch64-linux-gnu", TARGET_SRC,
-                                                        CROSS_PKG, "12.2.0-14cross1");
-        _cleanup_free_ char *again = xh_compiler_layer_name(
-                "arm64", "aarch64-linux-gnu", TARGET_SRC, CROSS_PKG, "12.2.0-14cross1");
-        _cleanup_free_ char *other = xh_compiler_layer_name(
-                "arm64", "aarch64-linux-gnu", TARGET_SRC, CROSS_PKG, "12.2.0-14cross2");
-        _cleanup_free_ char *epoch = xh_compiler_layer_name("arm64", "aarch64-linux-gnu",
-                                                            "gcc-9 1:9.3-1", "gcc-9-x", "1");
+        _cleanup_free_ char *a =
+                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", TARGET_SRC, CROSS_SRC);
+        _cleanup_free_ char *again =
+                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", TARGET_SRC, CROSS_SRC);
+        _cleanup_free_ char *other = xh_compiler_layer_name("arm64", "aarch64-linux-gnu",
+                                                            TARGET_SRC, "gcc-12 12.2.0-13");
+        _cleanup_free_ char *epoch =
+                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", "gcc-9 1:9.3-1", "gcc-9 1");
         ck_assert_ptr_nonnull(a);
         const char *prefix = "gcc-cross-arm64-gcc-12_12.2.0-14+deb12u1-";
         ck_assert_msg(strncmp(a, prefix, strlen(prefix)) == 0, "%s", a);
@@ -1386,17 +1387,14 @@ START_TEST(test_compiler_layer_name)
         ck_assert_ptr_null(strchr(epoch, ':'));
         /* Only a compiler source gcc-N with a version, and every part given. */
         ck_assert_ptr_null(xh_compiler_layer_name("arm64", "aarch64-linux-gnu", "binutils 2.40-2",
-                                                  "binutils-aarch64-linux-gnu", "2.40-2"));
+                                                  "binutils 2.40-2"));
         ck_assert_ptr_null(
-                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", "gcc-12", CROSS_PKG, "1"));
+                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", "gcc-12", CROSS_SRC));
         ck_assert_ptr_null(
-                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", "gcc-12 1/2", CROSS_PKG, "1"));
-        ck_assert_ptr_null(
-                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", NULL, CROSS_PKG, "1"));
-        ck_assert_ptr_null(
-                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", TARGET_SRC, NULL, "1"));
-        ck_assert_ptr_null(
-                xh_compiler_layer_name("", "aarch64-linux-gnu", TARGET_SRC, CROSS_PKG, "1"));
+                xh_compiler_layer_name("arm64", "aarch64-linux-gnu", "gcc-12 1/2", CROSS_SRC));
+        ck_assert_ptr_null(xh_compiler_layer_name("arm64", "aarch64-linux-gnu", NULL, CROSS_SRC));
+        ck_assert_ptr_null(xh_compiler_layer_name("arm64", "aarch64-linux-gnu", TARGET_SRC, NULL));
+        ck_assert_ptr_null(xh_compiler_layer_name("", "aarch64-linux-gnu", TARGET_SRC, CROSS_SRC));
 }
 END_TEST
 
@@ -1440,7 +1438,7 @@ START_TEST(test_compiler_layer_apply)
         size_t n = 0;
         struct xh_compiler_layer l;
         _cleanup_free_ char *name =
-                xh_compiler_layer_name(p.arch, p.triplet, TARGET_SRC, CROSS_PKG, "12.2.0-14cross1");
+                xh_compiler_layer_name(p.arch, p.triplet, TARGET_SRC, CROSS_SRC);
 
         /* No layer: skew = rebuild runs the target's compiler emulated, as fallback does. */
         ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
@@ -1487,6 +1485,28 @@ START_TEST(test_compiler_layer_apply)
         ck_assert(!choice(b, n, "/usr/bin/sed")->rebuilt);
         xh_compiler_layer_clear(&l);
         xh_tool_choices_free(b, n);
+
+        /*
+         * One layer for every driver of the cross compiler, although each
+         * comes from a package of its own (gcc-12-, g++-12-, cpp-12-TRIPLET).
+         */
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+        free(fake_layer(d.dir, name, REBUILT_STATUS,
+                        (const char *const[]){GCC, GXX, CPP, CC1, NULL},
+                        GCC "\n" GXX "\n" CPP "\n" CC1 "\n"));
+        ck_assert_int_eq(xh_toolchain_choose(&p, d.target, NULL, d.tc, NULL, &b, &n, &err), 0);
+        ck_assert_int_eq(xh_compiler_apply(&p, d.dir, b, n, &l, &err), 0);
+        for (const char *const *path = (const char *const[]){GCC, GXX, CPP, NULL}; *path; path++) {
+                ck_assert_msg(choice(b, n, *path)->rebuilt, "%s is not rebuilt", *path);
+                ck_assert_int_eq(choice(b, n, *path)->decision, XH_TOOL_NATIVE);
+        }
+        _cleanup_strv_ char **none = xh_toolchain_warnings(&p, d.dir, b, n, NULL);
+        ck_assert_msg(!none[0] || !strstr(none[0], "g++"), "%s", none[0]);
+        xh_compiler_layer_clear(&l);
+        xh_tool_choices_free(b, n);
+        ck_assert_int_eq(xh_rm_rf(dir), 0);
+        free(fake_layer(d.dir, name, REBUILT_STATUS, (const char *const[]){GCC, CC1, NULL},
+                        GCC "\n" CC1 "\n"));
 
         /* The profile's emulate list still wins. */
         char *emulate[] = {"gcc", NULL};
