@@ -212,6 +212,47 @@ static int distcc_setup(const struct xh_session_opts *o, struct hybrid *h, xh_er
 }
 
 /*
+ * With a rebuilt compiler, the target's own start files and libraries of the
+ * compiler (crtbeginS.o, libgcc.a ... of /usr/lib/gcc/TRIPLET/N, what the
+ * target's gcc links with) are bound over the toolchain layer's of the same
+ * name in the directory of the rebuilt cc1, which its driver searches first:
+ * the layer's are its cross packages' (libgcc-N-dev-ARCH-cross), built from
+ * the source the compiler was rebuilt to avoid, and they carry their
+ * .comment into every program linked.
+ */
+static void rebuilt_startfiles(const char *rootfs, const struct xh_profile *p,
+                               const char *gcc_version, struct hybrid *h)
+{
+        _cleanup_free_ char *libdir = gcc_libdir(rootfs, p, gcc_version);
+        _cleanup_free_ char *cross_dir = NULL;
+        for (char **f = h->rebuilt.files; f && *f && !cross_dir; f++)
+                if (strncmp(*f, "/usr/lib/gcc-cross/", 19) == 0 &&
+                    !strcmp(strrchr(*f, '/'), "/cc1"))
+                        cross_dir = dir_of(*f);
+        _cleanup_free_ char *from = xh_asprintf("%s%s", rootfs, libdir);
+        DIR *d = cross_dir ? opendir(from) : NULL;
+        if (!d)
+                return;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                size_t n = strlen(e->d_name);
+                if (n < 3 ||
+                    (strcmp(e->d_name + n - 2, ".o") != 0 && strcmp(e->d_name + n - 2, ".a") != 0))
+                        continue;
+                _cleanup_free_ char *src = xh_asprintf("%s/%s", from, e->d_name);
+                _cleanup_free_ char *at = xh_asprintf("%s/%s", cross_dir, e->d_name);
+                _cleanup_free_ char *theirs = xh_asprintf("%s%s", h->toolchain, at);
+                struct stat a, t;
+                if (lstat(src, &a) == 0 && S_ISREG(a.st_mode) && lstat(theirs, &t) == 0 &&
+                    S_ISREG(t.st_mode)) {
+                        xh_strv_push(&h->rebuilt_files, src);
+                        xh_strv_push(&h->rebuilt_files, at);
+                }
+        }
+        closedir(d);
+}
+
+/*
  * upper: what the toolchain's decisions read of the persistent upper (a
  * directory, see xh_store_upper_view), shown: where the upper lies, for the
  * warning.
@@ -324,6 +365,9 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
                 return r;
         if (o->distcc_hosts && (r = distcc_setup(o, h, err)) < 0)
                 return r;
+
+        if (h->rebuilt.dir)
+                rebuilt_startfiles(rootfs, p, gcc_version, h);
 
         /* Traced, the package-derived plain tools run behind the shim, which must know them. */
         _cleanup_strv_ char **native = xh_malloc(sizeof(char *));
