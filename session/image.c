@@ -974,12 +974,12 @@ int xh_image_install(const struct xh_image_opts *o, struct xh_image_info *info, 
                 return xh_hint(err, errno, "%s must be a Debian root of the target (%s)", shown,
                                p->arch);
         }
-        b.toolchain = xh_asprintf("%s" XH_TOOLCHAIN_DIR, rootfs);
+        _cleanup_free_ char *toolchain = xh_asprintf("%s" XH_TOOLCHAIN_DIR, rootfs);
+        b.toolchain = toolchain;
         _cleanup_free_ char *tc_status = xh_asprintf("%s/var/lib/dpkg/status", b.toolchain);
         if (access(tc_status, R_OK) < 0) {
                 int e = errno;
                 xh_fail(err, e, "%s: %s", tc_status, strerror(e));
-                free(b.toolchain);
                 _cleanup_free_ char *pkgs = xh_strv_join(p->toolchain_packages, " ");
                 return xh_hint(err, e,
                                "copy the toolchain layer, an amd64 Debian %s with %s and "
@@ -990,42 +990,36 @@ int xh_image_install(const struct xh_image_opts *o, struct xh_image_info *info, 
         _cleanup_free_ char *list = xh_asprintf("%s" XH_IMAGE_INSTALLED, rootfs);
         int r = 0;
         if (access(conf, F_OK) == 0 && access(list, F_OK) < 0) {
-                free(b.toolchain);
                 xh_fail(err, EEXIST, "%s: %s holds an image's shim layer already, without %s", conf,
                         shown, list);
                 return xh_hint(err, EEXIST,
                                "install into the base image it came from, or make the image "
                                "again with 'xhybrid image'");
         }
-        if (access(list, F_OK) == 0 && (r = uninstall(rootfs, list, err)) < 0) {
-                free(b.toolchain);
+        if (access(list, F_OK) == 0 && (r = uninstall(rootfs, list, err)) < 0)
                 return r;
-        }
 
         _cleanup_free_ char *tmpl = xh_asprintf("%s" XH_SESSION_DIR "/install.XXXXXX", rootfs);
-        if (!mkdtemp(tmpl)) {
-                free(b.toolchain);
+        if (!mkdtemp(tmpl))
                 return xh_fail(err, errno, "%s: %s", tmpl, strerror(errno));
-        }
         b.work = tmpl;
         b.staging = xh_asprintf("%s/stage", b.work);
         b.layer = xh_asprintf("%s/layer", b.staging);
         b.hidden = xh_malloc(sizeof(char *));
-        _cleanup_free_ char *root_arg = xh_strdup(shown);
         struct xh_plan plan = {0};
         _cleanup_strv_ char **env = NULL;
         if ((r = xh_mkdir_p(b.staging, 0755)) < 0) {
                 xh_fail(err, -r, "%s: %s", b.staging, strerror(-r));
-        } else if ((r = xh_session_image_plan(p, o->store, root_arg, b.toolchain, b.staging, false,
+        } else if ((r = xh_session_image_plan(p, o->store, shown, b.toolchain, b.staging, false,
                                               o->notes, &plan, &env, err)) == 0 &&
-                   (r = layers_from_plan(&b, &plan, root_arg, err)) == 0 &&
-                   (r = add_own_files(&b, root_arg, err)) == 0) {
+                   (r = layers_from_plan(&b, &plan, shown, err)) == 0 &&
+                   (r = add_own_files(&b, shown, err)) == 0) {
                 for (char **h = b.hidden; r == 0 && *h; h++)
                         r = empty_dir(*h, err);
                 xh_buf installed = {0};
                 xh_buf_add(&installed, "");
                 if (r == 0)
-                        r = merge_into(b.layer, *rootfs ? rootfs : "/", "", &installed, err);
+                        r = merge_into(b.layer, shown, "", &installed, err);
                 _cleanup_free_ char *text = xh_buf_steal(&installed);
                 int w;
                 if (r == 0 && (w = xh_write_file(list, text, strlen(text), 0644)) < 0)
@@ -1039,7 +1033,6 @@ int xh_image_install(const struct xh_image_opts *o, struct xh_image_info *info, 
                 XH_INFO("could not remove %s: %s", b.work, strerror(-rm));
         free(b.staging);
         free(b.layer);
-        free(b.toolchain);
         xh_strv_free(b.hidden);
         return r;
 }

@@ -30,11 +30,7 @@ TAG=localhost/xhybrid-test-$$/built:1
 trap 'podman rmi -f "$TAG" "$BASE" "$TC" >/dev/null 2>&1; podman image prune -f >/dev/null 2>&1
         podman_restore; rm -rf "$SCRATCH"' EXIT
 podman info >/dev/null 2>&1 || skip "podman cannot run here: $(podman info 2>&1 | tail -1)"
-binfmt_entries() {
-        ls /proc/sys/fs/binfmt_misc 2>/dev/null | tr '\n' ' '
-}
-BINFMT_BEFORE=$(binfmt_entries)
-echo "host binfmt_misc entries before: ${BINFMT_BEFORE:-(none; binfmt_misc not mounted)}"
+binfmt_before
 
 # The Dockerfile, as docs/containers.md has it, for this profile.
 ctx=$SCRATCH/ctx
@@ -63,9 +59,6 @@ RUN cd /src && XHYBRID_TRACE=/src/trace gcc -O2 -g -c hi.c && gcc -o hi hi.o && 
     grep -c ' -> native .*gcc' trace > native && rm trace
 EOF
 
-since() {
-        awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
-}
 case $ARCH in
 armel | armhf) oci_arch=arm ;;
 ppc64el) oci_arch=ppc64le ;;
@@ -88,11 +81,6 @@ echo "podman build: $(since "$t0") s"
 expect_out "installed the shim layer of $PROFILE" "podman build"
 [ "$(binfmt_entries)" = "$BINFMT_BEFORE" ] || fail "podman build changed the host's binfmt_misc entries"
 
-prun() {
-        capture podman run --rm "$@"
-        _now=$(binfmt_entries)
-        [ "$_now" = "$BINFMT_BEFORE" ] || fail "podman run $*: the host's binfmt_misc entries changed: '$BINFMT_BEFORE' -> '$_now'"
-}
 prun "$TAG" sh -c 'uname -m; dpkg --print-architecture; cat /src/out /src/native'
 expect_rc 0 "a container of the built image"
 echo "uname -m, dpkg --print-architecture, the RUN step's program and native compiles: $(echo $OUT)"

@@ -19,9 +19,6 @@ podman_setup
 trap 'podman_restore; rm -rf "$SCRATCH"' EXIT
 podman info >/dev/null 2>&1 || skip "podman cannot run here: $(podman info 2>&1 | tail -1)"
 
-since() {
-        awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }'
-}
 IMAGE=localhost/xhybrid-test/debian12-bare:1
 if ! podman image exists "$IMAGE"; then
         t0=$(date +%s.%N)

@@ -32,18 +32,7 @@ cleanup() {
 trap cleanup EXIT
 podman info >/dev/null 2>&1 || skip "podman cannot run here: $(podman info 2>&1 | tail -1)"
 
-binfmt_entries() {
-        ls /proc/sys/fs/binfmt_misc 2>/dev/null | tr '\n' ' '
-}
-BINFMT_BEFORE=$(binfmt_entries)
-echo "host binfmt_misc entries before: ${BINFMT_BEFORE:-(none; binfmt_misc not mounted)}"
-# prun ARGS...: podman run --rm of the image; the host's entries must not change.
-prun() {
-        capture podman run --rm "$@"
-        _now=$(binfmt_entries)
-        [ "$_now" = "$BINFMT_BEFORE" ] || fail "podman run $*: the host's binfmt_misc entries changed: '$BINFMT_BEFORE' -> '$_now'"
-        ERR=$(printf '%s\n' "$ERR" | grep -v "^WARNING: image platform")
-}
+binfmt_before
 
 # The image, twice: the same bytes.
 capture "$XHYBRID" image "$PROFILE" -o "$SCRATCH/a.tar" --tag "$TAG"
@@ -59,9 +48,6 @@ b=$(sha256sum <"$SCRATCH/b.tar")
 rm -f "$SCRATCH/b.tar"
 ls "$STORE/work" 2>/dev/null | grep -q "^image-" && fail "image left its work directory in the store"
 
-since() {
-        awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
-}
 t0=$(date +%s.%N)
 capture podman load -i "$SCRATCH/a.tar"
 expect_rc 0 "podman load"

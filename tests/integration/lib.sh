@@ -418,3 +418,28 @@ podman_restore() {
         [ -n "${PODMAN_CONF_MADE:-}" ] && rm -f "$PODMAN_CONF"
         return 0
 }
+
+# since T0: the seconds since T0 (date +%s.%N), one decimal.
+since() {
+        awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# The host's binfmt_misc entries, on one line; binfmt_before records them in
+# BINFMT_BEFORE and says what they are.
+binfmt_entries() {
+        ls /proc/sys/fs/binfmt_misc 2>/dev/null | tr '\n' ' '
+}
+binfmt_before() {
+        BINFMT_BEFORE=$(binfmt_entries)
+        echo "host binfmt_misc entries before: ${BINFMT_BEFORE:-(none; binfmt_misc not mounted)}"
+}
+
+# prun ARGS...: capture podman run --rm ARGS; the host's binfmt_misc entries
+# must be BINFMT_BEFORE still. podman's warning that an image's platform is
+# not the host's is left out of ERR.
+prun() {
+        capture podman run --rm "$@"
+        _now=$(binfmt_entries)
+        [ "$_now" = "$BINFMT_BEFORE" ] || fail "podman run $*: the host's binfmt_misc entries changed: '$BINFMT_BEFORE' -> '$_now'"
+        ERR=$(printf '%s\n' "$ERR" | grep -v "^WARNING: image platform")
+}
