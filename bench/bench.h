@@ -37,11 +37,12 @@ struct xh_bench_machine {
         char *cpu;    /* model name from /proc/cpuinfo */
         int ncpu;
         long mem_mib;
-        char *xhybrid;      /* xhybrid version */
-        char *qemu;         /* qemu-user version line */
-        char *target_gcc;   /* target gcc package, version and source */
-        char *cross_gcc;    /* toolchain layer cross gcc package, version and source */
-        char *gcc_decision; /* what a hybrid session runs for gcc, and why */
+        char *xhybrid;            /* xhybrid version */
+        char *qemu;               /* qemu-user version line */
+        char *target_gcc;         /* target gcc package, version and source */
+        char *cross_gcc;          /* toolchain layer cross gcc package, version and source */
+        char *gcc_decision;       /* what a hybrid session runs for gcc, and why */
+        char *gcc_stock_decision; /* the same in hybrid-stock mode */
 };
 
 struct xh_bench_result {

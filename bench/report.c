@@ -144,6 +144,10 @@ static const struct {
 } ratio_defs[] = {
         {"emulated", "hybrid", "emulated / hybrid", "emulated_over_hybrid"},
         {"hybrid", "native-cross", "hybrid / native-cross", "hybrid_over_native_cross"},
+        /* What a compiler rebuilt from the target's source gains over the stock layer. */
+        {"hybrid-stock", "hybrid", "hybrid-stock / hybrid", "hybrid_stock_over_hybrid"},
+        {"hybrid-stock", "native-cross", "hybrid-stock / native-cross",
+         "hybrid_stock_over_native_cross"},
         /* The most any hybrid can reach on this machine: the floor's own speed-up. */
         {"emulated", "native-cross", "emulated / native-cross", "emulated_over_native_cross"},
         /* The compile cache: what filling it costs, what a warm one gives. */
@@ -568,11 +572,10 @@ int xh_bench_write_json(const struct xh_bench_result *r, FILE *out)
         xh_buf_addf(&b, "    \"ncpu\": %d,\n    \"mem_mib\": %ld,\n", mc->ncpu, mc->mem_mib);
         const struct {
                 const char *key, *v;
-        } vs[] = {{"xhybrid", mc->xhybrid},
-                  {"qemu", mc->qemu},
-                  {"target_gcc", mc->target_gcc},
-                  {"cross_gcc", mc->cross_gcc},
-                  {"gcc_decision", mc->gcc_decision}};
+        } vs[] = {
+                {"xhybrid", mc->xhybrid},           {"qemu", mc->qemu},
+                {"target_gcc", mc->target_gcc},     {"cross_gcc", mc->cross_gcc},
+                {"gcc_decision", mc->gcc_decision}, {"gcc_stock_decision", mc->gcc_stock_decision}};
         for (size_t i = 0; i < XH_ARRAY_SIZE(vs); i++) {
                 xh_buf_addf(&b, "    \"%s\": ", vs[i].key);
                 xh_json_string(&b, vs[i].v);
@@ -700,7 +703,8 @@ int xh_bench_write_markdown(const struct xh_bench_result *r, FILE *out)
                   {"qemu", mc->qemu},
                   {"target gcc", mc->target_gcc},
                   {"cross gcc", mc->cross_gcc},
-                  {"gcc in the hybrid", mc->gcc_decision}};
+                  {"gcc in the hybrid", mc->gcc_decision},
+                  {"gcc in hybrid-stock", mc->gcc_stock_decision}};
         for (size_t i = 0; i < XH_ARRAY_SIZE(vs); i++) {
                 xh_buf_addf(&b, "\n- %s: ", vs[i].label);
                 md_text(&b, or_unknown(vs[i].v));
@@ -905,6 +909,7 @@ void xh_bench_result_clear(struct xh_bench_result *r)
         free(mc->target_gcc);
         free(mc->cross_gcc);
         free(mc->gcc_decision);
+        free(mc->gcc_stock_decision);
         memset(r, 0, sizeof(*r));
 }
 

@@ -4,6 +4,8 @@
  * modes, each run on a fresh copy at the same path in a throwaway upper.
  *   emulated      everything under qemu-user in the target root
  *   hybrid        the target root with the native toolchain layer
+ *   hybrid-stock  the same with the toolchain layer as Debian ships it: a
+ *                 rebuilt compiler left unused, the profile's skew decides
  *   cache-cold    hybrid through the compile cache, emptied before the run
  *   cache-warm    the same, with what cache-cold stored in this run
  *   native-cross  the toolchain layer alone with its cross tools: no target
@@ -48,6 +50,7 @@ int xh_bench_run_phase(const struct xh_bench_job *j, double *secs)
                         .store = j->store,
                         .emulated = strcmp(j->mode, "emulated") == 0,
                         .native_cross = strcmp(j->mode, "native-cross") == 0,
+                        .stock_compiler = strcmp(j->mode, "hybrid-stock") == 0,
                         .ephemeral = true,
                         .argv = argv,
                         .cache_dir = j->cache_dir,
@@ -187,6 +190,7 @@ int xh_bench_machine_facts(const struct xh_profile *p, const char *store,
         m->target_gcc = steal_pointer(&f.target);
         m->cross_gcc = steal_pointer(&f.cross);
         m->gcc_decision = f.decision ? xh_strdup(f.decision) : NULL;
+        m->gcc_stock_decision = f.stock_decision ? xh_strdup(f.stock_decision) : NULL;
         return 0;
 }
 

@@ -34,16 +34,16 @@ int xh_cmd_bench(const struct xh_args *a)
 {
         _cleanup_strv_ char **modes =
                 xh_strv_split(a->modes ? a->modes : "emulated,hybrid,native-cross", ", ");
-        static const char *const known[] = {"emulated", "hybrid", "cache-cold", "cache-warm",
-                                            "native-cross"};
+        static const char *const known[] = {"emulated",   "hybrid",     "hybrid-stock",
+                                            "cache-cold", "cache-warm", "native-cross"};
         bool need_tc = false, cold = false;
         for (char **m = modes; *m; m++) {
                 bool ok = false;
                 for (size_t k = 0; k < XH_ARRAY_SIZE(known); k++)
                         ok |= strcmp(*m, known[k]) == 0;
                 if (!ok) {
-                        xh_say("bench: unknown mode '%s' (known: emulated, hybrid, cache-cold, "
-                               "cache-warm, native-cross)",
+                        xh_say("bench: unknown mode '%s' (known: emulated, hybrid, hybrid-stock, "
+                               "cache-cold, cache-warm, native-cross)",
                                *m);
                         return XH_EXIT_USAGE;
                 }

@@ -315,7 +315,7 @@ static int hybrid_setup(const struct xh_session_opts *o, const char *rootfs, con
         if (r < 0 || (r = check_emulate_names(p, emulate, h->choices, h->nchoices, err)) < 0)
                 return r;
         /* A compiler rebuilt from the target's source, bound over the toolchain layer's. */
-        if (!h->image &&
+        if (!h->image && !o->stock_compiler &&
             (r = xh_compiler_apply(p, o->store, h->choices, h->nchoices, &h->rebuilt, err)) < 0)
                 return r;
         h->rebuilt_files = xh_malloc(sizeof(char *));

@@ -178,6 +178,12 @@ struct xh_session_opts {
          * image's own copy); NULL: the profile's in the store.
          */
         const char *toolchain_dir;
+        /*
+         * Hybrid: leave a rebuilt compiler's layer unused, so that the
+         * profile's skew rule decides as if it had never been built (bench's
+         * hybrid-stock mode).
+         */
+        bool stock_compiler;
         const struct xh_notes *notes; /* warnings at session start */
 };
 
@@ -617,11 +623,12 @@ void xh_compiler_build_result_clear(struct xh_compiler_build_result *r);
 
 /* The compilers of a profile as reports show them. */
 struct xh_gcc_facts {
-        char *target;         /* the target's gcc: "gcc-12 12.2.0-14+deb12u1" */
-        char *cross;          /* the toolchain layer's, with the source it was built from */
-        const char *decision; /* what a hybrid session runs: xh_tool_decision_name() */
-        bool native;          /* built from the same source version */
-        char *layer;          /* the rebuilt compiler's layer it runs, or NULL */
+        char *target;               /* the target's gcc: "gcc-12 12.2.0-14+deb12u1" */
+        char *cross;                /* the toolchain layer's, with the source it was built from */
+        const char *decision;       /* what a hybrid session runs: xh_tool_decision_name() */
+        const char *stock_decision; /* the same without a rebuilt compiler (hybrid-stock) */
+        bool native;                /* built from the same source version */
+        char *layer;                /* the rebuilt compiler's layer it runs, or NULL */
 };
 /*
  * Fill f for p's gcc (a rebuilt compiler's layer counted, xh_compiler_apply);

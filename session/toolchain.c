@@ -792,6 +792,9 @@ int xh_toolchain_gcc_facts(const struct xh_profile *p, const char *store, struct
         int r = xh_toolchain_choose(p, rootfs, NULL, tcfs, NULL, &b, &n, err);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(b[i].canonical, "gcc") == 0)
+                        f->stock_decision = xh_tool_choice_decision(&b[i]);
         struct xh_compiler_layer l;
         if ((r = xh_compiler_apply(p, store, b, n, &l, err)) < 0) {
                 xh_tool_choices_free(b, n);

@@ -3,7 +3,9 @@
 # security fix). The default session runs the target's gcc, emulated, with
 # exactly one warning that names both versions; binutils still run native. A
 # twin profile with skew = native runs the cross compiler, with one warning.
-# Needs the bookworm root whatever XHYBRID_TEST_PROFILE says.
+# Needs the bookworm root whatever XHYBRID_TEST_PROFILE says. On a store that
+# holds a compiler rebuilt from the target's source (xhybrid toolchain build),
+# that compiler runs native instead, with no warning, and the test checks so.
 . "$(dirname "$0")/lib.sh"
 PROFILE=${XHYBRID_SKEW_PROFILE:-arm64-debian}
 need_root
@@ -36,6 +38,22 @@ cross_ver=$(field "$tc" "$cpkg" Built-Using | sed -n "s/.*gcc-$major (= \([^)]*\
 [ "$target_ver" != "$cross_ver" ] ||
         fail "gcc-$major $target_ver and its cross compiler now share a source version: this test needs a profile whose compilers differ (XHYBRID_SKEW_PROFILE)"
 
+machine='od -An -tx1 -j18 -N2' # e_machine of a program: 3e 00 x86-64, b7 00 aarch64
+
+if "$XHYBRID" profiles show "$PROFILE" | grep -q '^# rebuilt compiler: '; then
+        capture "$XHYBRID" profiles show "$PROFILE"
+        expect_out "/usr/bin/$gcc .* native (rebuilt from the target's source)$" "profiles show (rebuilt)"
+        capture "$XHYBRID" run --ephemeral --env XHYBRID_TRACE="$SCRATCH/trace" "$PROFILE" -- sh -c \
+                "$machine /usr/bin/$gcc && gcc hello.c -o hello && ./hello"
+        expect_rc 0 "session with the rebuilt compiler"
+        [ "$OUT" = " 3e 00
+hello" ] || fail "rebuilt: the gcc in place is not native or hello failed: '$OUT'"
+        printf '%s\n' "$ERR" | grep -q warning && fail "rebuilt: a warning: $ERR"
+        grep -q "$gcc -> native" trace || fail "rebuilt: gcc did not run native: $(cat trace)"
+        "$XHYBRID" elf hello | grep -q aarch64 || fail "rebuilt: hello is not aarch64"
+        pass "gcc-$major $target_ver: the compiler rebuilt from it runs native (cross: $cross_ver)"
+fi
+
 capture "$XHYBRID" profiles show "$PROFILE"
 expect_out "/usr/bin/$gcc .*(from gcc-$major $cross_ver) *emulated (built from another source)$" \
         "profiles show"
@@ -44,8 +62,6 @@ capture "$XHYBRID" doctor "$PROFILE"
 expect_out "^warn  compiler of $PROFILE  *emulated (built from another source): target .*(from gcc-$major $cross_ver)$" \
         "doctor"
 
-# e_machine of a program inside the session: 3e 00 x86-64, b7 00 aarch64.
-machine='od -An -tx1 -j18 -N2'
 capture "$XHYBRID" run --ephemeral --env XHYBRID_TRACE="$SCRATCH/trace" "$PROFILE" -- sh -c \
         "$machine /usr/bin/$gcc && gcc hello.c -o hello && ./hello"
 expect_rc 0 "default session"

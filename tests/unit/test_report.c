@@ -73,6 +73,7 @@ static void make_result(struct xh_bench_result *r)
         r->machine.cross_gcc =
                 xh_strdup("gcc-12-aarch64-linux-gnu 12.2.0-14cross1 (from gcc-12 12.2.0-14)");
         r->machine.gcc_decision = xh_strdup("emulated (built from another source)");
+        r->machine.gcc_stock_decision = xh_strdup("emulated (built from another source)");
 }
 
 typedef int (*writer_fn)(const struct xh_bench_result *, FILE *);
@@ -625,6 +626,41 @@ START_TEST(test_cache_modes)
 }
 END_TEST
 
+/*
+ * hybrid-stock (the toolchain layer as Debian ships it) against a hybrid with
+ * a rebuilt compiler: both ratios, and what each mode runs for gcc.
+ */
+START_TEST(test_stock_mode)
+{
+        struct xh_bench_result r;
+        make_result(&r);
+        free(r.machine.gcc_decision);
+        r.machine.gcc_decision = xh_strdup("native (rebuilt from the target's source)");
+        r.modes = xh_realloc(r.modes, 4 * sizeof(*r.modes));
+        r.modes[3] = r.modes[2]; /* native-cross last */
+        r.modes[2] = (struct xh_bench_mode){.name = "hybrid-stock"};
+        set_phase(&r.modes[2], XH_PHASE_CONFIGURE, (double[]){30.0, 30.0, 30.0}, 3, 0);
+        set_phase(&r.modes[2], XH_PHASE_BUILD, (double[]){20.0, 20.0, 20.0}, 3, 0);
+        r.nmodes = 4;
+
+        _cleanup_free_ char *t = table_of(&r);
+        assert_has(t, "hybrid-stock / hybrid   = ");
+        assert_has(t, "hybrid-stock / native-cross = ");
+        _cleanup_free_ char *j = render(xh_bench_write_json, &r);
+        assert_json_valid(j);
+        assert_json_schema(j);
+        assert_has(j, "\"mode\": \"hybrid-stock\"");
+        assert_has(j, "\"hybrid_stock_over_hybrid\": ");
+        assert_has(j, "\"hybrid_stock_over_native_cross\": ");
+        assert_has(j, "\"gcc_decision\": \"native (rebuilt from the target's source)\"");
+        assert_has(j, "\"gcc_stock_decision\": \"emulated (built from another source)\"");
+        _cleanup_free_ char *md = render(xh_bench_write_markdown, &r);
+        assert_has(md, "- gcc in the hybrid: native (rebuilt from the target's source)\n");
+        assert_has(md, "- gcc in hybrid-stock: emulated (built from another source)\n");
+        xh_bench_result_clear(&r);
+}
+END_TEST
+
 START_TEST(test_json_edge)
 {
         /* Nothing set at all. */
@@ -915,6 +951,7 @@ static Suite *report_suite(void)
         tc = tcase_create("json");
         tcase_add_test(tc, test_json);
         tcase_add_test(tc, test_cache_modes);
+        tcase_add_test(tc, test_stock_mode);
         tcase_add_test(tc, test_json_edge);
         tcase_add_test(tc, test_skipped_configure);
         tcase_add_test(tc, test_write_error);
